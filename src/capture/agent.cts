@@ -1,0 +1,181 @@
+/**
+ * The capture agent: preloaded (`--require`, through NODE_OPTIONS) into every Node
+ * process and worker thread that `heapscope run` starts. `--require` rather than
+ * `--import`, because only `--require` preloads also run in worker threads.
+ *
+ * Lifecycle, one per thread:
+ *
+ *   idle ──start()──▶ tracking ──'exit' / fatal signal──▶ writing ──▶ done
+ *
+ * Everything the agent needs at the end (paths, listeners) is allocated before
+ * tracking starts, so none of its own allocations reach the profile. At the end it
+ * writes a heap snapshot (the native helper serialises it straight to disk from C++)
+ * and a small JSON file of facts about the run; the heavy reading happens in the
+ * heapscope process, never in the target's heap.
+ *
+ * Files in the session directory ($HEAPSCOPE_DIR), per thread, `<id>` = `<pid>.<threadId>`:
+ *   <id>.started.json   written at start (tells heapscope a profile is owed)
+ *   <id>.heapsnapshot   the end-of-run snapshot, with allocation traces
+ *   <id>.meta.json      written last: its presence means the snapshot is whole
+ */
+import { renameSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import * as v8 from 'node:v8';
+import { isMainThread, threadId } from 'node:worker_threads';
+import { loadNative, type NativeAddon } from './native-load.cjs';
+
+type Phase = 'idle' | 'tracking' | 'writing' | 'done';
+
+interface AgentState {
+  phase: Phase;
+  dir: string;
+  id: string;
+  addon: NativeAddon;
+  startedAt: number;
+  startHr: bigint;
+}
+
+const FATAL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * V8 flags that keep the allocating function on the stack (no inlining), every
+ * allocation real (no escape analysis) and one allocation event per object (no
+ * allocation folding). Set only where this V8 knows them: an unknown flag makes V8
+ * print an error on the target's stderr.
+ */
+function honestStackFlags(v8Major: number): string[] {
+  const flags = [
+    '--no-turbo-inlining',
+    '--no-turbo-escape',
+    '--no-turbo-allocation-folding',
+    '--no-maglev-inlining',
+  ];
+  if (v8Major >= 12) flags.push('--no-maglev-escape-analysis');
+  if (v8Major >= 13) {
+    flags.push('--no-maglev-allocation-folding', '--no-turboshaft-string-concat-escape-analysis');
+  }
+  return flags;
+}
+
+function writeJsonAtomic(path: string, value: unknown): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value));
+  renameSync(tmp, path);
+}
+
+function commandLine(): string[] {
+  return [process.argv0, ...process.execArgv, ...process.argv.slice(1)];
+}
+
+/** Script URLs and their source map URLs, read through an in-thread inspector session. */
+function collectSourceMapUrls(): Record<string, string> {
+  const maps: Record<string, string> = {};
+  try {
+    const inspector = require('node:inspector') as typeof import('node:inspector');
+    const session = new inspector.Session();
+    session.connect();
+    session.on('Debugger.scriptParsed', (m) => {
+      const p = m.params as { url: string; sourceMapURL?: string };
+      if (p.sourceMapURL && p.url && !p.url.startsWith('node:')) maps[p.url] = p.sourceMapURL;
+    });
+    // Synchronous in the same thread: scriptParsed fires for every loaded script now.
+    session.post('Debugger.enable', () => {});
+    session.post('Debugger.disable', () => {});
+    session.disconnect();
+  } catch {
+    // No inspector in this build of Node: frames keep their generated positions.
+  }
+  return maps;
+}
+
+function finish(state: AgentState, reason: string, exitCode: number | undefined): void {
+  if (state.phase !== 'tracking') return;
+  state.phase = 'writing';
+  const base = join(state.dir, state.id);
+  try {
+    state.addon.writeSnapshot(`${base}.heapsnapshot`);
+  } catch (e) {
+    writeSync(2, `${`heapscope: could not write the heap snapshot of ${state.id}: ${e}`}\n`);
+    state.phase = 'done';
+    return;
+  }
+  const endUs = Number((process.hrtime.bigint() - state.startHr) / 1000n);
+  state.addon.stopTracking();
+  const gc = state.addon.gcStats();
+  const heap = v8.getHeapStatistics();
+  writeJsonAtomic(`${base}.meta.json`, {
+    pid: process.pid,
+    ppid: process.ppid,
+    threadId,
+    isMainThread,
+    argv: commandLine(),
+    cwd: process.cwd(),
+    node: process.version,
+    v8: process.versions.v8,
+    startedAt: state.startedAt,
+    endUs,
+    reason,
+    exitCode,
+    gc,
+    heapAtEnd: { used: heap.used_heap_size, external: heap.external_memory },
+    sourceMapUrls: collectSourceMapUrls(),
+    peakSample: state.addon.peakSampleJson() || null,
+  });
+  state.phase = 'done';
+}
+
+function start(): void {
+  const dir = process.env.HEAPSCOPE_DIR;
+  if (!dir) return;
+  const id = `${process.pid}.${threadId}`;
+  const loaded = loadNative();
+  if ('error' in loaded) {
+    if (isMainThread) {
+      writeSync(2, `${`${loaded.error}\nheapscope: process ${process.pid} runs unprofiled.`}\n`);
+    }
+    writeJsonAtomic(join(dir, `${id}.started.json`), {
+      pid: process.pid,
+      threadId,
+      error: loaded.error,
+    });
+    return;
+  }
+  const state: AgentState = {
+    phase: 'idle',
+    dir,
+    id,
+    addon: loaded.addon,
+    startedAt: Date.now(),
+    startHr: 0n,
+  };
+  writeJsonAtomic(join(dir, `${id}.started.json`), {
+    pid: process.pid,
+    ppid: process.ppid,
+    threadId,
+    argv: commandLine(),
+  });
+  for (const flag of honestStackFlags(Number.parseInt(process.versions.v8, 10))) {
+    v8.setFlagsFromString(flag);
+  }
+
+  process.on('exit', (code) => finish(state, 'exit', code));
+  if (isMainThread) {
+    for (const signal of FATAL_SIGNALS) {
+      const onSignal = () => {
+        // The program handles this signal itself: it decides how to end, and 'exit' follows.
+        if (process.listenerCount(signal) > 1) return;
+        finish(state, signal, undefined);
+        process.removeListener(signal, onSignal);
+        process.kill(process.pid, signal);
+      };
+      process.on(signal, onSignal);
+    }
+  }
+  state.startHr = process.hrtime.bigint();
+  const interval = Number(process.env.HEAPSCOPE_PEAK_SAMPLE ?? '0');
+  if (interval > 0) state.addon.startPeakSampling(interval);
+  state.addon.startTracking();
+  state.phase = 'tracking';
+}
+
+start();

@@ -1,0 +1,278 @@
+/**
+ * `heapscope run`: runs a command with the capture agent preloaded into every Node
+ * process and worker thread it starts, then turns each thread's end-of-run snapshot
+ * into a DHAT profile.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import { constants as osConstants, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeDhat } from '../formats/dhat.js';
+import { readHeapSnapshot } from '../formats/heapsnapshot.js';
+import { profileFromTrackedSnapshot } from '../formats/tracked-snapshot.js';
+import type { Profile } from '../model/profile.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { createFrameFormatter } from './frames.js';
+import { peakFromSample } from './peak-sample.js';
+
+const AGENT_PATH = fileURLToPath(new URL('./agent.cjs', import.meta.url));
+const OWN_SCRIPTS = [AGENT_PATH, fileURLToPath(new URL('./native-load.cjs', import.meta.url))];
+
+export interface RunOptions {
+  /** Directory for the profiles (default: the working directory). */
+  outDir?: string;
+  /** File name for the main process's profile, instead of `heapscope.<pid>.json`. */
+  outFile?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Sampling interval (bytes) of the live-at-peak estimate; 0 turns it off. */
+  peakSampleInterval?: number;
+  /** Called while a snapshot is read (bytes read, total bytes). */
+  onProgress?: (label: string, done: number, total: number) => void;
+}
+
+export interface WrittenProfile {
+  path: string;
+  pid: number;
+  threadId: number;
+  cmd: string;
+  isMain: boolean;
+  profile: Profile;
+}
+
+export interface MissingProfile {
+  pid: number;
+  threadId: number;
+  cmd: string;
+  reason: string;
+}
+
+export interface RunResult {
+  /** The command's exit code; 128+N when it was ended by signal N. */
+  exitCode: number;
+  signal?: string;
+  profiles: WrittenProfile[];
+  missing: MissingProfile[];
+}
+
+interface StartedFile {
+  pid: number;
+  threadId: number;
+  argv?: string[];
+  error?: string;
+}
+
+interface MetaFile {
+  pid: number;
+  ppid: number;
+  threadId: number;
+  isMainThread: boolean;
+  argv: string[];
+  cwd: string;
+  node: string;
+  v8: string;
+  startedAt: number;
+  endUs: number;
+  reason: string;
+  exitCode?: number;
+  gc: {
+    scavenges: number;
+    markCompacts: number;
+    peakLiveAfterGc: number;
+    peakLiveAfterGcTimeUs: number;
+    peakUsedBeforeGc: number;
+  };
+  heapAtEnd: { used: number; external?: number };
+  sourceMapUrls: Record<string, string>;
+  peakSample: string | null;
+}
+
+/** Quotes a command line for display the way a POSIX shell would read it back. */
+export function shellJoin(args: readonly string[]): string {
+  return args
+    .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`))
+    .join(' ');
+}
+
+function nodeOptionsWithAgent(existing: string | undefined): string {
+  const quoted = `"${AGENT_PATH.replace(/(["\\])/g, '\\$1')}"`;
+  return [existing, `--require ${quoted}`].filter(Boolean).join(' ');
+}
+
+function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  if (signal) return 128 + (osConstants.signals[signal] ?? 0);
+  return 1;
+}
+
+/** Runs `command` profiled and writes one DHAT profile per Node process and worker thread. */
+export async function runProfiled(
+  command: readonly string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
+  if (command.length === 0) throw new Error('no command given');
+  const cwd = options.cwd ?? process.cwd();
+  const outDir = resolve(cwd, options.outDir ?? '.');
+  await fs.mkdir(outDir, { recursive: true });
+  const session = await fs.mkdtemp(join(tmpdir(), 'heapscope-'));
+  try {
+    const env = {
+      ...(options.env ?? process.env),
+      HEAPSCOPE_DIR: session,
+      HEAPSCOPE_PEAK_SAMPLE: String(options.peakSampleInterval ?? 0),
+      NODE_OPTIONS: nodeOptionsWithAgent((options.env ?? process.env).NODE_OPTIONS),
+    };
+    const { code, signal, pid } = await spawnAndWait(command, cwd, env);
+    const exitCode = exitCodeOf(code, signal);
+    const collected = await collectProfiles(session, {
+      rootPid: pid,
+      command,
+      cwd,
+      outDir,
+      outFile: options.outFile ? resolve(cwd, options.outFile) : undefined,
+      onProgress: options.onProgress,
+    });
+    return { exitCode, ...(signal ? { signal } : {}), ...collected };
+  } finally {
+    await fs.rm(session, { recursive: true, force: true });
+  }
+}
+
+function spawnAndWait(
+  command: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; pid: number }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command[0]!, command.slice(1), { cwd, env, stdio: 'inherit' });
+    const forward = (sig: NodeJS.Signals) => () => {
+      child.kill(sig);
+    };
+    const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map(
+      (sig) => [sig, forward(sig)] as const,
+    );
+    for (const [sig, h] of handlers) process.on(sig, h);
+    const cleanup = () => {
+      for (const [sig, h] of handlers) process.removeListener(sig, h);
+    };
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      cleanup();
+      reject(
+        e.code === 'ENOENT'
+          ? new Error(`command not found: ${command[0]}`)
+          : new Error(`could not start ${command[0]}: ${e.message}`),
+      );
+    });
+    child.on('exit', (code, signal) => {
+      cleanup();
+      resolvePromise({ code, signal, pid: child.pid ?? -1 });
+    });
+  });
+}
+
+interface CollectOptions {
+  rootPid: number;
+  command: readonly string[];
+  cwd: string;
+  outDir: string;
+  outFile?: string;
+  onProgress?: RunOptions['onProgress'];
+}
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+async function collectProfiles(
+  session: string,
+  opts: CollectOptions,
+): Promise<{ profiles: WrittenProfile[]; missing: MissingProfile[] }> {
+  const names = await fs.readdir(session);
+  const ids = names
+    .filter((n) => n.endsWith('.started.json'))
+    .map((n) => n.slice(0, -'.started.json'.length));
+  const profiles: WrittenProfile[] = [];
+  const missing: MissingProfile[] = [];
+  const started: { id: string; info: StartedFile; meta?: MetaFile }[] = [];
+  for (const id of ids) {
+    const info = await readJson<StartedFile>(join(session, `${id}.started.json`));
+    if (!info) continue;
+    const meta = await readJson<MetaFile>(join(session, `${id}.meta.json`));
+    started.push({ id, info, ...(meta ? { meta } : {}) });
+  }
+  started.sort((a, b) => (a.meta?.startedAt ?? 0) - (b.meta?.startedAt ?? 0));
+  const hasRoot = started.some((s) => s.info.pid === opts.rootPid && s.info.threadId === 0);
+  for (const { id, info, meta } of started) {
+    const isMain = hasRoot
+      ? info.pid === opts.rootPid && info.threadId === 0
+      : profiles.length === 0 && info.threadId === 0 && meta !== undefined;
+    const cmd =
+      info.pid === opts.rootPid && info.threadId === 0
+        ? shellJoin(opts.command)
+        : shellJoin(info.argv ?? []) + (info.threadId ? ` [worker thread ${info.threadId}]` : '');
+    const snapshotPath = join(session, `${id}.heapsnapshot`);
+    if (info.error) {
+      missing.push({ pid: info.pid, threadId: info.threadId, cmd, reason: info.error });
+      continue;
+    }
+    if (!meta || !existsSync(snapshotPath)) {
+      missing.push({
+        pid: info.pid,
+        threadId: info.threadId,
+        cmd,
+        reason: info.threadId
+          ? 'the thread ended before it could write its profile (terminated with its process?)'
+          : 'the process ended without writing its profile (killed by SIGKILL, out of memory, or crashed)',
+      });
+      continue;
+    }
+    const snap = await readHeapSnapshot(snapshotPath, {
+      onProgress: opts.onProgress
+        ? (done, total) => opts.onProgress!(`reading snapshot of ${id}`, done, total)
+        : undefined,
+    });
+    const formatFrame = createFrameFormatter(meta.cwd, meta.sourceMapUrls);
+    const peak = meta.peakSample ? peakFromSample(meta.peakSample, formatFrame) : undefined;
+    const profile = profileFromTrackedSnapshot(snap, {
+      cmd,
+      pid: meta.pid,
+      endTimeUs: meta.endUs,
+      formatFrame,
+      isOwnFrame: (loc) => OWN_SCRIPTS.some((s) => loc.scriptName.endsWith(s)),
+      ...(peak ? { peak } : {}),
+      meta: {
+        node: meta.node,
+        v8: meta.v8,
+        threadId: meta.threadId,
+        parentPid: meta.ppid,
+        cwd: meta.cwd,
+        gc: { scavenges: meta.gc.scavenges, markCompacts: meta.gc.markCompacts },
+        heapAtEnd: meta.heapAtEnd,
+        peak: {
+          method: peak ? peak.method : 'end-as-peak',
+          liveAfterGcBytes: meta.gc.peakLiveAfterGc,
+          usedBeforeGcBytes: meta.gc.peakUsedBeforeGc,
+          note: peak
+            ? 'live bytes per site at t-gmax are estimated by V8 sampling heap profiler at the largest post-GC heap'
+            : 'no measurement during the run: live bytes at the end are shown as the peak',
+        },
+        notes: [
+          'frame positions are those of the function (V8 records no allocating line)',
+          'blocks are allocation events: optimized code may allocate several objects in one event; bytes stay exact',
+        ],
+      },
+    });
+    const fileName = meta.threadId
+      ? `heapscope.${meta.pid}.${meta.threadId}.json`
+      : `heapscope.${meta.pid}.json`;
+    const path = isMain && opts.outFile ? opts.outFile : join(opts.outDir, fileName);
+    await writeFileAtomic(path, writeDhat(profile));
+    profiles.push({ path, pid: meta.pid, threadId: meta.threadId, cmd, isMain, profile });
+  }
+  return { profiles, missing };
+}

@@ -1,0 +1,187 @@
+/**
+ * DHAT v2 JSON: the format of Valgrind's DHAT (`valgrind --tool=dhat`), of dhat-rs, and
+ * heapscope's own profiles. Valgrind's viewer `dh_view.html` opens it.
+ *
+ * Field meanings follow the annotated sample in Valgrind's `dhat/dh_main.c`:
+ * `tb`/`tbk` total bytes/blocks, `tl` total lifetimes, `mb`/`mbk` the site's max,
+ * `gb`/`gbk` at the global peak, `eb`/`ebk` at the end, `rb`/`wb` reads/writes,
+ * `acc` per-offset access counts, `fs` frame indexes (into `ftbl`, `ftbl[0]` is
+ * `[root]`). heapscope adds a `heapscope` object at the top and on program points;
+ * DHAT's viewer ignores unknown fields.
+ */
+import type { HeapscopeMeta, Profile, ProgramPoint } from '../model/profile.js';
+import { validateProfile } from '../model/validate.js';
+
+interface DhatPP {
+  tb: number;
+  tbk: number;
+  tl?: number;
+  mb?: number;
+  mbk?: number;
+  gb?: number;
+  gbk?: number;
+  eb?: number;
+  ebk?: number;
+  rb?: number;
+  wb?: number;
+  acc?: number[];
+  fs: number[];
+  heapscope?: ProgramPoint['heapscope'];
+}
+
+interface DhatFile {
+  dhatFileVersion: number;
+  mode: string;
+  verb: string;
+  bklt: boolean;
+  bkacc: boolean;
+  bu?: string;
+  bsu?: string;
+  bksu?: string;
+  tu: string;
+  Mtu: string;
+  tuth?: number;
+  cmd: string;
+  pid: number;
+  te: number;
+  tg?: number;
+  pps: DhatPP[];
+  ftbl: string[];
+  heapscope?: HeapscopeMeta;
+}
+
+export class DhatFormatError extends Error {
+  override name = 'DhatFormatError';
+}
+
+/** True when a parsed JSON value looks like a DHAT file (any version). */
+export function isDhat(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && 'dhatFileVersion' in value;
+}
+
+/** Reads DHAT JSON text (or an already parsed value) into a Profile; throws DhatFormatError. */
+export function readDhat(input: string | unknown): Profile {
+  let data: unknown = input;
+  if (typeof input === 'string') {
+    try {
+      data = JSON.parse(input);
+    } catch (e) {
+      throw new DhatFormatError(`not valid JSON (${(e as Error).message}); truncated file?`);
+    }
+  }
+  if (!isDhat(data)) throw new DhatFormatError('not a DHAT file: no "dhatFileVersion" field');
+  const d = data as DhatFile;
+  if (d.dhatFileVersion !== 2) {
+    throw new DhatFormatError(`DHAT file version ${d.dhatFileVersion}; expected version 2`);
+  }
+  const need = (obj: object, fields: string[], where: string) => {
+    for (const f of fields) {
+      if (!(f in obj)) throw new DhatFormatError(`${where} is missing a field: ${f}`);
+    }
+  };
+  need(
+    d,
+    ['mode', 'verb', 'bklt', 'bkacc', 'tu', 'Mtu', 'cmd', 'pid', 'te', 'pps', 'ftbl'],
+    'file',
+  );
+  if (d.bklt) need(d, ['tg', 'tuth'], 'file');
+  if (!Array.isArray(d.pps) || !Array.isArray(d.ftbl)) {
+    throw new DhatFormatError('"pps" and "ftbl" must be arrays');
+  }
+  const programPoints = d.pps.map((pp, i): ProgramPoint => {
+    const where = `program point ${i}`;
+    need(pp, ['tb', 'tbk', 'fs'], where);
+    if (d.bklt) need(pp, ['mb', 'mbk', 'gb', 'gbk', 'eb', 'ebk'], where);
+    if (d.bkacc) need(pp, ['rb', 'wb'], where);
+    return stripUndefined({
+      // DHAT stores the root frame implicitly; fs never contains index 0.
+      stack: pp.fs.slice(),
+      totalBytes: pp.tb,
+      totalBlocks: pp.tbk,
+      totalLifetimes: pp.tl,
+      maxBytes: pp.mb,
+      maxBlocks: pp.mbk,
+      peakBytes: pp.gb,
+      peakBlocks: pp.gbk,
+      endBytes: pp.eb,
+      endBlocks: pp.ebk,
+      readBytes: pp.rb,
+      writeBytes: pp.wb,
+      accesses: pp.acc,
+      heapscope: pp.heapscope,
+    });
+  });
+  const profile: Profile = stripUndefined({
+    mode: d.mode,
+    verb: d.verb,
+    hasLifetimes: d.bklt,
+    hasAccesses: d.bkacc,
+    timeUnit: d.tu,
+    timeUnitLarge: d.Mtu,
+    shortLivedThreshold: d.tuth,
+    cmd: d.cmd,
+    pid: d.pid,
+    endTime: d.te,
+    peakTime: d.tg,
+    frames: d.ftbl.slice(),
+    programPoints,
+    heapscope: d.heapscope,
+  });
+  const problems = validateProfile(profile);
+  if (problems.length > 0) throw new DhatFormatError(`malformed profile: ${problems[0]}`);
+  return profile;
+}
+
+/**
+ * Writes a Profile as DHAT v2 JSON, one program point per line (diffable, and
+ * what `dh_view.html` loads). Fields the profile does not have are left out.
+ */
+export function writeDhat(profile: Profile): string {
+  const header: Omit<DhatFile, 'pps' | 'ftbl'> = stripUndefined({
+    dhatFileVersion: 2,
+    mode: profile.mode,
+    verb: profile.verb,
+    bklt: profile.hasLifetimes,
+    bkacc: profile.hasAccesses,
+    tu: profile.timeUnit,
+    Mtu: profile.timeUnitLarge,
+    tuth: profile.shortLivedThreshold,
+    cmd: profile.cmd,
+    pid: profile.pid,
+    te: profile.endTime,
+    tg: profile.peakTime,
+    heapscope: profile.heapscope,
+  });
+  const pps = profile.programPoints.map((pp) =>
+    JSON.stringify(
+      stripUndefined({
+        tb: pp.totalBytes,
+        tbk: pp.totalBlocks,
+        tl: pp.totalLifetimes,
+        mb: pp.maxBytes,
+        mbk: pp.maxBlocks,
+        gb: pp.peakBytes,
+        gbk: pp.peakBlocks,
+        eb: pp.endBytes,
+        ebk: pp.endBlocks,
+        rb: pp.readBytes,
+        wb: pp.writeBytes,
+        acc: pp.accesses,
+        fs: pp.stack,
+        heapscope: pp.heapscope,
+      }),
+    ),
+  );
+  const head = JSON.stringify(header);
+  return (
+    `${head.slice(0, -1)}\n,"pps":\n [${pps.join('\n ,')}\n ]\n` +
+    `,"ftbl":\n [${profile.frames.map((f) => JSON.stringify(f)).join('\n ,')}\n ]\n}\n`
+  );
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) {
+    if (o[k] === undefined) delete o[k];
+  }
+  return o;
+}

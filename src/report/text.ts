@@ -1,0 +1,90 @@
+import pc from 'picocolors';
+import type { Report, ReportRow } from './rows.js';
+import { bytes, count, percent, time } from './units.js';
+
+export interface TextOptions {
+  /** Use ANSI colours (the CLI decides: a TTY and no NO_COLOR). */
+  color?: boolean;
+}
+
+/** Renders a report for a terminal. */
+export function renderText(report: Report, options: TextOptions = {}): string {
+  const c = pc.createColors(options.color ?? false);
+  const t = report.totals;
+  const hs = report.heapscope;
+  const out: string[] = [];
+  const what = hs ? `${hs.capture} capture, Node ${hs.node ?? '?'}` : `mode ${report.mode}`;
+  const thread = hs?.threadId ? `, thread ${hs.threadId}` : '';
+  out.push(c.bold(`heapscope: ${report.cmd}`) + c.dim(`  (pid ${report.pid}${thread}, ${what})`));
+  out.push('');
+  const line = (label: string, b: number | undefined, k: number | undefined, note = '') => {
+    if (b === undefined) return;
+    const blocks = k === undefined ? '' : ` in ${count(k)} blocks`;
+    out.push(`  ${label.padEnd(10)} ${c.bold(bytes(b))} (${count(b)} bytes)${blocks}${note}`);
+  };
+  const totalIsEstimate = hs && !hs.exact.total;
+  line('Total:', t.totalBytes, t.totalBlocks, totalIsEstimate ? c.yellow('  [estimate]') : '');
+  if (t.peakBytes !== undefined) {
+    const peakNote = hs && !hs.exact.peak ? c.yellow(`  [estimate: ${peakMethod(hs)}]`) : '';
+    line('At t-gmax:', t.peakBytes, t.peakBlocks, peakNote);
+  }
+  if (t.endBytes !== undefined) {
+    line('At t-end:', t.endBytes, t.endBlocks, hs && !hs.exact.end ? c.yellow('  [estimate]') : '');
+  }
+  if (t.readBytes !== undefined) line('Reads:', t.readBytes, undefined);
+  if (t.writeBytes !== undefined) line('Writes:', t.writeBytes, undefined);
+  const times = [`t-end ${time(report.endTime, report.timeUnit)}`];
+  if (report.peakTime !== undefined)
+    times.unshift(`t-gmax ${time(report.peakTime, report.timeUnit)}`);
+  out.push(`  ${'Times:'.padEnd(10)} ${times.join(', ')}`);
+  if (hs?.gc) {
+    out.push(
+      `  ${'GCs:'.padEnd(10)} ${count(hs.gc.scavenges)} scavenges, ${count(hs.gc.markCompacts)} mark-compacts`,
+    );
+  }
+  out.push('');
+  const shown = report.rows.length;
+  out.push(
+    c.bold(
+      `Top ${shown} of ${count(report.programPoints)} program points by ${report.sortedBy.label.toLowerCase()}:`,
+    ),
+  );
+  for (const row of report.rows) out.push(...renderRow(row, report, c));
+  if (hs?.notes?.length) {
+    out.push('');
+    for (const n of hs.notes) out.push(c.dim(`note: ${n}`));
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function peakMethod(hs: NonNullable<Report['heapscope']>): string {
+  switch (hs.peak?.method) {
+    case 'sampled-at-peak':
+      return 'sampled at the largest post-GC heap';
+    case 'end-as-peak':
+      return 'end of run taken as peak';
+    default:
+      return hs.peak?.method ?? 'unknown';
+  }
+}
+
+function renderRow(
+  row: ReportRow,
+  report: Report,
+  c: ReturnType<typeof pc.createColors>,
+): string[] {
+  const unit = report.sortedBy.unit;
+  const v = unit === 'bytes' ? bytes(row.value) : count(row.value);
+  const head = `${String(row.rank).padStart(3)}. ${c.bold(v)} ${c.dim(`(${percent(row.share)})`)}`;
+  const parts = [`total ${bytes(row.totalBytes)} in ${count(row.totalBlocks)}`];
+  if (row.totalBlocks > 0) parts.push(`avg ${bytes(Math.round(row.totalBytes / row.totalBlocks))}`);
+  if (row.peakBytes !== undefined)
+    parts.push(`at t-gmax ${bytes(row.peakBytes)} in ${count(row.peakBlocks ?? 0)}`);
+  if (row.endBytes !== undefined)
+    parts.push(`at t-end ${bytes(row.endBytes)} in ${count(row.endBlocks ?? 0)}`);
+  const lines = [`${head}  ${parts.join(', ')}`];
+  row.frames.forEach((f, i) => {
+    lines.push(`       ${i === 0 ? c.cyan(f) : c.dim(f)}`);
+  });
+  return lines;
+}
