@@ -49,6 +49,12 @@ function honestStackFlags(v8Major: number): string[] {
     '--no-turbo-escape',
     '--no-turbo-allocation-folding',
     '--no-maglev-inlining',
+    // Background compile threads allocate outside the tracker's view; objects they make
+    // can land where a traced object died and inherit its stale trace.
+    '--no-parallel-compile-tasks-for-lazy',
+    '--no-parallel-compile-tasks-for-eager-toplevel',
+    '--no-concurrent-sparkplug',
+    '--no-concurrent-cache-deserialization',
   ];
   if (v8Major >= 12) flags.push('--no-maglev-escape-analysis');
   if (v8Major >= 13) {

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { originalPositionFor, TraceMap } from '@jridgewell/trace-mapping';
 import { defaultFrame, type RawLocation } from '../formats/tracked-snapshot.js';
+import { createFunctionLocator } from './function-positions.js';
 
 /** A script name as V8 reports it (path, file: URL, node: module) as an absolute path, when it is a file. */
 export function scriptPath(scriptName: string): string | undefined {
@@ -51,9 +52,15 @@ export function createFrameFormatter(
     loaded.set(path, map);
     return map;
   };
-  return (loc) => {
-    const path = scriptPath(loc.scriptName);
-    if (!path) return defaultFrame(loc);
+  const locateFunction = createFunctionLocator();
+  return (raw) => {
+    const path = scriptPath(raw.scriptName);
+    if (!path) return defaultFrame(raw);
+    let loc = raw;
+    if (loc.line === 0 && loc.functionName) {
+      const found = locateFunction(path, loc.functionName);
+      if (found) loc = { ...loc, ...found };
+    }
     if (loc.line > 0) {
       const map = mapFor(path);
       if (map) {

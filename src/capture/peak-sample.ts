@@ -1,4 +1,4 @@
-import type { PeakEstimate, RawLocation } from '../formats/tracked-snapshot.js';
+import { type PeakEstimate, type RawLocation, siteKey } from '../formats/tracked-snapshot.js';
 
 /** One node of V8's sampling heap profile as the native helper serialises it. */
 interface SampleNode {
@@ -25,7 +25,7 @@ interface PeakSampleFile {
  */
 export function peakFromSample(
   json: string,
-  formatFrame: (loc: RawLocation) => string,
+  isOwnFrame: (loc: RawLocation) => boolean = () => false,
 ): PeakEstimate | undefined {
   let data: PeakSampleFile;
   try {
@@ -35,20 +35,20 @@ export function peakFromSample(
   }
   if (!data?.head || typeof data.peakTimeUs !== 'number') return undefined;
   const bySite = new Map<string, { bytes: number; blocks: number }>();
-  const walk = (node: SampleNode, stack: string[]) => {
+  const walk = (node: SampleNode, stack: RawLocation[]) => {
     for (const a of node.allocations) {
-      const key = stack.join('\n');
+      const key = siteKey(stack);
       const prev = bySite.get(key) ?? { bytes: 0, blocks: 0 };
       bySite.set(key, { bytes: prev.bytes + a.size * a.count, blocks: prev.blocks + a.count });
     }
     for (const child of node.children) {
-      const frame = formatFrame({
+      const loc: RawLocation = {
         functionName: child.name,
         scriptName: child.url,
         line: child.line,
         column: child.column,
-      });
-      walk(child, [frame, ...stack]);
+      };
+      walk(child, isOwnFrame(loc) ? stack : [loc, ...stack]);
     }
   };
   walk(data.head, []);

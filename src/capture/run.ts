@@ -28,6 +28,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Sampling interval (bytes) of the live-at-peak estimate; 0 turns it off. */
   peakSampleInterval?: number;
+  /** Keep each end-of-run heap snapshot beside its profile (`heapscope.<pid>.heapsnapshot`). */
+  keepSnapshots?: boolean;
   /** Called while a snapshot is read (bytes read, total bytes). */
   onProgress?: (label: string, done: number, total: number) => void;
 }
@@ -82,6 +84,7 @@ interface MetaFile {
     peakLiveAfterGc: number;
     peakLiveAfterGcTimeUs: number;
     peakUsedBeforeGc: number;
+    firstTrackedObjectId?: number;
   };
   heapAtEnd: { used: number; external?: number };
   sourceMapUrls: Record<string, string>;
@@ -131,6 +134,7 @@ export async function runProfiled(
       cwd,
       outDir,
       outFile: options.outFile ? resolve(cwd, options.outFile) : undefined,
+      keepSnapshots: options.keepSnapshots ?? false,
       onProgress: options.onProgress,
     });
     return { exitCode, ...(signal ? { signal } : {}), ...collected };
@@ -177,6 +181,7 @@ interface CollectOptions {
   cwd: string;
   outDir: string;
   outFile?: string;
+  keepSnapshots: boolean;
   onProgress?: RunOptions['onProgress'];
 }
 
@@ -237,13 +242,16 @@ async function collectProfiles(
         : undefined,
     });
     const formatFrame = createFrameFormatter(meta.cwd, meta.sourceMapUrls);
-    const peak = meta.peakSample ? peakFromSample(meta.peakSample, formatFrame) : undefined;
+    const isOwnFrame = (loc: { scriptName: string }) =>
+      OWN_SCRIPTS.some((s) => loc.scriptName.endsWith(s));
+    const peak = meta.peakSample ? peakFromSample(meta.peakSample, isOwnFrame) : undefined;
     const profile = profileFromTrackedSnapshot(snap, {
       cmd,
       pid: meta.pid,
       endTimeUs: meta.endUs,
+      firstTrackedObjectId: meta.gc.firstTrackedObjectId,
       formatFrame,
-      isOwnFrame: (loc) => OWN_SCRIPTS.some((s) => loc.scriptName.endsWith(s)),
+      isOwnFrame,
       ...(peak ? { peak } : {}),
       meta: {
         node: meta.node,
@@ -272,6 +280,9 @@ async function collectProfiles(
       : `heapscope.${meta.pid}.json`;
     const path = isMain && opts.outFile ? opts.outFile : join(opts.outDir, fileName);
     await writeFileAtomic(path, writeDhat(profile));
+    if (opts.keepSnapshots) {
+      await fs.copyFile(snapshotPath, path.replace(/\.json$/, '') + '.heapsnapshot');
+    }
     profiles.push({ path, pid: meta.pid, threadId: meta.threadId, cmd, isMain, profile });
   }
   return { profiles, missing };

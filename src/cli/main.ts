@@ -47,6 +47,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       'sampling interval for the live-at-peak estimate (0: take the end as the peak)',
       '4096',
     )
+    .option('--keep-snapshot', 'keep each end-of-run heap snapshot beside its profile')
     .option('--json', 'print the run result as JSON')
     .option('-q, --quiet', 'print no report')
     .addHelpText(

@@ -16,6 +16,7 @@ export interface RunFlags {
   peakSample: string;
   json?: boolean;
   quiet?: boolean;
+  keepSnapshot?: boolean;
 }
 
 export async function runCommand(command: string[], flags: RunFlags, io: Io): Promise<number> {
@@ -31,6 +32,7 @@ export async function runCommand(command: string[], flags: RunFlags, io: Io): Pr
       cwd: io.cwd,
       env: io.env,
       peakSampleInterval: parsePositiveInt(flags.peakSample, '--peak-sample'),
+      keepSnapshots: flags.keepSnapshot === true,
       onProgress: progress.update,
     });
   } catch (e) {

@@ -116,6 +116,10 @@ export function readDhat(input: string | unknown): Profile {
     verb: d.verb,
     hasLifetimes: d.bklt,
     hasAccesses: d.bkacc,
+    units:
+      d.bu !== undefined || d.bsu !== undefined || d.bksu !== undefined
+        ? { byte: d.bu ?? 'byte', bytes: d.bsu ?? 'bytes', blocks: d.bksu ?? 'blocks' }
+        : undefined,
     timeUnit: d.tu,
     timeUnitLarge: d.Mtu,
     shortLivedThreshold: d.tuth,
@@ -143,6 +147,9 @@ export function writeDhat(profile: Profile): string {
     verb: profile.verb,
     bklt: profile.hasLifetimes,
     bkacc: profile.hasAccesses,
+    bu: profile.units?.byte,
+    bsu: profile.units?.bytes,
+    bksu: profile.units?.blocks,
     tu: profile.timeUnit,
     Mtu: profile.timeUnitLarge,
     tuth: profile.shortLivedThreshold,

@@ -28,6 +28,12 @@ export interface TrackedSnapshotOptions {
   formatFrame?: (loc: RawLocation) => string;
   /** Drops frames (and program points made only of them) for which this returns true. */
   isOwnFrame?: (loc: RawLocation) => boolean;
+  /**
+   * Snapshot object id of the first object made after tracking began. Older objects'
+   * trace ids are ignored: V8 does not update them when the GC moves those objects, so
+   * they name whichever dead object last lay at the new address.
+   */
+  firstTrackedObjectId?: number;
   /** Live bytes per frame-stack at the global peak, when something measured it. */
   peak?: PeakEstimate;
   meta: Omit<HeapscopeMeta, 'exact' | 'peak' | 'version' | 'capture'> & {
@@ -38,8 +44,16 @@ export interface TrackedSnapshotOptions {
 export interface PeakEstimate {
   timeUs: number;
   method: 'sampled-at-peak' | 'exact';
-  /** Keyed by the program point's frames joined with '\n'. */
+  /** Live bytes and blocks at the peak, keyed by `siteKey` of the stack. */
   bySite: Map<string, { bytes: number; blocks: number }>;
+}
+
+/**
+ * Identifies a stack by function names and scripts only: V8's sampling profiler and its
+ * allocation tracker do not always agree on positions (a collected script has none).
+ */
+export function siteKey(stack: readonly RawLocation[]): string {
+  return stack.map((l) => `${l.functionName}\t${l.scriptName}`).join('\n');
 }
 
 /**
@@ -54,6 +68,60 @@ export const V8_INTERNAL_TYPES: ReadonlySet<string> = new Set([
   'object shape',
   'synthetic',
 ]);
+
+const STRING_TYPES = new Set(['string', 'concatenated string', 'sliced string']);
+
+/**
+ * Which nodes hold JavaScript values the program made, as opposed to V8's own records.
+ *
+ * V8 parses and compiles partly outside the allocation tracker's view, so objects it makes
+ * then (function names inside compiled-code records, scope contexts) can sit at an
+ * address whose trace still names a dead object of your code. They are told apart by
+ * what holds them: a string held only by V8's code records (directly or through other
+ * such strings) and V8's `system / ...` objects are V8's own.
+ */
+function programValues(snap: HeapSnapshot): Uint8Array {
+  const stride = snap.nodeFieldCount;
+  const { type: typeOff, name: nameOff } = snap.nodeOffsets;
+  const edgeStride = snap.edgeFieldCount;
+  const { type: edgeTypeOff, toNode: toOff } = snap.edgeOffsets;
+  const weak = snap.meta.edgeTypes.indexOf('weak');
+  const types = snap.meta.nodeTypes;
+  const internal = new Uint8Array(types.length);
+  const isString = new Uint8Array(types.length);
+  types.forEach((t, i) => {
+    internal[i] = V8_INTERNAL_TYPES.has(t) ? 1 : 0;
+    isString[i] = STRING_TYPES.has(t) ? 1 : 0;
+  });
+  const value = new Uint8Array(snap.nodeCount);
+  const heldByString: number[] = []; // [from, to] pairs, string to string
+  for (let n = 0; n < snap.nodeCount; n++) {
+    const t = snap.nodes[n * stride + typeOff]!;
+    if (internal[t]) continue;
+    if (!isString[t] && snap.strings[snap.nodes[n * stride + nameOff]!]?.startsWith('system / ')) {
+      continue;
+    }
+    if (!isString[t]) value[n] = 1;
+    for (let e = snap.firstEdge[n]!; e < snap.firstEdge[n + 1]!; e += edgeStride) {
+      if (snap.edges[e + edgeTypeOff] === weak) continue;
+      const to = snap.edges[e + toOff]! / stride;
+      if (!isString[snap.nodes[to * stride + typeOff]!]) continue;
+      if (isString[t]) heldByString.push(n, to);
+      else value[to] = 1;
+    }
+  }
+  // Strings held by program strings (cons and sliced string parts) are program values too.
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let i = 0; i < heldByString.length; i += 2) {
+      if (value[heldByString[i]!] && !value[heldByString[i + 1]!]) {
+        value[heldByString[i + 1]!] = 1;
+        changed = true;
+      }
+    }
+  }
+  return value;
+}
 
 export function defaultFrame(loc: RawLocation): string {
   const name = loc.functionName || '(anonymous)';
@@ -78,8 +146,8 @@ export function profileFromTrackedSnapshot(
   const fiLine = fiFields.indexOf('line');
   const fiColumn = fiFields.indexOf('column');
   const formatFrame = options.formatFrame ?? defaultFrame;
-  const frameOfFunction = new Map<number, string | null>();
-  const frameOf = (fi: number): string | null => {
+  const frameOfFunction = new Map<number, { loc: RawLocation; frame: string } | null>();
+  const frameOf = (fi: number) => {
     let f = frameOfFunction.get(fi);
     if (f === undefined) {
       const base = fi * fiStride;
@@ -89,7 +157,7 @@ export function profileFromTrackedSnapshot(
         line: snap.traceFunctionInfos[base + fiLine]!,
         column: snap.traceFunctionInfos[base + fiColumn]!,
       };
-      f = options.isOwnFrame?.(loc) ? null : formatFrame(loc);
+      f = options.isOwnFrame?.(loc) ? null : { loc, frame: formatFrame(loc) };
       frameOfFunction.set(fi, f);
     }
     return f;
@@ -101,6 +169,9 @@ export function profileFromTrackedSnapshot(
   const typeOff = nodeFields.indexOf('type');
   const sizeOff = nodeFields.indexOf('self_size');
   const traceOff = nodeFields.indexOf('trace_node_id');
+  const idOff = nodeFields.indexOf('id');
+  const firstTracked = options.firstTrackedObjectId ?? 0;
+  const isProgramValue = programValues(snap);
   const typeNames = snap.meta.nodeTypes;
   const endBytes = new Float64Array(trace.count);
   const endBlocks = new Float64Array(trace.count);
@@ -109,11 +180,14 @@ export function profileFromTrackedSnapshot(
     for (let n = 0; n < snap.nodeCount; n++) {
       const tid = snap.nodes[n * stride + traceOff]!;
       if (tid === 0) continue;
+      if (snap.nodes[n * stride + idOff]! < firstTracked) continue;
       const t = trace.indexById.get(tid);
       if (t === undefined) continue;
       const size = snap.nodes[n * stride + sizeOff]!;
-      const type = typeNames[snap.nodes[n * stride + typeOff]!] ?? 'unknown';
-      if (!V8_INTERNAL_TYPES.has(type)) {
+      const type = isProgramValue[n]
+        ? (typeNames[snap.nodes[n * stride + typeOff]!] ?? 'unknown')
+        : 'V8 internal';
+      if (isProgramValue[n]) {
         endBytes[t] = endBytes[t]! + size;
         endBlocks[t] = endBlocks[t]! + 1;
       }
@@ -141,8 +215,9 @@ export function profileFromTrackedSnapshot(
     endTime: options.endTimeUs,
     peakTime: peak ? peak.timeUs : options.endTimeUs,
   });
-  const stackCache = new Map<number, string[]>();
-  const stackOf = (t: number): string[] => {
+  type Frame = { loc: RawLocation; frame: string };
+  const stackCache = new Map<number, Frame[]>();
+  const stackOf = (t: number): Frame[] => {
     const cached = stackCache.get(t);
     if (cached) return cached;
     const parent = trace.parent[t]!;
@@ -157,14 +232,20 @@ export function profileFromTrackedSnapshot(
     stackCache.set(t, stack);
     return stack;
   };
+  // A sampled site's peak goes to the first program point of that name/script stack.
+  const peakLeft = new Map(peak?.bySite ?? []);
   for (let t = 0; t < trace.count; t++) {
     const tb = trace.allocSize[t]!;
     const tbk = trace.allocCount[t]!;
     const eb = endBytes[t]!;
     const ebk = endBlocks[t]!;
     if (tbk === 0 && ebk === 0 && !endByType.has(t)) continue;
-    const frames = stackOf(t);
-    if (frames.length === 0 && trace.parent[t]! >= 0) continue; // only heapscope's own frames
+    const stack = stackOf(t);
+    if (stack.length === 0 && trace.parent[t]! >= 0) continue; // only heapscope's own frames
+    const frames = stack.map((f) => f.frame);
+    const key = siteKey(stack.map((f) => f.loc));
+    const atPeak = peakLeft.get(key);
+    peakLeft.delete(key);
     const extras: ProgramPointExtras | undefined = endByType.has(t)
       ? { endByType: endByType.get(t)! }
       : undefined;
@@ -176,34 +257,43 @@ export function profileFromTrackedSnapshot(
       totalBlocks: tbk,
       endBytes: eb,
       endBlocks: ebk,
-      peakBytes: 0,
-      peakBlocks: 0,
+      peakBytes: atPeak?.bytes ?? 0,
+      peakBlocks: atPeak?.blocks ?? 0,
       ...(extras ? { heapscope: extras } : {}),
     });
   }
   const built = builder.build();
-  // Peak and max are filled in per finished program point (after merging).
+  // The sample can only be trusted as the peak when it holds more than the end does;
+  // otherwise the end is the larger of the two moments seen, and is taken as the peak.
+  let peakBytes = 0;
+  let endBytesTotal = 0;
   for (const pp of built.programPoints) {
-    if (peak) {
-      const key = pp.stack.map((i) => built.frames[i]).join('\n');
-      const at = peak.bySite.get(key);
-      pp.peakBytes = at?.bytes ?? 0;
-      pp.peakBlocks = at?.blocks ?? 0;
-    } else {
+    peakBytes += pp.peakBytes ?? 0;
+    endBytesTotal += pp.endBytes ?? 0;
+  }
+  const usePeakSample = peak !== undefined && peakBytes > endBytesTotal;
+  for (const pp of built.programPoints) {
+    if (!usePeakSample) {
       pp.peakBytes = pp.endBytes;
       pp.peakBlocks = pp.endBlocks;
     }
     pp.maxBytes = Math.max(pp.peakBytes ?? 0, pp.endBytes ?? 0);
     pp.maxBlocks = Math.max(pp.peakBlocks ?? 0, pp.endBlocks ?? 0);
   }
+  if (!usePeakSample) built.peakTime = options.endTimeUs;
   const { peak: metaPeak, ...restMeta } = options.meta;
   built.heapscope = {
     version: 1,
     capture: 'exact',
-    exact: { total: true, end: true, peak: peak?.method === 'exact' },
+    exact: { total: true, end: true, peak: usePeakSample && peak?.method === 'exact' },
     peak: {
-      method: peak ? peak.method : 'end-as-peak',
       ...metaPeak,
+      method: usePeakSample ? peak!.method : 'end-as-peak',
+      ...(usePeakSample || !peak
+        ? {}
+        : {
+            note: 'the sampled peak held less than the end of the run: the end is taken as the peak',
+          }),
     },
     ...restMeta,
   };

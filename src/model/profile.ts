@@ -93,6 +93,11 @@ export interface Profile {
   hasLifetimes: boolean;
   /** Whether reads and writes are recorded: DHAT's `bkacc`. */
   hasAccesses: boolean;
+  /**
+   * Names for what is counted when it is not heap bytes and blocks (DHAT's `bu`, `bsu`,
+   * `bksu`; ad-hoc mode counts "units" in "events"). Absent for heap profiles.
+   */
+  units?: { byte: string; bytes: string; blocks: string };
   /** Time unit (`tu`), e.g. `µs` or `instrs`, and its large form (`Mtu`), e.g. `s`. */
   timeUnit: string;
   timeUnitLarge: string;

@@ -34,6 +34,8 @@ export interface Report {
   /** Program points in the profile, and how many the rows show. */
   programPoints: number;
   rows: ReportRow[];
+  /** What bytes and blocks are called in this profile (ad-hoc profiles count units and events). */
+  units?: Profile['units'];
   timeUnit: string;
   endTime: number;
   peakTime?: number;
@@ -94,6 +96,7 @@ export function buildReport(profile: Profile, options: ReportOptions = {}): Repo
     totals: t,
     programPoints: profile.programPoints.length,
     rows,
+    ...(profile.units ? { units: profile.units } : {}),
     timeUnit: profile.timeUnit,
     endTime: profile.endTime,
     peakTime: profile.peakTime,

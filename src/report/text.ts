@@ -13,14 +13,19 @@ export function renderText(report: Report, options: TextOptions = {}): string {
   const t = report.totals;
   const hs = report.heapscope;
   const out: string[] = [];
+  const u = report.units;
+  // Heap profiles get binary units (KiB, MiB); other counts are printed as they are.
+  const amount = (n: number) => (u ? `${count(n)} ${u.bytes}` : bytes(n));
+  const blocksWord = u?.blocks ?? 'blocks';
   const what = hs ? `${hs.capture} capture, Node ${hs.node ?? '?'}` : `mode ${report.mode}`;
   const thread = hs?.threadId ? `, thread ${hs.threadId}` : '';
   out.push(c.bold(`heapscope: ${report.cmd}`) + c.dim(`  (pid ${report.pid}${thread}, ${what})`));
   out.push('');
   const line = (label: string, b: number | undefined, k: number | undefined, note = '') => {
     if (b === undefined) return;
-    const blocks = k === undefined ? '' : ` in ${count(k)} blocks`;
-    out.push(`  ${label.padEnd(10)} ${c.bold(bytes(b))} (${count(b)} bytes)${blocks}${note}`);
+    const blocks = k === undefined ? '' : ` in ${count(k)} ${blocksWord}`;
+    const exactCount = u ? '' : ` (${count(b)} bytes)`;
+    out.push(`  ${label.padEnd(10)} ${c.bold(amount(b))}${exactCount}${blocks}${note}`);
   };
   const totalIsEstimate = hs && !hs.exact.total;
   line('Total:', t.totalBytes, t.totalBlocks, totalIsEstimate ? c.yellow('  [estimate]') : '');
@@ -49,7 +54,7 @@ export function renderText(report: Report, options: TextOptions = {}): string {
       `Top ${shown} of ${count(report.programPoints)} program points by ${report.sortedBy.label.toLowerCase()}:`,
     ),
   );
-  for (const row of report.rows) out.push(...renderRow(row, report, c));
+  for (const row of report.rows) out.push(...renderRow(row, report, c, amount));
   if (hs?.notes?.length) {
     out.push('');
     for (const n of hs.notes) out.push(c.dim(`note: ${n}`));
@@ -72,16 +77,20 @@ function renderRow(
   row: ReportRow,
   report: Report,
   c: ReturnType<typeof pc.createColors>,
+  amount: (n: number) => string,
 ): string[] {
   const unit = report.sortedBy.unit;
-  const v = unit === 'bytes' ? bytes(row.value) : count(row.value);
+  const v = unit === 'bytes' ? amount(row.value) : count(row.value);
   const head = `${String(row.rank).padStart(3)}. ${c.bold(v)} ${c.dim(`(${percent(row.share)})`)}`;
-  const parts = [`total ${bytes(row.totalBytes)} in ${count(row.totalBlocks)}`];
-  if (row.totalBlocks > 0) parts.push(`avg ${bytes(Math.round(row.totalBytes / row.totalBlocks))}`);
-  if (row.peakBytes !== undefined)
-    parts.push(`at t-gmax ${bytes(row.peakBytes)} in ${count(row.peakBlocks ?? 0)}`);
-  if (row.endBytes !== undefined)
-    parts.push(`at t-end ${bytes(row.endBytes)} in ${count(row.endBlocks ?? 0)}`);
+  const parts = [`total ${amount(row.totalBytes)} in ${count(row.totalBlocks)}`];
+  if (row.totalBlocks > 0)
+    parts.push(`avg ${amount(Math.round(row.totalBytes / row.totalBlocks))}`);
+  if (row.peakBytes !== undefined) {
+    parts.push(`at t-gmax ${amount(row.peakBytes)} in ${count(row.peakBlocks ?? 0)}`);
+  }
+  if (row.endBytes !== undefined) {
+    parts.push(`at t-end ${amount(row.endBytes)} in ${count(row.endBlocks ?? 0)}`);
+  }
   const lines = [`${head}  ${parts.join(', ')}`];
   row.frames.forEach((f, i) => {
     lines.push(`       ${i === 0 ? c.cyan(f) : c.dim(f)}`);

@@ -1,0 +1,14 @@
+{
+  "targets": [
+    {
+      "target_name": "heapscope",
+      "sources": ["heapscope.cc"],
+      "cflags_cc": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "ldflags": ["-Wl,--gc-sections"],
+      "xcode_settings": {
+        "OTHER_CPLUSPLUSFLAGS": ["-O2"],
+        "MACOSX_DEPLOYMENT_TARGET": "11.0"
+      }
+    }
+  ]
+}

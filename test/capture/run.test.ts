@@ -1,0 +1,130 @@
+/**
+ * `heapscope run` against workloads whose allocations are known. V8 makes the bytes and
+ * blocks of JavaScript values exact; it also charges its own metadata (feedback
+ * vectors, code, hidden classes) created while a function runs to that function's
+ * site, which heapscope cannot split from the totals. Those add a few dozen blocks:
+ * the bounds below (METADATA_BLOCKS, METADATA_BYTES) are that allowance, and nothing else.
+ */
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Profile } from '../../src/model/profile.js';
+import {
+  endOfType,
+  heapscope,
+  readProfile,
+  siteOf,
+  tempDir,
+  workload,
+} from '../helpers/heapscope.js';
+
+const METADATA_BLOCKS = 64;
+const METADATA_BYTES = 256 * 1024;
+/** x64 Node without pointer compression: map, properties, elements + 2 in-object fields. */
+const PAIR_BYTES = 5 * 8;
+
+function expectTotalsNear(
+  actual: { totalBytes: number; totalBlocks: number },
+  blocks: number,
+  bytes: number,
+) {
+  expect(actual.totalBlocks).toBeGreaterThanOrEqual(blocks);
+  expect(actual.totalBlocks).toBeLessThanOrEqual(blocks + METADATA_BLOCKS);
+  expect(actual.totalBytes).toBeGreaterThanOrEqual(bytes);
+  expect(actual.totalBytes).toBeLessThanOrEqual(bytes + METADATA_BYTES);
+}
+
+describe('objects of one shape', () => {
+  const N = 100_000;
+  const K = 1_000;
+  let profile: Profile;
+  let stderr: string;
+  beforeAll(() => {
+    const dir = tempDir();
+    const out = join(dir, 'objects.json');
+    const r = heapscope(['run', '-o', out, '--', '{NODE}', workload('objects.js'), `${N}`, `${K}`]);
+    expect(r.status, r.stderr).toBe(0);
+    stderr = r.stderr;
+    profile = readProfile(out);
+  });
+
+  it('counts every allocation at the allocating function, though it is hot and optimized', () => {
+    const pp = siteOf(profile, 'makePair');
+    expectTotalsNear(pp, N, N * PAIR_BYTES);
+  });
+
+  it('has the caller below the allocating function, with 1-based positions', () => {
+    const pp = siteOf(profile, 'makePair');
+    const frames = pp.stack.map((i) => profile.frames[i]);
+    expect(frames[0]).toBe('makePair (test/fixtures/workloads/objects.js:6:18)');
+    expect(frames[1]).toBe('run (test/fixtures/workloads/objects.js:10:13)');
+  });
+
+  it('counts the K reachable objects live at the end, exactly', () => {
+    const pp = siteOf(profile, 'makePair');
+    // One more object lives at the site: the literal's boilerplate V8 keeps for `{ a, b }`.
+    expect(endOfType(pp, 'object')).toEqual([K * PAIR_BYTES, K]);
+    expect(pp.endBlocks).toBe(K);
+  });
+
+  it('records the command, the pid and an estimate of the peak, labelled as such', () => {
+    expect(profile.cmd).toContain('objects.js');
+    expect(profile.pid).toBeGreaterThan(0);
+    expect(profile.heapscope?.exact).toEqual({ total: true, end: true, peak: false });
+    expect(profile.peakTime).toBeLessThanOrEqual(profile.endTime);
+    expect(stderr).toMatch(/At t-gmax: .*\[estimate/);
+  });
+
+  it('keeps heapscope out of the profile', () => {
+    const own = profile.frames.filter((f) => /agent\.cjs|native-load\.cjs|heapscope\/dist/.test(f));
+    expect(own).toEqual([]);
+  });
+});
+
+describe('arrays, strings and class instances', () => {
+  const N = 20_000;
+  const K = 500;
+  let profile: Profile;
+  beforeAll(() => {
+    const out = join(tempDir(), 'shapes.json');
+    const r = heapscope([
+      'run',
+      '-q',
+      '-o',
+      out,
+      '--',
+      '{NODE}',
+      workload('shapes.js'),
+      `${N}`,
+      `${K}`,
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    profile = readProfile(out);
+  });
+
+  it('arrays: a JSArray and its elements store per literal', () => {
+    const pp = siteOf(profile, 'makeTriple');
+    // JSArray: map, properties, elements, length; FixedArray: map, length, 3 elements.
+    expectTotalsNear(pp, 2 * N, N * (4 * 8 + 5 * 8));
+    expect(endOfType(pp, 'object')).toEqual([K * 4 * 8, K]);
+    expect(endOfType(pp, 'array')).toEqual([K * 5 * 8, K]);
+  });
+
+  it('strings: the number string, the flat short join, and the cons string of a template', () => {
+    const pp = siteOf(profile, 'makeLabel');
+    // `row ${i}` is short, so V8 copies it flat; adding ' of the table' makes a cons string.
+    // Sequential one-byte string: map, hash, length (16 bytes) + characters, padded to 8.
+    const seq = (chars: number) => 16 + Math.ceil(chars / 8) * 8;
+    const cons = 4 * 8;
+    expectTotalsNear(pp, 3 * N, N * (seq(5) + seq(9) + cons));
+    expect(endOfType(pp, 'concatenated string')).toEqual([K * cons, K]);
+    // The number string is garbage: the flat copy does not refer to it.
+    expect(endOfType(pp, 'string')).toEqual([K * seq(9), K]);
+  });
+
+  it('class instances: charged to the function that says `new`', () => {
+    const pp = siteOf(profile, 'makeWidget');
+    // map, properties, elements + 3 fields
+    expectTotalsNear(pp, N, N * 6 * 8);
+    expect(endOfType(pp, 'object')).toEqual([K * 6 * 8, K]);
+  });
+});
