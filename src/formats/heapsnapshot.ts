@@ -269,7 +269,7 @@ const T_END = 7; // after the final '}'
 const MAX_KEY_BYTES = 4096;
 const MAX_HEADER_BYTES = 64 * 1024 * 1024;
 
-interface ParserOptions {
+export interface HeapSnapshotParserOptions {
   /** Size of the whole input when known; bounds preallocation from (possibly bogus) counts. */
   totalBytes?: number;
 }
@@ -297,7 +297,7 @@ export class HeapSnapshotParser {
   private traceTree: TraceTreeReader | undefined;
   private strings: StringArrayReader | undefined;
 
-  constructor(options: ParserOptions = {}) {
+  constructor(options: HeapSnapshotParserOptions = {}) {
     this.totalBytes = options.totalBytes;
   }
 
@@ -670,7 +670,7 @@ function grow<T extends Uint32Array | Int32Array | Float64Array>(array: T, min: 
   return bigger;
 }
 
-/** Trims spare capacity; copies only when the spare part is worth freeing. */
+/** The first `length` elements, copied only when the array has spare capacity. */
 function trim<T extends Uint32Array | Int32Array | Float64Array>(array: T, length: number): T {
   if (array.length === length) return array;
   return array.slice(0, length) as T;
@@ -878,7 +878,7 @@ class TraceTreeReader implements ValueReader {
         }
         this.store(value, base + i);
         if (c === 0x2c) state = A_NEXT;
-        else if (c === 0x5d) state = this.close(buf, i, base);
+        else if (c === 0x5d) state = this.close(i, base);
         else if (isWhitespace(c)) state = A_AFTER;
         else throw this.unexpected(c, base + i);
         if (state === A_DONE) {
@@ -896,7 +896,7 @@ class TraceTreeReader implements ValueReader {
           this.field = 0;
           state = A_FIRST;
         } else if (c === 0x5d && state === A_FIRST) {
-          state = this.close(buf, i, base);
+          state = this.close(i, base);
           if (state === A_DONE) {
             i++;
             break;
@@ -905,7 +905,7 @@ class TraceTreeReader implements ValueReader {
       } else if (state === A_AFTER) {
         if (c === 0x2c) state = A_NEXT;
         else if (c === 0x5d) {
-          state = this.close(buf, i, base);
+          state = this.close(i, base);
           if (state === A_DONE) {
             i++;
             break;
@@ -925,7 +925,7 @@ class TraceTreeReader implements ValueReader {
   }
 
   /** Handles ']': ends a children list (completing its tuple) or the whole tree. */
-  private close(_buf: Buffer, i: number, base: number): number {
+  private close(i: number, base: number): number {
     if (this.field !== 0) throw this.malformed('a node has fewer than 5 fields', base + i);
     this.stack.pop();
     if (this.stack.length === 0) return A_DONE;
@@ -945,6 +945,8 @@ class TraceTreeReader implements ValueReader {
       if (value > U32_MAX) throw this.malformed(`function index ${value} is too large`, offset);
       this.functionInfoIndex[this.count - 1] = value;
     } else if (field === 2) {
+      if (value > Number.MAX_SAFE_INTEGER)
+        throw this.malformed(`count ${value} is too large`, offset);
       this.allocCount[this.count - 1] = value;
     } else {
       if (value > Number.MAX_SAFE_INTEGER)
@@ -995,8 +997,9 @@ class TraceTreeReader implements ValueReader {
  * `strings`: an array of JSON string literals. A literal that lies within one chunk
  * is decoded straight from the chunk; one that spans chunks is first copied whole into
  * a carry buffer, so multi-byte UTF-8 and escapes split across chunks decode correctly.
- * Literals with escapes are decoded by `JSON.parse` (exact JSON semantics, including
- * surrogate pairs and lone surrogates).
+ * Literals with escapes get JSON's semantics exactly (surrogate pairs and lone
+ * surrogates included): a byte-level unescaper for the usual short ASCII ones,
+ * `JSON.parse` for the rest.
  */
 class StringArrayReader implements ValueReader {
   done = false;

@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NODE } from '../helpers/heapscope.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const loaderCjs = path.join(root, 'dist', 'capture', 'native-load.cjs');
@@ -88,13 +89,16 @@ addon.startPeakSampling(4096, 64, true);
 function buildPeak(n) { const a = []; for (let i = 0; i < n; i++) a.push({ a: i, b: i, c: i }); return a; }
 function small(n) { const a = []; for (let i = 0; i < n; i++) a.push({ x: i }); return a; }
 let big = buildPeak(1000000);
-big = null;
-globalThis.keep = small(10000);
+// The capture runs at the next point where V8 services interrupts; drop the peak only
+// after JavaScript has run again, so the test does not depend on when that is.
+setTimeout(() => {
+  big = null;
+  globalThis.keep = small(10000);
+}, 20);
 process.on('exit', () => {
   fs.writeFileSync(out, addon.peakSampleJson());
   fs.writeFileSync(out + '.stats.json', JSON.stringify(addon.gcStats()));
 });
-setTimeout(() => {}, 50);
 `;
 
 function script(name: string, text: string): string {
@@ -249,7 +253,7 @@ console.log(JSON.stringify({ same: a.addon === b.addon, keys: Object.keys(a.addo
 
 describe('native helper on this Node', () => {
   it('traces every retained object and writes the snapshot in exit; the process exits on its own', () => {
-    const m = checkMainRun(process.execPath, 'host', 'idle');
+    const m = checkMainRun(NODE, 'host', 'idle');
     expect(m.sizeBytes).toBeGreaterThan(1_000_000);
     const snap = JSON.parse(readFileSync(path.join(dir, 'host-idle.heapsnapshot'), 'utf8'));
     expect(snap.trace_function_infos.length).toBeGreaterThan(0);
@@ -257,17 +261,13 @@ describe('native helper on this Node', () => {
   });
 
   it('still writes the snapshot on process.exit(3)', () => {
-    checkMainRun(process.execPath, 'host', 'exit3');
+    checkMainRun(NODE, 'host', 'exit3');
   });
 
   for (const alsoMain of ['worker-only', 'main']) {
     it(`works in a worker thread (${alsoMain === 'main' ? 'also tracking the main thread' : 'worker only'})`, () => {
       const out = path.join(dir, `worker-${alsoMain}.heapsnapshot`);
-      const r = run(process.execPath, script('worker.cjs', WORKER_SCRIPT), [
-        loaderCjs,
-        out,
-        alsoMain,
-      ]);
+      const r = run(NODE, script('worker.cjs', WORKER_SCRIPT), [loaderCjs, out, alsoMain]);
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       const byType = liveByType(out, 'allocateObjects');
@@ -286,7 +286,7 @@ try { addon.writeSnapshot(process.argv[3]); console.log('no error'); }
 catch (e) { console.log(JSON.stringify({ error: e instanceof Error, message: e.message })); }`,
     );
     const bad = path.join(dir, 'no', 'such', 'dir', 'x.heapsnapshot');
-    const res = JSON.parse(run(process.execPath, file, [loaderCjs, bad]).stdout);
+    const res = JSON.parse(run(NODE, file, [loaderCjs, bad]).stdout);
     expect(res.error).toBe(true);
     expect(res.message).toMatch(/No such file or directory/);
     expect(res.message).toContain(bad);
@@ -294,7 +294,7 @@ catch (e) { console.log(JSON.stringify({ error: e instanceof Error, message: e.m
 
   it('keeps the sampled live allocation tree at the heap peak in native memory', () => {
     const out = path.join(dir, 'peak.json');
-    const r = run(process.execPath, script('peak.cjs', PEAK_SCRIPT), [loaderCjs, out]);
+    const r = run(NODE, script('peak.cjs', PEAK_SCRIPT), [loaderCjs, out]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const peak = JSON.parse(readFileSync(out, 'utf8'));

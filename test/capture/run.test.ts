@@ -104,7 +104,13 @@ describe('arrays, strings and class instances', () => {
   it('arrays: a JSArray and its elements store per literal', () => {
     const pp = siteOf(profile, 'makeTriple');
     // JSArray: map, properties, elements, length; FixedArray: map, length, 3 elements.
-    expectTotalsNear(pp, 2 * N, N * (4 * 8 + 5 * 8));
+    // Newer V8s allocate both in one event from the literal builtin: bytes are exact
+    // either way, blocks count events (N to 2N).
+    const bytes = N * (4 * 8 + 5 * 8);
+    expect(pp.totalBytes).toBeGreaterThanOrEqual(bytes);
+    expect(pp.totalBytes).toBeLessThanOrEqual(bytes + METADATA_BYTES);
+    expect(pp.totalBlocks).toBeGreaterThanOrEqual(N);
+    expect(pp.totalBlocks).toBeLessThanOrEqual(2 * N + METADATA_BLOCKS);
     expect(endOfType(pp, 'object')).toEqual([K * 4 * 8, K]);
     expect(endOfType(pp, 'array')).toEqual([K * 5 * 8, K]);
   });

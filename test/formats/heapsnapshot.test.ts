@@ -431,6 +431,7 @@ describe('errors', () => {
       /^heapsnapshot: not a V8 heap snapshot \(expected a JSON object, found byte 0x89 at byte 0\)/,
     );
     expect(() => parseHeapSnapshot('')).toThrow('heapsnapshot: empty input');
+    expect(() => parseHeapSnapshot('nonsense')).toThrow(HeapSnapshotError);
     const broken = Buffer.from(plainBytes);
     const at = broken.indexOf('"nodes":[') + 12;
     broken[at] = 0x78; // 'x'
@@ -441,9 +442,9 @@ describe('errors', () => {
       /unexpected '\{' in the end of the file/,
     );
     const text = syntheticSnapshot();
-    expect(() => parseHeapSnapshot(text.replace('"strings"', '"nodes"'))).toThrow(
-      /duplicate key "nodes"/,
-    );
+    expect(() =>
+      parseHeapSnapshot(text.replace('"flag": false', '"flag": false, "locations": []')),
+    ).toThrow(/duplicate key "locations"/);
     expect(() => parseHeapSnapshot(text.replace('\\u20ac', '\\u20x'))).toThrow(
       /invalid escape in "strings"\[7\]/,
     );

@@ -1,0 +1,89 @@
+/**
+ * Every Node process and worker thread a command starts gets its own profile; a program
+ * that idles on timers keeps its live-at-end attribution; heapscope keeps nobody alive
+ * and opens no port.
+ */
+import { execFileSync } from 'node:child_process';
+import { basename } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Profile } from '../../src/model/profile.js';
+import {
+  endOfType,
+  heapscope,
+  NODE,
+  profilesIn,
+  readProfile,
+  siteOf,
+  tempDir,
+  workload,
+} from '../helpers/heapscope.js';
+
+describe('a main process with a child process and a worker thread', () => {
+  let files: string[];
+  let stderr: string;
+  let mainPid: number;
+  beforeAll(() => {
+    const dir = tempDir();
+    const r = heapscope(['run', '--out-dir', dir, '--', '{NODE}', workload('family.js')]);
+    expect(r.status, r.stderr).toBe(0);
+    stderr = r.stderr;
+    files = profilesIn(dir);
+    mainPid = Number(/heapscope\.(\d+)\.json/.exec(stderr)![1]);
+  });
+
+  const byName = (re: RegExp): Profile => {
+    const f = files.find((x) => re.test(basename(x)));
+    if (!f) throw new Error(`no profile matching ${re} in ${files.join(', ')}`);
+    return readProfile(f);
+  };
+
+  it('writes three profiles: heapscope.<pid>.json, the child, and heapscope.<pid>.<threadId>.json', () => {
+    expect(files).toHaveLength(3);
+    expect(files.map((f) => basename(f)).sort()).toContain(`heapscope.${mainPid}.json`);
+    expect(files.some((f) => new RegExp(`heapscope\\.${mainPid}\\.1\\.json$`).test(f))).toBe(true);
+  });
+
+  it('charges each thread only its own allocations', () => {
+    const main = byName(new RegExp(`^heapscope\\.${mainPid}\\.json$`));
+    const worker = byName(new RegExp(`^heapscope\\.${mainPid}\\.1\\.json$`));
+    const child = readProfile(files.find((f) => !basename(f).startsWith(`heapscope.${mainPid}.`))!);
+    expect(endOfType(siteOf(main, 'mainAlloc'), 'object')[1]).toBe(1_000);
+    expect(endOfType(siteOf(child, 'childAlloc'), 'object')[1]).toBe(2_000);
+    expect(endOfType(siteOf(worker, 'workerAlloc'), 'object')[1]).toBe(3_000);
+    for (const p of [main, worker])
+      expect(p.frames.some((f) => f.startsWith('childAlloc'))).toBe(false);
+    expect(main.frames.some((f) => f.startsWith('workerAlloc'))).toBe(false);
+    expect(child.cmd).toContain('family-child.js');
+    expect(worker.heapscope?.threadId).toBe(1);
+  });
+
+  it('prints the main report and one line per other profile', () => {
+    expect(stderr).toMatch(/Top \d+ of [\d,]+ program points/);
+    expect(stderr.match(/^heapscope: wrote /gm)).toHaveLength(3);
+  });
+});
+
+describe('a program that idles on timers before it ends', () => {
+  it('keeps live-at-end exact: all 40,000 records charged to makeRecord', () => {
+    const dir = tempDir();
+    const out = `${dir}/idle.json`;
+    const r = heapscope(['run', '-q', '-o', out, '--', '{NODE}', workload('idle.js')]);
+    expect(r.status, r.stderr).toBe(0);
+    const pp = siteOf(readProfile(out), 'makeRecord');
+    expect(endOfType(pp, 'object')).toEqual([40_000 * 5 * 8, 40_000]);
+  });
+});
+
+describe('staying out of the picture', () => {
+  it('opens no inspector port in the target and does not keep it alive', () => {
+    const dir = tempDir();
+    const probe = `${dir}/probe.js`;
+    execFileSync(NODE, [
+      '-e',
+      `require('fs').writeFileSync(${JSON.stringify(probe)}, "process.on('exit', () => console.log('inspector:' + require('inspector').url()));")`,
+    ]);
+    const r = heapscope(['run', '-q', '--out-dir', dir, '--', '{NODE}', probe]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('inspector:undefined');
+  });
+});
