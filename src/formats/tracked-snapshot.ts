@@ -69,16 +69,20 @@ export const V8_INTERNAL_TYPES: ReadonlySet<string> = new Set([
   'synthetic',
 ]);
 
-const STRING_TYPES = new Set(['string', 'concatenated string', 'sliced string']);
+/** Holders whose references do not make a value the program's: compiled code and feedback. */
+const METADATA_HOLDER_TYPES: ReadonlySet<string> = new Set(['code', 'object shape']);
 
 /**
  * Which nodes hold JavaScript values the program made, as opposed to V8's own records.
  *
- * V8 parses and compiles partly outside the allocation tracker's view, so objects it makes
- * then (function names inside compiled-code records, scope contexts) can sit at an
- * address whose trace still names a dead object of your code. They are told apart by
- * what holds them: a string held only by V8's code records (directly or through other
- * such strings) and V8's `system / ...` objects are V8's own.
+ * V8 parses and compiles partly outside the allocation tracker's view, and keeps some
+ * values of its own at a site (a literal's boilerplate, held by its allocation site;
+ * function names held by compiled-code records). Such objects can sit at an address
+ * whose trace still names a dead object of your code, or be charged to the literal that
+ * made them. They are told apart by what holds them: a value counts when something
+ * other than V8's code and feedback records holds it, and that holder is itself a
+ * program value or a plain container (property or element storage, a scope, a GC root).
+ * Computed as the greatest fixpoint, so cycles among program values stay in.
  */
 function programValues(snap: HeapSnapshot): Uint8Array {
   const stride = snap.nodeFieldCount;
@@ -87,37 +91,44 @@ function programValues(snap: HeapSnapshot): Uint8Array {
   const { type: edgeTypeOff, toNode: toOff } = snap.edgeOffsets;
   const weak = snap.meta.edgeTypes.indexOf('weak');
   const types = snap.meta.nodeTypes;
-  const internal = new Uint8Array(types.length);
-  const isString = new Uint8Array(types.length);
+  const internalType = new Uint8Array(types.length);
+  const metadataType = new Uint8Array(types.length);
   types.forEach((t, i) => {
-    internal[i] = V8_INTERNAL_TYPES.has(t) ? 1 : 0;
-    isString[i] = STRING_TYPES.has(t) ? 1 : 0;
+    internalType[i] = V8_INTERNAL_TYPES.has(t) ? 1 : 0;
+    metadataType[i] = METADATA_HOLDER_TYPES.has(t) ? 1 : 0;
   });
-  const value = new Uint8Array(snap.nodeCount);
-  const heldByString: number[] = []; // [from, to] pairs, string to string
-  for (let n = 0; n < snap.nodeCount; n++) {
-    const t = snap.nodes[n * stride + typeOff]!;
-    if (internal[t]) continue;
-    if (!isString[t] && snap.strings[snap.nodes[n * stride + nameOff]!]?.startsWith('system / ')) {
-      continue;
-    }
-    if (!isString[t]) value[n] = 1;
-    for (let e = snap.firstEdge[n]!; e < snap.firstEdge[n + 1]!; e += edgeStride) {
+  const n = snap.nodeCount;
+  const value = new Uint8Array(n);
+  const metadata = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = snap.nodes[i * stride + typeOff]!;
+    metadata[i] = metadataType[t]!;
+    value[i] =
+      internalType[t] || snap.strings[snap.nodes[i * stride + nameOff]!]?.startsWith('system / ')
+        ? 0
+        : 1;
+  }
+  const eligible = value.slice();
+  // Holders that make a node the program's, counted while every eligible node is presumed a value.
+  const holders = new Uint32Array(n);
+  for (let h = 0; h < n; h++) {
+    if (metadata[h]) continue;
+    for (let e = snap.firstEdge[h]!; e < snap.firstEdge[h + 1]!; e += edgeStride) {
       if (snap.edges[e + edgeTypeOff] === weak) continue;
       const to = snap.edges[e + toOff]! / stride;
-      if (!isString[snap.nodes[to * stride + typeOff]!]) continue;
-      if (isString[t]) heldByString.push(n, to);
-      else value[to] = 1;
+      if (eligible[to]) holders[to]!++;
     }
   }
-  // Strings held by program strings (cons and sliced string parts) are program values too.
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (let i = 0; i < heldByString.length; i += 2) {
-      if (value[heldByString[i]!] && !value[heldByString[i + 1]!]) {
-        value[heldByString[i + 1]!] = 1;
-        changed = true;
-      }
+  const work: number[] = [];
+  for (let i = 0; i < n; i++) if (eligible[i] && holders[i] === 0) work.push(i);
+  while (work.length > 0) {
+    const h = work.pop()!;
+    if (!value[h]) continue;
+    value[h] = 0;
+    for (let e = snap.firstEdge[h]!; e < snap.firstEdge[h + 1]!; e += edgeStride) {
+      if (snap.edges[e + edgeTypeOff] === weak) continue;
+      const to = snap.edges[e + toOff]! / stride;
+      if (value[to] && --holders[to]! === 0) work.push(to);
     }
   }
   return value;
