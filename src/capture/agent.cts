@@ -98,6 +98,10 @@ function finish(state: AgentState, reason: string, exitCode: number | undefined)
   if (state.phase !== 'tracking') return;
   state.phase = 'writing';
   const base = join(state.dir, state.id);
+  // Taken first: the sampler holds its samples through global handles, which would show
+  // in the snapshot as holders of objects that nothing else keeps.
+  const peakSample = state.addon.peakSampleJson() || null;
+  state.addon.stopPeakSampling();
   try {
     state.addon.writeSnapshot(`${base}.heapsnapshot`);
   } catch (e) {
@@ -125,7 +129,7 @@ function finish(state: AgentState, reason: string, exitCode: number | undefined)
     gc,
     heapAtEnd: { used: heap.used_heap_size, external: heap.external_memory },
     sourceMapUrls: collectSourceMapUrls(),
-    peakSample: state.addon.peakSampleJson() || null,
+    peakSample,
   });
   state.phase = 'done';
 }

@@ -71,6 +71,15 @@ export const V8_INTERNAL_TYPES: ReadonlySet<string> = new Set([
 
 /** Holders whose references do not make a value the program's: compiled code and feedback. */
 const METADATA_HOLDER_TYPES: ReadonlySet<string> = new Set(['code', 'object shape']);
+/**
+ * GC roots that hold what V8's own C++ code is using at the moment of the snapshot (the
+ * snapshot is taken from inside the exit handler, with V8's runtime mid-call).
+ */
+const METADATA_HOLDER_ROOTS: ReadonlySet<string> = new Set([
+  '(Handle scope)',
+  '(Strong roots)',
+  '(Identity map)',
+]);
 
 /**
  * Which nodes hold JavaScript values the program made, as opposed to V8's own records.
@@ -97,16 +106,15 @@ function programValues(snap: HeapSnapshot): Uint8Array {
     internalType[i] = V8_INTERNAL_TYPES.has(t) ? 1 : 0;
     metadataType[i] = METADATA_HOLDER_TYPES.has(t) ? 1 : 0;
   });
+  const syntheticType = types.indexOf('synthetic');
   const n = snap.nodeCount;
   const value = new Uint8Array(n);
   const metadata = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const t = snap.nodes[i * stride + typeOff]!;
-    metadata[i] = metadataType[t]!;
-    value[i] =
-      internalType[t] || snap.strings[snap.nodes[i * stride + nameOff]!]?.startsWith('system / ')
-        ? 0
-        : 1;
+    const name = snap.strings[snap.nodes[i * stride + nameOff]!] ?? '';
+    metadata[i] = metadataType[t] || (t === syntheticType && METADATA_HOLDER_ROOTS.has(name)) ? 1 : 0;
+    value[i] = internalType[t] || name.startsWith('system / ') ? 0 : 1;
   }
   const eligible = value.slice();
   // Holders that make a node the program's, counted while every eligible node is presumed a value.
