@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import * as v8 from 'node:v8';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { loadNative, type NativeAddon } from './native-load.cjs';
+import { honestStackFlags } from './v8-flags.cjs';
 
 type Phase = 'idle' | 'tracking' | 'writing' | 'done';
 
@@ -36,32 +37,6 @@ interface AgentState {
 }
 
 const FATAL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
-/**
- * V8 flags that keep the allocating function on the stack (no inlining), every
- * allocation real (no escape analysis) and one allocation event per object (no
- * allocation folding). Set only where this V8 knows them: an unknown flag makes V8
- * print an error on the target's stderr.
- */
-function honestStackFlags(v8Major: number): string[] {
-  const flags = [
-    '--no-turbo-inlining',
-    '--no-turbo-escape',
-    '--no-turbo-allocation-folding',
-    '--no-maglev-inlining',
-    // Background compile threads allocate outside the tracker's view; objects they make
-    // can land where a traced object died and inherit its stale trace.
-    '--no-parallel-compile-tasks-for-lazy',
-    '--no-parallel-compile-tasks-for-eager-toplevel',
-    '--no-concurrent-sparkplug',
-    '--no-concurrent-cache-deserialization',
-  ];
-  if (v8Major >= 12) flags.push('--no-maglev-escape-analysis');
-  if (v8Major >= 13) {
-    flags.push('--no-maglev-allocation-folding', '--no-turboshaft-string-concat-escape-analysis');
-  }
-  return flags;
-}
 
 function writeJsonAtomic(path: string, value: unknown): void {
   const tmp = `${path}.tmp`;

@@ -45,7 +45,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option(
       '--peak-sample <bytes>',
       'sampling interval for the live-at-peak estimate (0: take the end as the peak)',
-      '4096',
+      '32768',
     )
     .option('--keep-snapshot', 'keep each end-of-run heap snapshot beside its profile')
     .option('--json', 'print the run result as JSON')
@@ -74,6 +74,78 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .action(async (file: string, opts) => {
       const { reportCommand } = await import('./report.js');
       exitCode = await reportCommand(file, opts, io);
+    });
+
+  program
+    .command('diff')
+    .description(
+      'What changed between two profiles: totals and per-site deltas, new and vanished sites.',
+    )
+    .argument('<base>', 'the profile before (DHAT JSON: heapscope, Valgrind DHAT or dhat-rs)')
+    .argument('<head>', 'the profile after')
+    .option('--metric <metric>', 'sort sites by the change of this metric (default total-bytes)')
+    .option('--top <n>', 'changed sites to show', '10')
+    .option('--depth <n>', 'stack frames to show per site')
+    .option('--exact', 'match sites by identical stacks only (no fuzzy matching of moved code)')
+    .option('--json', 'print the diff as JSON')
+    .option('--markdown', 'print the diff as markdown')
+    .addHelpText(
+      'after',
+      '\nSites match by stack; when code moved (lines shifted, a file renamed) they match by\nfunction and file, and the report says which matches were fuzzy.\n\nExample:\n  heapscope diff base.json head.json --metric end-bytes --top 5',
+    )
+    .action(async (base: string, head: string, opts) => {
+      const { diffCommand } = await import('./diff.js');
+      exitCode = await diffCommand(base, head, opts, io);
+    });
+
+  program
+    .command('check')
+    .description(
+      'Check a profile against memory budgets and a baseline. Exit 0 within budget, 1 over, 2 bad input.',
+    )
+    .argument('<profile>', 'the profile to check (DHAT JSON)')
+    .option('--max-total <size>', 'limit on total bytes allocated, e.g. 50MB')
+    .option('--max-peak <size>', 'limit on bytes live at the peak (t-gmax)')
+    .option('--max-end <size>', 'limit on bytes live at the end (t-end)')
+    .option('--budget-file <file>', 'budgets in JSON (totals, per function or file pattern)')
+    .option('--baseline <profile>', 'a profile to compare with for --max-increase')
+    .option('--max-increase <limit>', 'allowed growth against the baseline: 5% or 1MB')
+    .option('--json', 'print the result as JSON')
+    .option('--markdown', 'print the result as markdown')
+    .addHelpText(
+      'after',
+      '\nSizes: 4096, 64KiB, 50MB (decimal) or 1.5MiB (binary). A value equal to its limit passes.\nWhen $GITHUB_STEP_SUMMARY is set, a markdown summary is appended to it.\n\nExamples:\n  heapscope check head.json --max-total 50MB --max-end 1MB\n  heapscope check head.json --baseline base.json --max-increase 5%\n  heapscope check head.json --budget-file heapscope.budget.json',
+    )
+    .action(async (file: string, opts) => {
+      const { checkCommand } = await import('./check.js');
+      exitCode = await checkCommand(file, opts, io);
+    });
+
+  program
+    .command('compare')
+    .description('Profile a command in a git revision and in the working tree, and diff the two.')
+    .argument('<rev>', 'the base revision (a commit, branch or tag)')
+    .argument('<command...>', 'the command, after --, e.g. -- node bench.js')
+    .option(
+      '--runs <n>',
+      'runs per side; changes within the spread between runs are not significant',
+      '1',
+    )
+    .option('--metric <metric>', 'sort sites by the change of this metric (default total-bytes)')
+    .option('--top <n>', 'changed sites to show', '10')
+    .option('--depth <n>', 'stack frames to show per site')
+    .option('--exact', 'match sites by identical stacks only (no fuzzy matching of moved code)')
+    .option('--out-dir <dir>', 'keep the profiles here (base.N.json, head.N.json)')
+    .option('--peak-sample <bytes>', 'passed to heapscope run')
+    .option('--json', 'print the result as JSON')
+    .option('--markdown', 'print the diff as markdown')
+    .addHelpText(
+      'after',
+      "\nThe base runs in a temporary `git worktree add --detach` of <rev>, removed afterwards; it\nuses the working tree's node_modules when it has none. The command's output goes to stderr.\n\nExample:\n  heapscope compare main --runs 3 -- node bench/parse.js",
+    )
+    .action(async (rev: string, command: string[], opts) => {
+      const { compareCommand } = await import('./compare.js');
+      exitCode = await compareCommand(rev, command, opts, io);
     });
 
   try {

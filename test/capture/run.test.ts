@@ -11,6 +11,7 @@ import type { Profile } from '../../src/model/profile.js';
 import {
   endOfType,
   heapscope,
+  NODE_MAJOR,
   readProfile,
   siteOf,
   tempDir,
@@ -74,6 +75,10 @@ describe('objects of one shape', () => {
     expect(stderr).toMatch(/At t-gmax: .*\[estimate/);
   });
 
+  it("leaves the target's stderr alone (no V8 flag errors, no messages)", () => {
+    expect(stderr).not.toMatch(/Error|flag|Warning/);
+  });
+
   it('keeps heapscope out of the profile', () => {
     const own = profile.frames.filter((f) => /agent\.cjs|native-load\.cjs|heapscope\/dist/.test(f));
     expect(own).toEqual([]);
@@ -132,5 +137,32 @@ describe('arrays, strings and class instances', () => {
     // map, properties, elements + 3 fields
     expectTotalsNear(pp, N, N * 6 * 8);
     expect(endOfType(pp, 'object')).toEqual([K * 6 * 8, K]);
+  });
+});
+
+describe('TypeScript positions', () => {
+  it('maps tsc output with a source map back to the .ts line of the function', () => {
+    const out = join(tempDir(), 'ts.json');
+    const r = heapscope(['run', '-q', '-o', out, '--', '{NODE}', workload('ts/dist/app.js')]);
+    expect(r.status, r.stderr).toBe(0);
+    const pp = siteOf(readProfile(out), 'makePoints');
+    const profile = readProfile(out);
+    // `export function makePoints(` : the parameter list opens at column 27 of line 10.
+    expect(profile.frames[pp.stack[0]!]).toBe(
+      'makePoints (test/fixtures/workloads/ts/app.ts:10:27)',
+    );
+    expect(endOfType(pp, 'object')[1]).toBe(100);
+  });
+
+  it.skipIf(NODE_MAJOR < 22)('reads .ts positions directly under Node type stripping', () => {
+    const out = join(tempDir(), 'ts-strip.json');
+    const flags = NODE_MAJOR < 23 ? ['--experimental-strip-types', '--no-warnings'] : [];
+    const r = heapscope(['run', '-q', '-o', out, '--', '{NODE}', ...flags, workload('ts/app.ts')]);
+    expect(r.status, r.stderr).toBe(0);
+    const profile = readProfile(out);
+    const pp = siteOf(profile, 'makePoints');
+    expect(profile.frames[pp.stack[0]!]).toBe(
+      'makePoints (test/fixtures/workloads/ts/app.ts:10:27)',
+    );
   });
 });
