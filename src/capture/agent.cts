@@ -158,7 +158,8 @@ function start(): void {
   }
   state.startHr = process.hrtime.bigint();
   const interval = Number(process.env.HEAPSCOPE_PEAK_SAMPLE ?? '0');
-  if (interval > 0) state.addon.startPeakSampling(interval);
+  // After minor GCs too: a short-lived peak may be gone before the next full GC.
+  if (interval > 0) state.addon.startPeakSampling(interval, 64, true);
   state.addon.startTracking();
   state.phase = 'tracking';
 }

@@ -295,6 +295,11 @@ export function profileFromTrackedSnapshot(
     if (!usePeakSample) {
       pp.peakBytes = pp.endBytes;
       pp.peakBlocks = pp.endBlocks;
+    } else {
+      // A sample stands for interval/size objects, and may include garbage a minor GC
+      // left in the old generation: no site can hold more than it allocated.
+      pp.peakBytes = Math.min(pp.peakBytes ?? 0, pp.totalBytes);
+      pp.peakBlocks = Math.min(pp.peakBlocks ?? 0, pp.totalBlocks);
     }
     pp.maxBytes = Math.max(pp.peakBytes ?? 0, pp.endBytes ?? 0);
     pp.maxBlocks = Math.max(pp.peakBlocks ?? 0, pp.endBlocks ?? 0);
