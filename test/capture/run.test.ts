@@ -166,3 +166,27 @@ describe('TypeScript positions', () => {
     );
   });
 });
+
+describe('the peak', () => {
+  it('is estimated at the spike: the spike site holds most of t-gmax, within the sampling error', () => {
+    const out = join(tempDir(), 'spike.json');
+    const r = heapscope(['run', '-q', '-o', out, '--', '{NODE}', workload('spike.js')]);
+    expect(r.status, r.stderr).toBe(0);
+    const profile = readProfile(out);
+    expect(profile.heapscope?.peak?.method).toBe('sampled-at-peak');
+    expect(profile.heapscope?.exact.peak).toBe(false);
+    expect(profile.peakTime).toBeLessThan(profile.endTime);
+    const spike = siteOf(profile, 'buildSpike');
+    // 500,000 objects of 40 bytes. Samples every 32 KiB on average: ~610 samples, so a
+    // Poisson error of ~4%; 25% leaves room for garbage a minor GC had not yet freed.
+    const trueBytes = 500_000 * PAIR_BYTES;
+    expect(spike.peakBytes).toBeGreaterThan(trueBytes * 0.75);
+    expect(spike.peakBytes).toBeLessThanOrEqual(spike.totalBytes);
+    for (const pp of profile.programPoints) {
+      expect(pp.peakBytes!).toBeLessThanOrEqual(pp.totalBytes);
+      expect(pp.peakBytes!).toBeLessThanOrEqual(spike.peakBytes!);
+    }
+    expect(endOfType(siteOf(profile, 'keepFew'), 'object')[1]).toBe(1_000 + 1); // + `out`
+    expect(spike.endBytes).toBe(0);
+  });
+});
