@@ -21,8 +21,10 @@
 import { renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import * as v8 from 'node:v8';
+import * as workerThreads from 'node:worker_threads';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { loadNative, type NativeAddon } from './native-load.cjs';
+import { startSampled } from './sampled-agent.cjs';
 import { honestStackFlags } from './v8-flags.cjs';
 
 type Phase = 'idle' | 'tracking' | 'writing' | 'done';
@@ -80,7 +82,7 @@ function finish(state: AgentState, reason: string, exitCode: number | undefined)
   try {
     state.addon.writeSnapshot(`${base}.heapsnapshot`);
   } catch (e) {
-    writeSync(2, `${`heapscope: could not write the heap snapshot of ${state.id}: ${e}`}\n`);
+    writeSync(2, `heapscope: could not write the heap snapshot of ${state.id}: ${e}\n`);
     state.phase = 'done';
     return;
   }
@@ -88,35 +90,61 @@ function finish(state: AgentState, reason: string, exitCode: number | undefined)
   state.addon.stopTracking();
   const gc = state.addon.gcStats();
   const heap = v8.getHeapStatistics();
-  writeJsonAtomic(`${base}.meta.json`, {
-    pid: process.pid,
-    ppid: process.ppid,
-    threadId,
-    isMainThread,
-    argv: commandLine(),
-    cwd: process.cwd(),
-    node: process.version,
-    v8: process.versions.v8,
-    startedAt: state.startedAt,
-    endUs,
-    reason,
-    exitCode,
-    gc,
-    heapAtEnd: { used: heap.used_heap_size, external: heap.external_memory },
-    sourceMapUrls: collectSourceMapUrls(),
-    peakSample,
-  });
+  try {
+    writeJsonAtomic(`${base}.meta.json`, {
+      pid: process.pid,
+      ppid: process.ppid,
+      threadId,
+      isMainThread,
+      argv: commandLine(),
+      cwd: process.cwd(),
+      node: process.version,
+      v8: process.versions.v8,
+      startedAt: state.startedAt,
+      endUs,
+      reason,
+      exitCode,
+      gc,
+      heapAtEnd: { used: heap.used_heap_size, external: heap.external_memory },
+      sourceMapUrls: collectSourceMapUrls(),
+      peakSample,
+    });
+  } catch (e) {
+    writeSync(2, `heapscope: could not write the profile data of ${state.id}: ${e}\n`);
+  }
   state.phase = 'done';
+}
+
+/**
+ * Node's own threads (the module-hooks thread of loaders like tsx) are not the program's:
+ * `isInternalThread` says so on newer Node; on Node 20 such a thread has no parentPort.
+ */
+function isNodeInternalThread(): boolean {
+  const flag = (workerThreads as { isInternalThread?: boolean }).isInternalThread;
+  if (flag !== undefined) return flag;
+  return !isMainThread && workerThreads.parentPort === null;
 }
 
 function start(): void {
   const dir = process.env.HEAPSCOPE_DIR;
-  if (!dir) return;
+  if (!dir || isNodeInternalThread()) return;
   const id = `${process.pid}.${threadId}`;
+  if (process.env.HEAPSCOPE_SAMPLE) {
+    // `heapscope run --sample`: V8's sampling heap profiler, no allocation tracking.
+    startSampled({
+      dir,
+      id,
+      commandLine,
+      collectSourceMapUrls,
+      writeJsonAtomic,
+      fatalSignals: FATAL_SIGNALS,
+    });
+    return;
+  }
   const loaded = loadNative();
   if ('error' in loaded) {
     if (isMainThread) {
-      writeSync(2, `${`${loaded.error}\nheapscope: process ${process.pid} runs unprofiled.`}\n`);
+      writeSync(2, `${loaded.error}\nheapscope: process ${process.pid} runs unprofiled.\n`);
     }
     writeJsonAtomic(join(dir, `${id}.started.json`), {
       pid: process.pid,
@@ -164,4 +192,10 @@ function start(): void {
   state.phase = 'tracking';
 }
 
-start();
+// The agent must never break the program it measures: a session directory that is gone
+// (a process that outlived `heapscope run`) or any other failure leaves it unprofiled.
+try {
+  start();
+} catch (e) {
+  writeSync(2, `heapscope: process ${process.pid} runs unprofiled: ${(e as Error).message}\n`);
+}

@@ -12,6 +12,7 @@ import {
   endOfType,
   heapscope,
   NODE_MAJOR,
+  profilesIn,
   readProfile,
   siteOf,
   tempDir,
@@ -150,6 +151,32 @@ describe('TypeScript positions', () => {
     // `export function makePoints(` : the parameter list opens at column 27 of line 10.
     expect(profile.frames[pp.stack[0]!]).toBe(
       'makePoints (test/fixtures/workloads/ts/app.ts:10:27)',
+    );
+    expect(endOfType(pp, 'object')[1]).toBe(100);
+  });
+
+  it('maps tsx-loaded code through the inline source map tsx gives Node, without profiling its loader thread', () => {
+    const dir = tempDir();
+    const r = heapscope([
+      'run',
+      '-q',
+      '--out-dir',
+      dir,
+      '--',
+      '{NODE}',
+      '--import',
+      'tsx',
+      workload('ts/app.ts'),
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/no profile/);
+    const files = profilesIn(dir);
+    expect(files).toHaveLength(1);
+    const profile = readProfile(files[0]!);
+    const pp = siteOf(profile, 'makePoints');
+    // The map's segment for the function starts at its name (column 17), not at "(".
+    expect(profile.frames[pp.stack[0]!]).toBe(
+      'makePoints (test/fixtures/workloads/ts/app.ts:10:17)',
     );
     expect(endOfType(pp, 'object')[1]).toBe(100);
   });
