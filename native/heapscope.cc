@@ -456,6 +456,19 @@ static void GcStats(const FunctionCallbackInfo<Value>& info) {
   info.GetReturnValue().Set(o);
 }
 
+// The heap-object id V8 gave a value (the `id` of its node in snapshots), or 0 when it
+// has none yet: ids are handed out by snapshots and GetHeapStats.
+static void ObjectId(const FunctionCallbackInfo<Value>& info) {
+  State* s = GetState(info);
+  if (info.Length() < 1) {
+    info.GetReturnValue().Set(0);
+    return;
+  }
+  info.GetReturnValue().Set(Number::New(
+      s->isolate,
+      static_cast<double>(s->isolate->GetHeapProfiler()->GetObjectId(info[0]))));
+}
+
 static void WriteSnapshot(const FunctionCallbackInfo<Value>& info) {
   State* s = GetState(info);
   Isolate* isolate = s->isolate;
@@ -620,6 +633,7 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   Export(isolate, context, exports, s, "writeSnapshot", WriteSnapshot);
   Export(isolate, context, exports, s, "startPeakSampling", StartPeakSampling);
   Export(isolate, context, exports, s, "stopPeakSampling", StopPeakSampling);
+  Export(isolate, context, exports, s, "objectId", ObjectId);
   Export(isolate, context, exports, s, "peakSampleJson", PeakSampleJson);
   Set(isolate, context, exports, "version",
       String::NewFromUtf8(isolate, "1", NewStringType::kNormal)

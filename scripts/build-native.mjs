@@ -13,7 +13,15 @@
 //                                      [--no-verify] [--verify-only]
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -129,12 +137,16 @@ function build(nodeGyp, t) {
   if (r.status !== 0) throw new Error(`node-gyp failed for Node ${info.version}`);
   mkdirSync(outDir, { recursive: true });
   const dest = path.join(outDir, `heapscope.abi${info.modules}.node`);
-  copyFileSync(path.join(nativeDir, 'build', 'Release', 'heapscope.node'), dest);
+  // Written beside and renamed over: a running process that has the old binary mapped
+  // keeps its (unlinked) copy instead of seeing the file change under it.
+  const tmp = `${dest}.tmp-${process.pid}`;
+  copyFileSync(path.join(nativeDir, 'build', 'Release', 'heapscope.node'), tmp);
   try {
-    execFileSync('strip', ['--strip-unneeded', dest]);
+    execFileSync('strip', ['--strip-unneeded', tmp]);
   } catch (e) {
     log(`strip failed (${e.message}); keeping the unstripped binary`);
   }
+  renameSync(tmp, dest);
   log(`wrote ${path.relative(root, dest)} (${statSync(dest).size} bytes)`);
   return { ...info, dest };
 }

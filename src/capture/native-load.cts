@@ -72,6 +72,11 @@ export interface NativeAddon {
   stopPeakSampling(): void;
   /** JSON of the tree kept at the peak (see `NativePeakSample`), or '' if none. */
   peakSampleJson(): string;
+  /**
+   * The heap-object id of a value: its node's `id` in heap snapshots. 0 until a snapshot
+   * (or `startTracking`) has handed out ids; a snapshot then finds the value by id.
+   */
+  objectId(value: unknown): number;
   readonly version: string;
 }
 
