@@ -48,7 +48,7 @@ export function peakFromSample(
         line: child.line,
         column: child.column,
       };
-      walk(child, isOwnFrame(loc) ? stack : [loc, ...stack]);
+      if (!isOwnFrame(loc)) walk(child, [loc, ...stack]);
     }
   };
   walk(data.head, []);

@@ -3,7 +3,7 @@
  * process and worker thread it starts, then turns each thread's end-of-run snapshot
  * into a DHAT profile.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,6 +15,7 @@ import type { Profile } from '../model/profile.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { createFrameFormatter } from './frames.js';
 import { peakFromSample } from './peak-sample.js';
+import { startSampledSession } from './sampled-run.js';
 
 const AGENT_PATH = fileURLToPath(new URL('./agent.cjs', import.meta.url));
 const OWN_SCRIPTS = [AGENT_PATH, fileURLToPath(new URL('./native-load.cjs', import.meta.url))];
@@ -32,6 +33,15 @@ export interface RunOptions {
   keepSnapshots?: boolean;
   /** Called while a snapshot is read (bytes read, total bytes). */
   onProgress?: (label: string, done: number, total: number) => void;
+  /**
+   * Sampled mode (sampled-run.ts): V8's sampling heap profiler with one sample per this
+   * many bytes on average, instead of allocation tracking. Figures become estimates.
+   */
+  sample?: number;
+  /** Sampled mode: each thread writes its profile this long after it started, then stops sampling. */
+  durationMs?: number;
+  /** Sampled mode: called as each profile is written, while the command may still run. */
+  onProfile?: (profile: WrittenProfile) => void;
 }
 
 export interface WrittenProfile {
@@ -41,6 +51,8 @@ export interface WrittenProfile {
   cmd: string;
   isMain: boolean;
   profile: Profile;
+  /** Sampled mode: this is the n-th profile written on SIGUSR2, not the final one. */
+  part?: number;
 }
 
 export interface MissingProfile {
@@ -124,10 +136,28 @@ export async function runProfiled(
       ...(options.env ?? process.env),
       HEAPSCOPE_DIR: session,
       HEAPSCOPE_PEAK_SAMPLE: String(options.peakSampleInterval ?? 0),
+      HEAPSCOPE_SAMPLE: options.sample ? String(options.sample) : '',
+      HEAPSCOPE_DURATION_MS: String(options.durationMs ?? 0),
       NODE_OPTIONS: nodeOptionsWithAgent((options.env ?? process.env).NODE_OPTIONS),
     };
-    const { code, signal, pid } = await spawnAndWait(command, cwd, env);
+    const sampled = options.sample
+      ? startSampledSession({
+          session,
+          outDir,
+          outFile: options.outFile ? resolve(cwd, options.outFile) : undefined,
+          command,
+          shellJoin,
+          onProfile: options.onProfile,
+        })
+      : undefined;
+    const { code, signal, pid } = await spawnAndWait(command, cwd, env, sampled).catch(
+      async (e: unknown) => {
+        await sampled?.finish().catch(() => undefined);
+        throw e;
+      },
+    );
     const exitCode = exitCodeOf(code, signal);
+    if (sampled) return { exitCode, ...(signal ? { signal } : {}), ...(await sampled.finish()) };
     const collected = await collectProfiles(session, {
       rootPid: pid,
       command,
@@ -147,9 +177,11 @@ function spawnAndWait(
   command: readonly string[],
   cwd: string,
   env: NodeJS.ProcessEnv,
+  watcher?: { attach(child: ChildProcess): void },
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; pid: number }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command[0]!, command.slice(1), { cwd, env, stdio: 'inherit' });
+    if (watcher) child.once('spawn', () => watcher.attach(child));
     const forward = (sig: NodeJS.Signals) => () => {
       child.kill(sig);
     };
@@ -281,7 +313,7 @@ async function collectProfiles(
     const path = isMain && opts.outFile ? opts.outFile : join(opts.outDir, fileName);
     await writeFileAtomic(path, writeDhat(profile));
     if (opts.keepSnapshots) {
-      await fs.copyFile(snapshotPath, path.replace(/\.json$/, '') + '.heapsnapshot');
+      await fs.copyFile(snapshotPath, `${path.replace(/\.json$/, '')}.heapsnapshot`);
     }
     profiles.push({ path, pid: meta.pid, threadId: meta.threadId, cmd, isMain, profile });
   }

@@ -26,7 +26,10 @@ export interface TrackedSnapshotOptions {
   endTimeUs: number;
   /** Turns a tracker location into a frame string; default `fn (script:line:col)`. */
   formatFrame?: (loc: RawLocation) => string;
-  /** Drops frames (and program points made only of them) for which this returns true. */
+  /**
+   * Recognises the profiler's own frames: whatever was allocated with one of them on the
+   * stack was allocated by the profiler, and is left out.
+   */
   isOwnFrame?: (loc: RawLocation) => boolean;
   /**
    * Snapshot object id of the first object made after tracking began. Older objects'
@@ -113,7 +116,8 @@ function programValues(snap: HeapSnapshot): Uint8Array {
   for (let i = 0; i < n; i++) {
     const t = snap.nodes[i * stride + typeOff]!;
     const name = snap.strings[snap.nodes[i * stride + nameOff]!] ?? '';
-    metadata[i] = metadataType[t] || (t === syntheticType && METADATA_HOLDER_ROOTS.has(name)) ? 1 : 0;
+    metadata[i] =
+      metadataType[t] || (t === syntheticType && METADATA_HOLDER_ROOTS.has(name)) ? 1 : 0;
     value[i] = internalType[t] || name.startsWith('system / ') ? 0 : 1;
   }
   const eligible = value.slice();
@@ -235,10 +239,11 @@ export function profileFromTrackedSnapshot(
     peakTime: peak ? peak.timeUs : options.endTimeUs,
   });
   type Frame = { loc: RawLocation; frame: string };
-  const stackCache = new Map<number, Frame[]>();
-  const stackOf = (t: number): Frame[] => {
+  // null: the profiler's own code is on the stack, so the allocation is not the program's.
+  const stackCache = new Map<number, Frame[] | null>();
+  const stackOf = (t: number): Frame[] | null => {
     const cached = stackCache.get(t);
-    if (cached) return cached;
+    if (cached !== undefined) return cached;
     const parent = trace.parent[t]!;
     // The trace tree's root is V8's synthetic "(root)" function: not a frame.
     if (parent < 0) {
@@ -247,7 +252,7 @@ export function profileFromTrackedSnapshot(
     }
     const frame = frameOf(trace.functionInfoIndex[t]!);
     const rest = stackOf(parent);
-    const stack = frame === null ? rest : [frame, ...rest];
+    const stack = frame === null || rest === null ? null : [frame, ...rest];
     stackCache.set(t, stack);
     return stack;
   };
@@ -260,7 +265,7 @@ export function profileFromTrackedSnapshot(
     const ebk = endBlocks[t]!;
     if (tbk === 0 && ebk === 0 && !endByType.has(t)) continue;
     const stack = stackOf(t);
-    if (stack.length === 0 && trace.parent[t]! >= 0) continue; // only heapscope's own frames
+    if (stack === null) continue;
     const frames = stack.map((f) => f.frame);
     const key = siteKey(stack.map((f) => f.loc));
     const atPeak = peakLeft.get(key);
