@@ -48,11 +48,22 @@ export async function main(argv: string[], io: Io): Promise<number> {
       '32768',
     )
     .option('--keep-snapshot', 'keep each end-of-run heap snapshot beside its profile')
+    .option(
+      '--sample [bytes]',
+      "sampled mode: V8's sampling heap profiler, one sample per BYTES allocated on average (default 131072); estimates, at a few percent of overhead",
+    )
+    .option(
+      '--duration <time>',
+      'sampled mode: write the profile after this long (60s, 5m, 500ms) and stop sampling; the program goes on',
+    )
     .option('--json', 'print the run result as JSON')
     .option('-q, --quiet', 'print no report')
     .addHelpText(
       'after',
-      '\nExamples:\n  heapscope run -- node app.js --some-flag\n  heapscope run --out-dir prof -- npm test',
+      '\nExamples:\n  heapscope run -- node app.js --some-flag\n  heapscope run --out-dir prof -- npm test' +
+        '\n  heapscope run --sample -- node server.js\n  heapscope run --sample 4096 --duration 60s -- node server.js' +
+        '\n\nIn sampled mode, SIGUSR2 (to the Node process, or to heapscope when the command is one)' +
+        '\nwrites the profile so far as heapscope.<pid>-<n>.json and sampling goes on.',
     )
     .action(async (command: string[], opts) => {
       const { runCommand } = await import('./run.js');
@@ -141,11 +152,82 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--markdown', 'print the diff as markdown')
     .addHelpText(
       'after',
-      "\nThe base runs in a temporary `git worktree add --detach` of <rev>, removed afterwards; it\nuses the working tree's node_modules when it has none. The command's output goes to stderr.\n\nExample:\n  heapscope compare main --runs 3 -- node bench/parse.js",
+      "\nBoth sides run in temporary detached git worktrees side by side: <rev>, and a snapshot of\nthe working tree (uncommitted changes and untracked files included), so that paths do not\ndiffer; both use the working tree's node_modules. They are removed afterwards. The\ncommand's output goes to stderr.\n\nExample:\n  heapscope compare main --runs 3 -- node bench/parse.js",
     )
     .action(async (rev: string, command: string[], opts) => {
       const { compareCommand } = await import('./compare.js');
       exitCode = await compareCommand(rev, command, opts, io);
+    });
+
+  program
+    .command('view')
+    .description(
+      'Show a profile in the browser (two: base and head, side by side with their diff).',
+    )
+    .argument('<files...>', 'a DHAT JSON profile, or two (base, head)')
+    .option('--html <file>', 'write one self-contained HTML file and exit')
+    .option('--port <n>', 'port to serve on, on 127.0.0.1 (0: any free port)', '0')
+    .option('--no-open', 'do not open a browser; just print the URL')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  heapscope view heapscope.1234.json\n  heapscope view a.json --html report.html\n  heapscope view base.json head.json',
+    )
+    .action(async (files: string[], opts) => {
+      const { viewCommand } = await import('./view.js');
+      exitCode = await viewCommand(files, opts, io);
+    });
+
+  program
+    .command('convert')
+    .description(
+      'Convert a profile between DHAT JSON, pprof, Chrome .heapprofile and speedscope (reads .heapsnapshot files with allocation traces too).',
+    )
+    .argument('<file>', 'a profile: DHAT JSON, pprof (.pb.gz), .heapprofile or .heapsnapshot')
+    .option('--to <format>', 'dhat, pprof, heapprofile or speedscope (default: from --out)')
+    .option('-o, --out <file>', 'output file (default: beside the input, with the format ending)')
+    .option(
+      '--metric <names>',
+      'speedscope: metrics to write, comma-separated (default all); heapprofile: total-bytes or end-bytes',
+    )
+    .option(
+      '--sample-interval <bytes>',
+      'sampling interval of a .heapprofile that does not record it (default: inferred)',
+    )
+    .option('--json', 'print the conversion result as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  heapscope convert heapscope.1234.json --to pprof -o heap.pb.gz' +
+        '\n  heapscope convert trace.heapprofile --to dhat -o trace.json' +
+        '\n  heapscope convert heapscope.1234.json -o heap.speedscope.json',
+    )
+    .action(async (file: string, opts) => {
+      const { convertCommand } = await import('./convert.js');
+      exitCode = await convertCommand(file, opts, io);
+    });
+
+  program
+    .command('snapshot')
+    .description(
+      'Who holds the memory in a .heapsnapshot (top retainers, retainer paths); with two snapshots of one process, what grew.',
+    )
+    .argument('<files...>', 'a .heapsnapshot, or before.heapsnapshot after.heapsnapshot')
+    .option('--by <what>', 'group by "class" (constructor) or also by allocation "site"', 'class')
+    .option(
+      '--path <class|@id>',
+      'retainer path of the object @id, or of the closest object of a class',
+    )
+    .option('--top <n>', 'rows to show (0: all)', '20')
+    .option('--paths <n>', 'comparison: retainer paths to show for the classes that grew most', '3')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  heapscope snapshot app.heapsnapshot --top 10' +
+        '\n  heapscope snapshot app.heapsnapshot --path Leaky' +
+        '\n  heapscope snapshot before.heapsnapshot after.heapsnapshot',
+    )
+    .action(async (files: string[], opts) => {
+      const { snapshotCommand } = await import('./snapshot.js');
+      exitCode = await snapshotCommand(files, opts, io);
     });
 
   try {

@@ -1,43 +1,285 @@
-/** Format detection: the one place that decides how a profile file is read. */
+/**
+ * Format detection: the one place that decides how a profile file is read, and which
+ * writer makes which format. Detection goes by content, never by file name: gzip
+ * (pprof), a heap snapshot's `{"snapshot":` opening (read streaming, any size), JSON
+ * with `dhatFileVersion` (DHAT) or a `head` node (Chrome `.heapprofile`), and last an
+ * uncompressed pprof protobuf.
+ */
 import { promises as fs } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Profile } from '../model/profile.js';
-import { DhatFormatError, isDhat, readDhat } from './dhat.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { DhatFormatError, isDhat, readDhat, writeDhat } from './dhat.js';
+import {
+  HeapProfileFormatError,
+  isHeapProfile,
+  readHeapProfile,
+  writeHeapProfile,
+} from './heapprofile.js';
+import {
+  type HeapSnapshot,
+  HeapSnapshotError,
+  parseHeapSnapshot,
+  readHeapSnapshot,
+} from './heapsnapshot.js';
+import { isGzip, PprofFormatError, readPprof, writePprof } from './pprof.js';
+import { SpeedscopeWriteError, writeSpeedscope } from './speedscope.js';
+import { profileFromTrackedSnapshot } from './tracked-snapshot.js';
 
 export class ProfileReadError extends Error {
   override name = 'ProfileReadError';
 }
 
-export type ProfileFormat = 'dhat';
+/** Formats heapscope reads. */
+export type ProfileFormat = 'dhat' | 'pprof' | 'heapprofile' | 'heapsnapshot';
 
-/** Reads a profile file of any format heapscope knows; throws ProfileReadError with the file name. */
-export async function readProfileFile(
-  path: string,
-): Promise<{ profile: Profile; format: ProfileFormat }> {
-  let text: string;
+/** Formats heapscope writes. */
+export type WritableFormat = 'dhat' | 'pprof' | 'heapprofile' | 'speedscope';
+
+export const WRITABLE_FORMATS: readonly WritableFormat[] = [
+  'dhat',
+  'pprof',
+  'heapprofile',
+  'speedscope',
+];
+
+/** The usual file name ending of each written format. */
+export const FORMAT_EXTENSIONS: Readonly<Record<WritableFormat, string>> = {
+  dhat: '.json',
+  pprof: '.pb.gz',
+  heapprofile: '.heapprofile',
+  speedscope: '.speedscope.json',
+};
+
+export interface ReadProfileOptions {
+  /** Sampling interval of a `.heapprofile` whose producer did not record it (default: inferred). */
+  sampleInterval?: number;
+  /** Progress while a heap snapshot is read (bytes read, total bytes). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+const FORMAT_ERRORS = [
+  DhatFormatError,
+  HeapProfileFormatError,
+  HeapSnapshotError,
+  PprofFormatError,
+] as const;
+
+function isFormatError(e: unknown): e is Error {
+  return FORMAT_ERRORS.some((c) => e instanceof c);
+}
+
+async function readHead(path: string, bytes: number): Promise<Buffer> {
+  let file: fs.FileHandle;
   try {
-    text = await fs.readFile(path, 'utf8');
+    file = await fs.open(path, 'r');
   } catch (e) {
     throw new ProfileReadError(
       `${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
     );
   }
-  let data: unknown;
   try {
-    data = JSON.parse(text);
-  } catch (e) {
+    const buf = Buffer.alloc(bytes);
+    const { bytesRead } = await file.read(buf, 0, bytes, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
+}
+
+function profileOfSnapshot(snap: HeapSnapshot, path: string): Profile {
+  if (snap.trace.count === 0) {
     throw new ProfileReadError(
-      `${path}: not a profile heapscope can read (not JSON: ${(e as Error).message}; truncated?)`,
+      `${path}: this heap snapshot has no allocation traces; take one with allocation tracking on ` +
+        '(DevTools "Allocation instrumentation on timeline", or `heapscope run --keep-snapshot`)',
     );
   }
-  if (isDhat(data)) {
-    try {
-      return { profile: readDhat(data), format: 'dhat' };
-    } catch (e) {
-      if (e instanceof DhatFormatError) throw new ProfileReadError(`${path}: ${e.message}`);
-      throw e;
+  return profileFromTrackedSnapshot(snap, {
+    cmd: basename(path),
+    pid: 0,
+    endTimeUs: 0,
+    meta: {
+      notes: [
+        'read from a .heapsnapshot with allocation traces: totals are the tracker’s; live at the end ' +
+          'per site is reliable only in the first snapshot after tracking began',
+        'frame positions are those of the function (V8 records no allocating line)',
+      ],
+    },
+  });
+}
+
+/**
+ * Reads a profile file of any format heapscope knows; throws ProfileReadError with the
+ * file name and what is wrong.
+ */
+export async function readProfileFile(
+  path: string,
+  options: ReadProfileOptions = {},
+): Promise<{ profile: Profile; format: ProfileFormat }> {
+  const head = await readHead(path, 256);
+  try {
+    const cmd = basename(path);
+    if (isGzip(head)) {
+      return { profile: readPprof(await fs.readFile(path), { cmd }), format: 'pprof' };
     }
+    const start = head.toString('utf8').replace(/^\uFEFF/, '');
+    if (/^\s*\{\s*"snapshot"\s*:/.test(start)) {
+      const snap = await readHeapSnapshot(
+        path,
+        options.onProgress ? { onProgress: options.onProgress } : {},
+      );
+      return { profile: profileOfSnapshot(snap, path), format: 'heapsnapshot' };
+    }
+    const bytes = await fs.readFile(path);
+    if (/^\s*[[{]/.test(start)) {
+      const text = bytes.toString('utf8');
+      let data: unknown;
+      try {
+        data = JSON.parse(text);
+      } catch (e) {
+        throw new ProfileReadError(
+          `${path}: not a profile heapscope can read (not JSON: ${(e as Error).message}; truncated?)`,
+        );
+      }
+      if (isDhat(data)) return { profile: readDhat(data), format: 'dhat' };
+      if (isHeapProfile(data)) {
+        const interval = options.sampleInterval;
+        // A foreign file names no command: its file name stands in.
+        const foreign = !(data as { heapscope?: unknown }).heapscope;
+        return {
+          profile: readHeapProfile(data, {
+            ...(interval !== undefined ? { sampleInterval: interval } : {}),
+            ...(foreign ? { cmd } : {}),
+          }),
+          format: 'heapprofile',
+        };
+      }
+      if (typeof data === 'object' && data !== null && 'snapshot' in data && 'nodes' in data) {
+        return {
+          profile: profileOfSnapshot(parseHeapSnapshot(text), path),
+          format: 'heapsnapshot',
+        };
+      }
+      const schema = (data as { $schema?: unknown } | null)?.$schema;
+      if (typeof schema === 'string' && schema.includes('speedscope')) {
+        throw new ProfileReadError(
+          `${path}: a speedscope file; heapscope writes that format but does not read it back ` +
+            '(convert from the DHAT, pprof or .heapprofile file it was made from)',
+        );
+      }
+      throw new ProfileReadError(
+        `${path}: not a profile heapscope can read (no "dhatFileVersion" field); ` +
+          'heapscope reads DHAT JSON, pprof, Chrome .heapprofile and .heapsnapshot files',
+      );
+    }
+    try {
+      return { profile: readPprof(bytes, { cmd }), format: 'pprof' };
+    } catch {
+      throw new ProfileReadError(
+        `${path}: not a profile heapscope can read (not JSON, not gzip, not a pprof protobuf)`,
+      );
+    }
+  } catch (e) {
+    if (isFormatError(e)) throw new ProfileReadError(`${path}: ${e.message}`);
+    throw e;
   }
-  throw new ProfileReadError(
-    `${path}: not a profile heapscope can read (no "dhatFileVersion" field)`,
+}
+
+export interface WriteProfileOptions {
+  /**
+   * speedscope: the metrics to write, one profile each (default: every bytes and blocks
+   * metric). heapprofile: `total-bytes` (default) or `end-bytes` for the tree.
+   */
+  metrics?: readonly string[];
+  /** Written into formats that name their producer (speedscope's `exporter`). */
+  exporter?: string;
+}
+
+export class ProfileWriteError extends Error {
+  override name = 'ProfileWriteError';
+}
+
+/** The bytes (or text) of a profile in a format. Throws ProfileWriteError when it cannot be written so. */
+export function encodeProfile(
+  profile: Profile,
+  format: WritableFormat,
+  options: WriteProfileOptions = {},
+): string | Uint8Array {
+  try {
+    switch (format) {
+      case 'dhat':
+        return writeDhat(profile);
+      case 'pprof':
+        return writePprof(profile);
+      case 'heapprofile': {
+        const m = options.metrics?.[0];
+        if (m !== undefined && m !== 'total-bytes' && m !== 'end-bytes') {
+          throw new ProfileWriteError(`a .heapprofile holds total-bytes or end-bytes, not "${m}"`);
+        }
+        return writeHeapProfile(profile, { metric: m === 'end-bytes' ? 'end' : 'total' });
+      }
+      case 'speedscope':
+        return writeSpeedscope(profile, {
+          ...(options.metrics ? { metrics: options.metrics } : {}),
+          ...(options.exporter ? { exporter: options.exporter } : {}),
+        });
+    }
+  } catch (e) {
+    if (e instanceof SpeedscopeWriteError || e instanceof HeapProfileFormatError) {
+      throw new ProfileWriteError(e.message);
+    }
+    throw e;
+  }
+}
+
+/** The format a file name asks for, by its ending; undefined when it says nothing. */
+export function formatOfFileName(path: string): WritableFormat | undefined {
+  const name = basename(path).toLowerCase();
+  if (name.endsWith('.speedscope.json')) return 'speedscope';
+  if (name.endsWith('.heapprofile')) return 'heapprofile';
+  if (/\.(pb|pprof)(\.gz)?$/.test(name)) return 'pprof';
+  if (name.endsWith('.json')) return 'dhat';
+  return undefined;
+}
+
+/** Where `convert` writes when no output is named: beside the input, with the format's ending. */
+export function defaultOutputPath(input: string, format: WritableFormat): string {
+  const stem = basename(input).replace(
+    /(\.speedscope\.json|\.pb\.gz|\.pprof|\.pb|\.heapprofile|\.heapsnapshot|\.json|\.gz)$/i,
+    '',
   );
+  const out = join(dirname(input), stem + FORMAT_EXTENSIONS[format]);
+  return resolve(out) === resolve(input) ? join(dirname(input), `${stem}.dhat.json`) : out;
+}
+
+export interface ConvertResult {
+  input: string;
+  output: string;
+  from: ProfileFormat;
+  to: WritableFormat;
+  programPoints: number;
+  /** How the figures were obtained, when the profile says. */
+  capture?: 'exact' | 'sampled';
+  bytesWritten: number;
+}
+
+/** Reads `input` in whatever format it is and writes it to `output` as `to` (atomically). */
+export async function convertProfileFile(
+  input: string,
+  output: string,
+  to: WritableFormat,
+  options: ReadProfileOptions & WriteProfileOptions = {},
+): Promise<ConvertResult> {
+  const { profile, format } = await readProfileFile(input, options);
+  const data = encodeProfile(profile, to, options);
+  await writeFileAtomic(output, data);
+  return {
+    input,
+    output,
+    from: format,
+    to,
+    programPoints: profile.programPoints.length,
+    ...(profile.heapscope ? { capture: profile.heapscope.capture } : {}),
+    bytesWritten: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength,
+  };
 }

@@ -19,7 +19,7 @@ import {
   workload,
 } from '../helpers/heapscope.js';
 
-const METADATA_BLOCKS = 64;
+const METADATA_BLOCKS = 128;
 const METADATA_BYTES = 256 * 1024;
 /** x64 Node without pointer compression: map, properties, elements + 2 in-object fields. */
 const PAIR_BYTES = 5 * 8;

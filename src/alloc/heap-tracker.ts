@@ -1,0 +1,424 @@
+/**
+ * The recorder behind `trackAllocator` and `trackWasmHeap`: every block's allocation
+ * site, size and birth time, per-site running figures, the global peak, and (when
+ * enabled) reads and writes per block, turned into a DHAT profile on demand.
+ *
+ * Figures follow Valgrind DHAT's definitions, measured exactly:
+ * - `tb`/`tbk`: bytes and blocks allocated at the site. A `realloc` counts as freeing
+ *   the old block and allocating a new one at the realloc's call stack (as DHAT does).
+ * - `mb`/`mbk`: the site's own largest live bytes at any moment, and its live blocks
+ *   at that moment (a true per-site maximum, like dhat-rs; Valgrind's DHAT only
+ *   updates it at global peaks).
+ * - `gb`/`gbk` at t-gmax, the first moment total live bytes reached their maximum;
+ *   `eb`/`ebk` at t-end, when the profile is made.
+ * - `tl`: the sum of block lifetimes; blocks still live count up to t-end.
+ * - `rb`/`wb`: bytes read and written through the accessors; `acc`: per-offset access
+ *   counts (saturating at 65,535) for sites whose blocks all have one size of at most
+ *   1,024 bytes, run-length encoded as DHAT writes them.
+ *
+ * Time (`tu`) is either `allocs` — the number of allocations so far, so a block's
+ * lifetime is how many allocations happened while it lived (exact and repeatable) — or
+ * `µs` since tracking began.
+ *
+ * The peak is found without copying every site at every new maximum: a new maximum
+ * is "pending" until the next free, which freezes it (a sequence number); a site
+ * saves its figures as of the last frozen peak just before it next changes.
+ */
+import type { RawLocation } from '../formats/tracked-snapshot.js';
+import { ProfileBuilder } from '../model/builder.js';
+import type { HeapscopeMeta, Profile } from '../model/profile.js';
+import { ForeignPointerError, OutOfBoundsError } from './errors.js';
+import { frameFormatter, StackTable } from './stack.js';
+
+export type TrackClock = 'allocs' | 'µs';
+
+export interface TrackOptions {
+  /**
+   * Frames kept per call stack (default 12, as Valgrind's `--num-callers`). Capturing a
+   * stack costs a few microseconds and grows with the depth.
+   */
+  stackDepth?: number;
+  /** Time unit of lifetimes: `allocs` (default) or `µs`. */
+  clock?: TrackClock;
+  /** Count reads and writes made through the accessors (DHAT's `rb`, `wb`, `acc`). */
+  accesses?: boolean;
+  /** Blocks up to this many bytes get per-offset access counts (default 1,024, DHAT's limit). */
+  accessHistogramLimit?: number;
+  /** Lifetime under which DHAT's viewer calls blocks short-lived (`tuth`; default 10). */
+  shortLivedThreshold?: number;
+  /** Command recorded in the profile (default: this process's command line). */
+  cmd?: string;
+  /** Directory frame paths are shown relative to (default: the working directory). */
+  cwd?: string;
+}
+
+/** What the tracker saw that the profile cannot show as blocks. */
+export interface TrackAnomalies {
+  /** Frees of pointers no tracked allocation returned (e.g. blocks the wasm module allocated itself). */
+  unknownFrees: number;
+  /** Allocations that returned an address the tracker thought live: freed unseen, counted freed then. */
+  unseenFrees: number;
+  /** Allocation calls that failed (threw, or returned 0 from wasm). */
+  failedAllocations: number;
+}
+
+interface Site {
+  stack: number;
+  totalBytes: number;
+  totalBlocks: number;
+  totalLifetimes: number;
+  curBytes: number;
+  curBlocks: number;
+  maxBytes: number;
+  maxBlocks: number;
+  /** Figures as of the frozen peak `peakSeq`. */
+  peakBytes: number;
+  peakBlocks: number;
+  peakSeq: number;
+  readBytes: number;
+  writeBytes: number;
+  /** Size of every retired block so far: -1 none yet, -2 mixed. */
+  blockSize: number;
+  /** Summed per-offset access counts of retired blocks (when `blockSize` >= 0). */
+  histogram: Float64Array | null;
+}
+
+interface Block {
+  site: Site;
+  size: number;
+  born: number;
+  histogram: Uint16Array | null;
+}
+
+const MAX_ACCESS_COUNT = 0xffff;
+
+export class HeapTracker {
+  readonly anomalies: TrackAnomalies = { unknownFrees: 0, unseenFrees: 0, failedAllocations: 0 };
+  private readonly stacks: StackTable;
+  private readonly sites: Site[] = [];
+  private readonly blocks = new Map<number, Block>();
+  private readonly clock: TrackClock;
+  private readonly started = performance.now();
+  private allocations = 0;
+  private readonly countAccesses: boolean;
+  private readonly histogramLimit: number;
+  private liveBytes = 0;
+  private liveBlocks = 0;
+  private maxLiveBytes = 0;
+  private peakTime = 0;
+  private peakSeq = 0;
+  private peakPending = false;
+
+  constructor(private readonly options: TrackOptions = {}) {
+    this.stacks = new StackTable(options.stackDepth ?? 12);
+    this.clock = options.clock ?? 'allocs';
+    this.countAccesses = options.accesses ?? false;
+    this.histogramLimit = options.accessHistogramLimit ?? 1024;
+  }
+
+  /** Interns the caller's stack; `entry` is the public function the caller called. */
+  stack(entry: (...args: never[]) => unknown): number {
+    return this.stacks.capture(entry);
+  }
+
+  get tracksAccesses(): boolean {
+    return this.countAccesses;
+  }
+
+  /** Blocks the tracker holds as live. */
+  get liveBlockCount(): number {
+    return this.liveBlocks;
+  }
+
+  /** Size of a live tracked block, or undefined. */
+  sizeOf(ptr: number): number | undefined {
+    return this.blocks.get(ptr)?.size;
+  }
+
+  allocated(ptr: number, size: number, stack: number): void {
+    this.record(ptr, size, stack, this.tick());
+  }
+
+  /**
+   * A realloc: one allocation event, at which the old block dies and the new one is
+   * born (so the old block's lifetime includes the realloc, as a free at that moment).
+   */
+  reallocated(old: number, ptr: number, size: number, stack: number): void {
+    const now = this.tick();
+    this.freed(old);
+    this.record(ptr, size, stack, now);
+  }
+
+  /** Advances the allocation clock; returns the time of the allocation. */
+  private tick(): number {
+    return this.clock === 'allocs' ? ++this.allocations : this.now();
+  }
+
+  private record(ptr: number, size: number, stack: number, born: number): void {
+    if (this.blocks.has(ptr)) {
+      this.anomalies.unseenFrees++;
+      this.freed(ptr);
+    }
+    const site = this.siteOf(stack);
+    this.touch(site);
+    site.totalBytes += size;
+    site.totalBlocks++;
+    site.curBytes += size;
+    site.curBlocks++;
+    if (site.curBytes > site.maxBytes) {
+      site.maxBytes = site.curBytes;
+      site.maxBlocks = site.curBlocks;
+    }
+    this.liveBytes += size;
+    this.liveBlocks++;
+    if (this.liveBytes > this.maxLiveBytes) {
+      this.maxLiveBytes = this.liveBytes;
+      this.peakTime = born;
+      this.peakPending = true;
+    }
+    const histogram =
+      this.countAccesses && size <= this.histogramLimit ? new Uint16Array(size) : null;
+    this.blocks.set(ptr, { site, size, born, histogram });
+  }
+
+  /** Records a free; false when the pointer is not a tracked live block. */
+  freed(ptr: number): boolean {
+    const block = this.blocks.get(ptr);
+    if (!block) {
+      this.anomalies.unknownFrees++;
+      return false;
+    }
+    if (this.peakPending) {
+      this.peakSeq++;
+      this.peakPending = false;
+    }
+    const site = block.site;
+    this.touch(site);
+    site.curBytes -= block.size;
+    site.curBlocks--;
+    site.totalLifetimes += this.time() - block.born;
+    mergeHistogram(site, block);
+    this.liveBytes -= block.size;
+    this.liveBlocks--;
+    this.blocks.delete(ptr);
+    return true;
+  }
+
+  /** Frees every tracked block (an allocator's `reset()`). */
+  freedAll(): void {
+    for (const ptr of [...this.blocks.keys()]) this.freed(ptr);
+  }
+
+  /**
+   * Checks an access of `length` bytes at `offset` in block `ptr`, counts it when
+   * accesses are tracked, and returns its address. Throws ForeignPointerError or OutOfBoundsError.
+   */
+  access(ptr: number, offset: number, length: number, write: boolean): number {
+    const block = this.blocks.get(ptr);
+    if (!block) {
+      throw new ForeignPointerError(
+        ptr,
+        'tracked heap',
+        'it is not a live tracked block (accessors take the pointer alloc returned and an offset)',
+      );
+    }
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset + length > block.size) {
+      throw new OutOfBoundsError(ptr, offset, length, block.size);
+    }
+    if (this.countAccesses) {
+      if (write) block.site.writeBytes += length;
+      else block.site.readBytes += length;
+      const h = block.histogram;
+      if (h) {
+        for (let i = offset; i < offset + length; i++) if (h[i]! < MAX_ACCESS_COUNT) h[i]!++;
+      }
+    }
+    return ptr + offset;
+  }
+
+  /** The profile as of now (the tracker keeps recording afterwards). */
+  toProfile(mode: string, notes: string[] = []): Profile {
+    const end = this.time();
+    const format = frameFormatter(this.options.cwd ?? process.cwd());
+    // Blocks still live are retired at t-end, as DHAT does at exit, without changing the tracker.
+    const extra = new Map<
+      Site,
+      { lifetimes: number; blockSize: number; histogram: Float64Array | null }
+    >();
+    for (const block of this.blocks.values()) {
+      const site = block.site;
+      let e = extra.get(site);
+      if (!e) {
+        e = {
+          lifetimes: 0,
+          blockSize: site.blockSize,
+          histogram: site.histogram ? site.histogram.slice() : null,
+        };
+        extra.set(site, e);
+      }
+      e.lifetimes += end - block.born;
+      mergeHistogram(e, block);
+    }
+    const builder = new ProfileBuilder({
+      mode,
+      verb: 'Allocated',
+      hasLifetimes: true,
+      hasAccesses: this.countAccesses,
+      timeUnit: this.clock,
+      timeUnitLarge: this.clock === 'allocs' ? 'Mallocs' : 's',
+      shortLivedThreshold: this.options.shortLivedThreshold ?? 10,
+      cmd: this.options.cmd ?? process.argv.join(' '),
+      pid: process.pid,
+      endTime: end,
+      peakTime: this.peakTime,
+    });
+    for (const site of this.sites) {
+      if (!site || site.totalBlocks === 0) continue;
+      const atPeak = this.peakPending || site.peakSeq !== this.peakSeq;
+      const e = extra.get(site);
+      const blockSize = e ? e.blockSize : site.blockSize;
+      const histogram = e ? e.histogram : site.histogram;
+      const frames = withoutLoaderFrames(this.stacks.stacks[site.stack]!).map(format);
+      builder.add({
+        frames: frames.length > 0 ? frames : ['(no JavaScript frames)'],
+        totalBytes: site.totalBytes,
+        totalBlocks: site.totalBlocks,
+        totalLifetimes: site.totalLifetimes + (e?.lifetimes ?? 0),
+        maxBytes: site.maxBytes,
+        maxBlocks: site.maxBlocks,
+        peakBytes: atPeak ? site.curBytes : site.peakBytes,
+        peakBlocks: atPeak ? site.curBlocks : site.peakBlocks,
+        endBytes: site.curBytes,
+        endBlocks: site.curBlocks,
+        ...(this.countAccesses
+          ? {
+              readBytes: site.readBytes,
+              writeBytes: site.writeBytes,
+              ...(blockSize >= 0 && histogram ? { accesses: encodeAccesses(histogram) } : {}),
+            }
+          : {}),
+      });
+    }
+    const { unknownFrees, unseenFrees, failedAllocations } = this.anomalies;
+    const allNotes = [
+      this.clock === 'allocs'
+        ? 'Time unit "allocs": the number of allocations so far (alloc, calloc and realloc each count 1).'
+        : 'Time unit "µs": microseconds since tracking began.',
+      ...notes,
+      ...(unknownFrees > 0
+        ? [
+            `${unknownFrees} frees of blocks not allocated through the tracker (not in the profile).`,
+          ]
+        : []),
+      ...(unseenFrees > 0
+        ? [
+            `${unseenFrees} blocks were freed without the tracker seeing it (their address was ` +
+              'handed out again); they count as freed at that moment.',
+          ]
+        : []),
+      ...(failedAllocations > 0 ? [`${failedAllocations} allocation calls failed.`] : []),
+    ];
+    const meta: HeapscopeMeta = {
+      version: 1,
+      capture: 'exact',
+      exact: { total: true, end: true, peak: true },
+      peak: { method: 'exact' },
+      node: process.version,
+      notes: allNotes,
+    };
+    return builder.build(meta);
+  }
+
+  private siteOf(stack: number): Site {
+    let site = this.sites[stack];
+    if (!site) {
+      site = {
+        stack,
+        totalBytes: 0,
+        totalBlocks: 0,
+        totalLifetimes: 0,
+        curBytes: 0,
+        curBlocks: 0,
+        maxBytes: 0,
+        maxBlocks: 0,
+        peakBytes: 0,
+        peakBlocks: 0,
+        peakSeq: this.peakSeq,
+        readBytes: 0,
+        writeBytes: 0,
+        blockSize: -1,
+        histogram: null,
+      };
+      this.sites[stack] = site;
+    }
+    return site;
+  }
+
+  /** Saves the site's figures as of the last frozen peak before they change. */
+  private touch(site: Site): void {
+    if (site.peakSeq !== this.peakSeq) {
+      site.peakBytes = site.curBytes;
+      site.peakBlocks = site.curBlocks;
+      site.peakSeq = this.peakSeq;
+    }
+  }
+
+  private time(): number {
+    return this.clock === 'allocs' ? this.allocations : this.now();
+  }
+
+  private now(): number {
+    return Math.round((performance.now() - this.started) * 1000);
+  }
+}
+
+/**
+ * A stack without the outermost run of Node's own frames (the module loader that ran
+ * the program: the same at the bottom of every stack).
+ */
+function withoutLoaderFrames(stack: RawLocation[]): RawLocation[] {
+  let n = stack.length;
+  while (n > 1 && stack[n - 1]!.scriptName.startsWith('node:')) n--;
+  return n === stack.length ? stack : stack.slice(0, n);
+}
+
+/**
+ * Adds a retired block's access counts to its site, as DHAT does: a site keeps counts
+ * only while all its blocks have one size.
+ */
+function mergeHistogram(
+  into: { blockSize: number; histogram: Float64Array | null },
+  block: Block,
+): void {
+  if (into.blockSize === -2) return;
+  if (into.blockSize === -1) {
+    into.blockSize = block.size;
+    into.histogram = block.histogram ? Float64Array.from(block.histogram) : null;
+    return;
+  }
+  if (into.blockSize !== block.size) {
+    into.blockSize = -2;
+    into.histogram = null;
+    return;
+  }
+  const h = into.histogram;
+  const b = block.histogram;
+  if (!h || !b) return;
+  for (let i = 0; i < h.length; i++) h[i] = Math.min(MAX_ACCESS_COUNT, h[i]! + b[i]!);
+}
+
+/** DHAT's `acc` encoding: a run of three or more equal counts `v` is written `-n, v`. */
+export function encodeAccesses(counts: ArrayLike<number>): number[] {
+  const out: number[] = [];
+  let i = 0;
+  while (i < counts.length) {
+    const v = Math.min(MAX_ACCESS_COUNT, counts[i]!);
+    let j = i + 1;
+    while (j < counts.length && Math.min(MAX_ACCESS_COUNT, counts[j]!) === v) j++;
+    const run = j - i;
+    if (run >= 3) out.push(-run, v);
+    else for (let k = 0; k < run; k++) out.push(v);
+    i = j;
+  }
+  return out;
+}

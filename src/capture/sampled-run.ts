@@ -1,0 +1,268 @@
+/**
+ * heapscope's side of `run --sample`: while the command runs, each profile an agent
+ * writes (sampled-agent.cts: a part on SIGUSR2, the final one at exit, on a fatal
+ * signal or after `--duration`) becomes a DHAT file as soon as it is whole, so a
+ * long-running program's profile is there while it still runs.
+ *
+ * Output names, beside exact mode's `heapscope.<pid>.json` / `heapscope.<pid>.<threadId>.json`:
+ * the n-th SIGUSR2 profile of a process is `heapscope.<pid>-<n>.json` (`<out>-<n>.json`
+ * with `--out <out>.json`). A dash, not a dot: `heapscope.<pid>.<n>.json` would be
+ * taken for worker thread n.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeDhat } from '../formats/dhat.js';
+import { readHeapProfile } from '../formats/heapprofile.js';
+import type { RawLocation } from '../formats/tracked-snapshot.js';
+import type { HeapscopeMeta } from '../model/profile.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { createFrameFormatter } from './frames.js';
+import type { MissingProfile, WrittenProfile } from './run.js';
+
+const OWN_SCRIPTS = ['./agent.cjs', './sampled-agent.cjs', './native-load.cjs'].map((p) =>
+  fileURLToPath(new URL(p, import.meta.url)),
+);
+
+const isOwnFrame = (loc: RawLocation) => OWN_SCRIPTS.some((s) => loc.scriptName.endsWith(s));
+/**
+ * Where the agent listened to the debugger (Node 20, for script URLs), node:inspector
+ * parses each of its messages before the agent's handler runs: that is heapscope's work
+ * too. (A program's own use of node:inspector is then left out with it.)
+ */
+const isOwnOrInspectorFrame = (loc: RawLocation) =>
+  isOwnFrame(loc) || loc.scriptName === 'node:inspector';
+
+/** How often the session directory is looked at while the command runs. */
+const POLL_MS = 200;
+
+interface StartedFile {
+  pid: number;
+  threadId: number;
+  argv?: string[];
+  mode?: string;
+  error?: string;
+}
+
+/** What sampled-agent.cts writes beside each profile. */
+interface SampledMetaFile {
+  kind: 'part' | 'end';
+  seq?: number;
+  pid: number;
+  ppid: number;
+  threadId: number;
+  argv: string[];
+  cwd: string;
+  node: string;
+  v8: string;
+  endUs: number;
+  reason: string;
+  exitCode?: number;
+  sampleInterval: number;
+  backend: 'v8.startHeapProfile' | 'inspector';
+  live: boolean;
+  gc?: { scavenges: number; markCompacts: number };
+  heapAtEnd?: { used: number; external?: number };
+  sourceMapUrls: Record<string, string>;
+  scriptUrls?: Record<string, string>;
+}
+
+export interface SampledSessionOptions {
+  /** The session directory the agents write to. */
+  session: string;
+  outDir: string;
+  /** File for the main process's final profile (its parts get `-<n>` before `.json`). */
+  outFile?: string;
+  /** The command as run, and how to show a command line. */
+  command: readonly string[];
+  shellJoin: (args: readonly string[]) => string;
+  /** Called as each profile is written, while the command may still run. */
+  onProfile?: (profile: WrittenProfile) => void;
+}
+
+export interface SampledSession {
+  /** Knows the root process from now on, and passes heapscope's SIGUSR2 on to it. */
+  attach(child: ChildProcess): void;
+  /** After the command ended: converts what is left and says which profiles are missing. */
+  finish(): Promise<{ profiles: WrittenProfile[]; missing: MissingProfile[] }>;
+}
+
+const META_NAME = /^(\d+)\.(\d+)\.(part(\d+)|end)\.meta\.json$/;
+
+function estimateNote(interval: number): string {
+  const pct = (bytes: number) => `±${(100 * Math.sqrt(interval / bytes)).toFixed(1)}%`;
+  return (
+    `sampled: V8's sampling heap profiler took one sample per ${interval} bytes allocated on ` +
+    'average (a Poisson process), so every figure is an estimate. A site that allocated B bytes ' +
+    `has about B/${interval} samples and a relative standard error of about 1/sqrt(B/${interval}): ` +
+    `${pct(1 << 20)} at 1 MiB, ${pct(16 << 20)} at 16 MiB, ${pct(256 << 20)} at 256 MiB`
+  );
+}
+
+/** Starts watching a sampled session directory; call `attach` once the command runs. */
+export function startSampledSession(opts: SampledSessionOptions): SampledSession {
+  let rootPid = -1;
+  const done = new Set<string>();
+  const profiles: WrittenProfile[] = [];
+  const unreadable: MissingProfile[] = [];
+  let scanning: Promise<void> = Promise.resolve();
+  let onUsr2: (() => void) | undefined;
+
+  const readJson = async <T>(path: string): Promise<T | undefined> => {
+    try {
+      return JSON.parse(await fs.readFile(path, 'utf8')) as T;
+    } catch {
+      return undefined;
+    }
+  };
+
+  const cmdOf = (pid: number, threadId: number, argv: readonly string[]) =>
+    pid === rootPid && threadId === 0
+      ? opts.shellJoin(opts.command)
+      : opts.shellJoin(argv) + (threadId ? ` [worker thread ${threadId}]` : '');
+
+  const convert = async (name: string, m: RegExpExecArray) => {
+    const id = `${m[1]}.${m[2]}`;
+    const kind = m[4] !== undefined ? `part${m[4]}` : 'end';
+    const meta = await readJson<SampledMetaFile>(join(opts.session, name));
+    if (!meta) return;
+    const raw = await fs.readFile(join(opts.session, `${id}.${kind}.heapprofile`), 'utf8');
+    const isMain = meta.pid === rootPid && meta.threadId === 0;
+    const cmd = cmdOf(meta.pid, meta.threadId, meta.argv);
+    const notes = [
+      estimateNote(meta.sampleInterval),
+      ...(meta.kind === 'part'
+        ? [`written on SIGUSR2 number ${meta.seq} while the program ran: totals so far`]
+        : []),
+      ...(meta.reason === 'duration' ? ['written after --duration; the program went on'] : []),
+      ...(meta.live
+        ? ['live at the end: samples whose object survived a full GC when the profile was taken']
+        : meta.kind === 'end'
+          ? [
+              'no live-at-end figures: V8 before 14 (Node 26) does not tell which samples are still alive',
+            ]
+          : []),
+      'frame positions are those of the function (V8 records no allocating line)',
+      'inlined functions are charged to their caller: sampled mode leaves V8 optimizing',
+      'blocks are allocation events: optimized code may allocate several objects in one event',
+    ];
+    const metaOut: Partial<HeapscopeMeta> = {
+      node: meta.node,
+      v8: meta.v8,
+      threadId: meta.threadId,
+      parentPid: meta.ppid,
+      cwd: meta.cwd,
+      ...(meta.gc
+        ? { gc: { scavenges: meta.gc.scavenges, markCompacts: meta.gc.markCompacts } }
+        : {}),
+      ...(meta.heapAtEnd ? { heapAtEnd: meta.heapAtEnd } : {}),
+      notes,
+    };
+    const profile = readHeapProfile(raw, {
+      source: 'capture',
+      sampleInterval: meta.sampleInterval,
+      cmd,
+      pid: meta.pid,
+      endTimeUs: meta.endUs,
+      formatFrame: createFrameFormatter(meta.cwd, meta.sourceMapUrls),
+      ...(meta.scriptUrls ? { scriptUrls: meta.scriptUrls } : {}),
+      isOwnFrame: meta.scriptUrls ? isOwnOrInspectorFrame : isOwnFrame,
+      meta: metaOut,
+    });
+    const stem = meta.threadId ? `heapscope.${meta.pid}.${meta.threadId}` : `heapscope.${meta.pid}`;
+    const finalPath = isMain && opts.outFile ? opts.outFile : join(opts.outDir, `${stem}.json`);
+    const path =
+      meta.kind === 'part' ? finalPath.replace(/(\.json)?$/, `-${meta.seq}.json`) : finalPath;
+    await writeFileAtomic(path, writeDhat(profile));
+    const written: WrittenProfile = {
+      path,
+      pid: meta.pid,
+      threadId: meta.threadId,
+      cmd,
+      isMain: isMain && meta.kind === 'end',
+      profile,
+      ...(meta.kind === 'part' ? { part: meta.seq } : {}),
+    };
+    profiles.push(written);
+    opts.onProfile?.(written);
+  };
+
+  const scanOnce = async () => {
+    const names = await fs.readdir(opts.session).catch(() => [] as string[]);
+    const ready = names
+      .map((n) => ({ n, m: META_NAME.exec(n) }))
+      .filter((x): x is { n: string; m: RegExpExecArray } => x.m !== null && !done.has(x.n))
+      // Parts in order, before the end of the same thread.
+      .sort((a, b) => partOrder(a.m) - partOrder(b.m));
+    for (const { n, m } of ready) {
+      done.add(n);
+      try {
+        await convert(n, m);
+      } catch (e) {
+        const pid = Number(m[1]);
+        const threadId = Number(m[2]);
+        unreadable.push({
+          pid,
+          threadId,
+          cmd: cmdOf(pid, threadId, []),
+          reason: `its sampled profile could not be read: ${(e as Error).message}`,
+        });
+      }
+    }
+  };
+  const scan = () => {
+    scanning = scanning.then(scanOnce);
+    return scanning;
+  };
+  const timer = setInterval(scan, POLL_MS);
+  timer.unref();
+
+  return {
+    attach(child) {
+      rootPid = child.pid ?? -1;
+      // SIGUSR2 to heapscope reaches the command only when it is a sampled Node process:
+      // anything else (a shell, npm) would die of it.
+      onUsr2 = () => {
+        const id = `${rootPid}.0`;
+        if (
+          existsSync(join(opts.session, `${id}.started.json`)) &&
+          !existsSync(join(opts.session, `${id}.end.meta.json`))
+        ) {
+          child.kill('SIGUSR2');
+        }
+      };
+      process.on('SIGUSR2', onUsr2);
+    },
+    async finish() {
+      clearInterval(timer);
+      if (onUsr2) process.removeListener('SIGUSR2', onUsr2);
+      await scan();
+      const missing: MissingProfile[] = [...unreadable];
+      const names = await fs.readdir(opts.session);
+      for (const n of names.filter((x) => x.endsWith('.started.json')).sort()) {
+        const id = n.slice(0, -'.started.json'.length);
+        const info = await readJson<StartedFile>(join(opts.session, n));
+        if (!info) continue;
+        const cmd = cmdOf(info.pid, info.threadId, info.argv ?? []);
+        if (info.error) {
+          missing.push({ pid: info.pid, threadId: info.threadId, cmd, reason: info.error });
+        } else if (!existsSync(join(opts.session, `${id}.end.meta.json`))) {
+          missing.push({
+            pid: info.pid,
+            threadId: info.threadId,
+            cmd,
+            reason: info.threadId
+              ? 'the thread ended before it could write its profile (terminated with its process?)'
+              : 'the process ended without writing its profile (killed by SIGKILL, out of memory, or crashed)',
+          });
+        }
+      }
+      return { profiles: [...profiles], missing };
+    },
+  };
+}
+
+function partOrder(m: RegExpExecArray): number {
+  return m[4] !== undefined ? Number(m[4]) : Number.MAX_SAFE_INTEGER;
+}

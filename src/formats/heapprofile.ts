@@ -1,0 +1,600 @@
+/**
+ * Chrome DevTools' sampling heap profile (`.heapprofile`): what DevTools' "Allocation
+ * sampling" saves, what `node --heap-prof` writes, and what V8's sampling heap profiler
+ * returns (`HeapProfiler.stopSampling` / `getSamplingProfile` through the inspector,
+ * `v8.startHeapProfile().stop()` on Node 26). heapscope's sampled mode records this
+ * format in the target and reads it here.
+ *
+ * ```
+ * { head: { callFrame: { functionName, url, lineNumber, columnNumber, scriptId },
+ *           selfSize, id, children: [...] },          // lineNumber/columnNumber 0-based, -1 unknown
+ *   samples: [{ size, nodeId, ordinal }] }
+ * ```
+ *
+ * V8 samples allocations as a Poisson process over allocated bytes with mean `interval`:
+ * an object of `s` bytes is sampled with probability `p = 1 - exp(-s/interval)` and stands
+ * for `1/p` objects. A node's `selfSize` is Σ s·round(n/p) over the sizes `s` sampled
+ * there `n` times; a sample's `size` is `s·round(1/p)`. Node 26 (V8 14) adds `selfCount`
+ * to nodes and `objectSize`, `objectCount` and `isLive` to samples.
+ *
+ * Reading: a node's bytes are its `selfSize`, its blocks its `selfCount` (Node 26) or,
+ * before that, worked out from the sample sizes and the interval (see `narrowSizes`);
+ * heapscope's own files are read from their samples. Samples that say `isLive` give live bytes and blocks
+ * (DHAT's t-end). A file without heapscope's record holds whatever its producer sampled:
+ * without `includeObjectsCollectedBy*GC` that is the objects not yet collected when the
+ * profile was taken; it is read as total bytes and says so in a note.
+ *
+ * Writing: `selfSize`/`selfCount` hold one metric (total bytes by default), `samples`
+ * one aggregate per program point and liveness, in Node 26's shape (`objectCount`,
+ * `isLive`), so that heapscope reads back totals and live figures. DevTools uses only
+ * the tree; a top-level `heapscope` object keeps the profile's header and meta.
+ */
+import { ProfileBuilder } from '../model/builder.js';
+import type { HeapscopeMeta, Profile } from '../model/profile.js';
+import { validateProfile } from '../model/validate.js';
+import { formatFrame, parseFrame } from './frame-string.js';
+import type { RawLocation } from './tracked-snapshot.js';
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  /** 0-based; -1 when unknown. */
+  lineNumber: number;
+  columnNumber: number;
+  scriptId: string | number;
+}
+
+interface WireNode {
+  callFrame: CallFrame;
+  selfSize: number;
+  /** Node 26+: estimated objects allocated here. */
+  selfCount?: number;
+  id: number;
+  children: WireNode[];
+}
+
+interface WireSample {
+  /** Estimated bytes this sample stands for: objectSize · objectCount. */
+  size: number;
+  nodeId: number;
+  ordinal: number;
+  /** Node 26+: size of the sampled object, and how many objects the sample stands for. */
+  objectSize?: number;
+  objectCount?: number;
+  /** Node 26+: whether the sampled object was still alive when the profile was taken. */
+  isLive?: boolean;
+}
+
+/** heapscope's record in files it writes (DevTools ignores it). */
+interface WireExtension {
+  version: 1;
+  mode: string;
+  verb: string;
+  cmd: string;
+  pid: number;
+  timeUnit: string;
+  timeUnitLarge: string;
+  endTime: number;
+  /** Which program point metric the nodes' selfSize/selfCount hold. */
+  metric: 'total' | 'end';
+  meta?: HeapscopeMeta;
+}
+
+interface WireFile {
+  head: WireNode;
+  samples?: WireSample[];
+  heapscope?: WireExtension;
+}
+
+export class HeapProfileFormatError extends Error {
+  override name = 'HeapProfileFormatError';
+}
+
+/** True when a parsed JSON value looks like a Chrome `.heapprofile`. */
+export function isHeapProfile(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || !('head' in value)) return false;
+  const head = (value as { head: unknown }).head;
+  return (
+    typeof head === 'object' &&
+    head !== null &&
+    'callFrame' in head &&
+    'selfSize' in head &&
+    'children' in head
+  );
+}
+
+export interface HeapProfileReadOptions {
+  /**
+   * `file` (default): a file from any producer; what it holds is noted in the profile.
+   * `capture`: a profile heapscope's agent recorded with collected objects included.
+   */
+  source?: 'file' | 'capture';
+  /** Sampling interval in bytes. Default: heapscope's record in the file, else inferred from the samples. */
+  sampleInterval?: number;
+  cmd?: string;
+  pid?: number;
+  /** Time from the start of sampling to the profile, in µs. */
+  endTimeUs?: number;
+  /** Turns a location (1-based; 0 unknown) into a frame string; default `fn (url:line:column)`. */
+  formatFrame?: (loc: RawLocation) => string;
+  /** URLs by script id, for call frames whose script V8 had forgotten (empty `url`). */
+  scriptUrls?: Readonly<Record<string, string>>;
+  /** Drops the nodes this is true for, with everything below them (e.g. heapscope's own work). */
+  isOwnFrame?: (loc: RawLocation) => boolean;
+  /** Profile-level facts to record (Node version, thread, GC counts, notes...). */
+  meta?: Partial<Omit<HeapscopeMeta, 'version' | 'capture' | 'exact'>>;
+}
+
+/** Powers of two from 1 KiB to 1 MiB: the intervals DevTools and `node --heap-prof` use. */
+const MIN_INFERRED_INTERVAL = 1024;
+
+/**
+ * The sampling interval a file was most likely recorded with: the largest power of two
+ * not above its smallest sample. Every sample stands for at least `interval` bytes
+ * (`s·round(1/p) ≥ interval`), and small objects come close to it.
+ */
+export function inferSampleInterval(samples: readonly { size: number }[]): number | undefined {
+  let min = Number.POSITIVE_INFINITY;
+  for (const s of samples) if (s.size > 0 && s.size < min) min = s.size;
+  if (!Number.isFinite(min)) return undefined;
+  let interval = MIN_INFERRED_INTERVAL;
+  while (interval * 2 <= min) interval *= 2;
+  return interval;
+}
+
+/** How many objects V8 says `n` samples of `size`-byte objects stand for (its ScaleSample, rounded). */
+export function scaledCount(size: number, n: number, interval: number): number {
+  const scale = 1 / (1 - Math.exp(-size / interval));
+  return Math.floor(n * scale + 0.5);
+}
+
+/**
+ * The object sizes that V8 could have turned into a sample of `sampleSize` bytes: sizes
+ * `s` (multiples of `align`) with `s · round(1/p(s)) = sampleSize`. Small objects often
+ * have several (at 32 KiB, 32-, 40- and 80-byte objects all give 32,800).
+ */
+function candidateSizes(sampleSize: number, interval: number, align: number): number[] {
+  const found: number[] = [];
+  const maxCount = Math.floor(sampleSize / align);
+  for (let c = 1; c <= maxCount; c++) {
+    if (sampleSize % c !== 0) continue;
+    const s = sampleSize / c;
+    if (s % align !== 0) continue;
+    if (scaledCount(s, 1, interval) === c) found.push(s);
+  }
+  return found.sort((a, b) => a - b);
+}
+
+const MAX_COMBINATIONS = 4096;
+
+/** The object sizes that may lie behind each sample size of one node. */
+export type SizeCandidates = Map<number, number[]>;
+
+/**
+ * Narrows down the object size behind each sample size `S` seen `n` times at a node
+ * whose samples carry no counts (V8 before 14). V8 made the node's `selfSize` as
+ * Σ s·round(n/p(s)) over the sizes `s` it sampled there, so only assignments of
+ * candidates that give `selfSize` back can be what V8 saw. A size sampled once adds
+ * exactly `S` whichever its object size, so it stays open; so does any size the sum
+ * does not pin down.
+ */
+export function narrowSizes(
+  selfSize: number,
+  groups: ReadonlyMap<number, number>,
+  interval: number,
+  cache: Map<number, number[]> = new Map(),
+): SizeCandidates {
+  const candidatesOf = (size: number) => {
+    let c = cache.get(size);
+    if (!c) {
+      c = candidateSizes(size, interval, 8);
+      if (c.length === 0) c = candidateSizes(size, interval, 4);
+      if (c.length === 0) c = candidateSizes(size, interval, 1);
+      if (c.length === 0) c = [size];
+      cache.set(size, c);
+    }
+    return c;
+  };
+  const out: SizeCandidates = new Map();
+  let fixed = 0;
+  const open: [size: number, n: number, cands: number[]][] = [];
+  for (const [size, n] of groups) {
+    const cands = candidatesOf(size);
+    out.set(size, cands);
+    if (n === 1 || cands.length === 1) fixed += scaledCount(cands[0]!, n, interval) * cands[0]!;
+    else open.push([size, n, cands]);
+  }
+  let combos = 1;
+  for (const [, , c] of open) combos *= c.length;
+  if (open.length === 0 || combos > MAX_COMBINATIONS) return out;
+  const used = open.map(() => new Set<number>());
+  const idx = new Array<number>(open.length).fill(0);
+  for (let k = 0; k < combos; k++) {
+    let rest = k;
+    let bytes = fixed;
+    for (let i = 0; i < open.length; i++) {
+      const [, n, cands] = open[i]!;
+      idx[i] = rest % cands.length;
+      rest = Math.floor(rest / cands.length);
+      const s = cands[idx[i]!]!;
+      bytes += s * scaledCount(s, n, interval);
+    }
+    if (bytes !== selfSize) continue;
+    for (let i = 0; i < open.length; i++) used[i]!.add(open[i]![2][idx[i]!]!);
+  }
+  open.forEach(([size], i) => {
+    if (used[i]!.size > 0)
+      out.set(
+        size,
+        [...used[i]!].sort((a, b) => a - b),
+      );
+  });
+  return out;
+}
+
+/**
+ * Estimated objects at a node from its sample sizes, once `narrowSizes` has done what
+ * the node alone can: where a size is still open, the candidate seen most often where
+ * the size was certain (`prior`, object size → samples) is taken, else the smallest.
+ * `resolved` is false when any size was open.
+ */
+export function estimateBlocks(
+  groups: ReadonlyMap<number, number>,
+  sizes: SizeCandidates,
+  interval: number,
+  prior: ReadonlyMap<number, number> = new Map(),
+): { blocks: number; resolved: boolean } {
+  let blocks = 0;
+  let resolved = true;
+  for (const [size, n] of groups) {
+    const cands = sizes.get(size) ?? [size];
+    let s = cands[0]!;
+    if (cands.length > 1) {
+      resolved = false;
+      for (const c of cands) if ((prior.get(c) ?? 0) > (prior.get(s) ?? 0)) s = c;
+    }
+    blocks += scaledCount(s, n, interval);
+  }
+  return { blocks, resolved };
+}
+
+/** `fn (url:line:column)`, leaving out what the file does not know (-1 in V8's fields). */
+function frameOfLocation(loc: RawLocation): string {
+  return formatFrame({
+    name: loc.functionName,
+    ...(loc.scriptName ? { file: loc.scriptName } : {}),
+    ...(loc.line > 0 ? { line: loc.line } : {}),
+    ...(loc.line > 0 && loc.column > 0 ? { column: loc.column } : {}),
+  });
+}
+
+function locationOf(cf: CallFrame, scriptUrls?: Readonly<Record<string, string>>): RawLocation {
+  return {
+    functionName: cf.functionName,
+    scriptName: cf.url || scriptUrls?.[String(cf.scriptId)] || '',
+    line: cf.lineNumber >= 0 ? cf.lineNumber + 1 : 0,
+    column: cf.columnNumber >= 0 ? cf.columnNumber + 1 : 0,
+  };
+}
+
+/** Reads `.heapprofile` JSON text (or an already parsed value) into a Profile. */
+export function readHeapProfile(
+  input: string | unknown,
+  options: HeapProfileReadOptions = {},
+): Profile {
+  let data: unknown = input;
+  if (typeof input === 'string') {
+    try {
+      data = JSON.parse(input);
+    } catch (e) {
+      throw new HeapProfileFormatError(`not valid JSON (${(e as Error).message}); truncated file?`);
+    }
+  }
+  if (!isHeapProfile(data)) {
+    throw new HeapProfileFormatError('not a heap profile: no "head" node with a callFrame');
+  }
+  const file = data as WireFile;
+  const ext = file.heapscope?.version === 1 ? file.heapscope : undefined;
+  const samples = Array.isArray(file.samples) ? file.samples : [];
+  // heapscope's files say their interval, or had none (exact capture): never inferred.
+  const interval =
+    options.sampleInterval ?? (ext ? ext.meta?.sampleInterval : inferSampleInterval(samples));
+  const notes: string[] = [];
+
+  // Samples per node: counted (Node 26, heapscope) or to be resolved from their sizes.
+  const counted = samples.length > 0 && samples.every((s) => typeof s.objectCount === 'number');
+  const hasLive = counted && samples.some((s) => typeof s.isLive === 'boolean');
+  interface Acc {
+    bytes: number;
+    blocks: number;
+    liveBytes: number;
+    liveBlocks: number;
+    sizes?: Map<number, number>;
+  }
+  const byNode = new Map<number, Acc>();
+  const acc = (id: number) => {
+    let a = byNode.get(id);
+    if (!a) {
+      a = { bytes: 0, blocks: 0, liveBytes: 0, liveBlocks: 0 };
+      byNode.set(id, a);
+    }
+    return a;
+  };
+  for (const s of samples) {
+    if (typeof s.size !== 'number' || typeof s.nodeId !== 'number') {
+      throw new HeapProfileFormatError('a sample has no numeric "size" and "nodeId"');
+    }
+    const a = acc(s.nodeId);
+    if (counted) {
+      a.bytes += s.size;
+      a.blocks += s.objectCount!;
+      if (s.isLive) {
+        a.liveBytes += s.size;
+        a.liveBlocks += s.objectCount!;
+      }
+    } else {
+      a.sizes ??= new Map();
+      a.sizes.set(s.size, (a.sizes.get(s.size) ?? 0) + 1);
+    }
+  }
+
+  const format = options.formatFrame ?? frameOfLocation;
+  const builder = new ProfileBuilder({
+    mode: ext?.mode ?? 'node-heap',
+    verb: ext?.verb ?? 'Allocated',
+    hasLifetimes: hasLive,
+    hasAccesses: false,
+    timeUnit: ext?.timeUnit ?? 'µs',
+    timeUnitLarge: ext?.timeUnitLarge ?? 's',
+    ...(hasLive ? { shortLivedThreshold: 500 } : {}),
+    cmd: options.cmd ?? ext?.cmd ?? '',
+    pid: options.pid ?? ext?.pid ?? 0,
+    endTime: options.endTimeUs ?? ext?.endTime ?? 0,
+  });
+  // Object sizes behind the samples of nodes without counts: first what each node pins
+  // down alone, then the sizes seen for certain serve as the prior for what stays open.
+  const candidateCache = new Map<number, number[]>();
+  const sizesOf = new Map<number, SizeCandidates>();
+  const prior = new Map<number, number>();
+  if (!counted && interval !== undefined) {
+    const visit = (node: WireNode) => {
+      const a = byNode.get(node.id);
+      if (a?.sizes && typeof node.selfCount !== 'number') {
+        const sizes = narrowSizes(node.selfSize ?? 0, a.sizes, interval, candidateCache);
+        sizesOf.set(node.id, sizes);
+        for (const [size, cands] of sizes) {
+          if (cands.length === 1)
+            prior.set(cands[0]!, (prior.get(cands[0]!) ?? 0) + a.sizes.get(size)!);
+        }
+      }
+      if (Array.isArray(node.children)) for (const c of node.children) visit(c);
+    };
+    visit(file.head);
+  }
+  let unresolved = 0;
+  let uncounted = 0;
+  const seen = new Set<number>();
+  const walk = (node: WireNode, stack: string[], isRoot: boolean) => {
+    if (
+      typeof node !== 'object' ||
+      node === null ||
+      !node.callFrame ||
+      !Array.isArray(node.children)
+    ) {
+      throw new HeapProfileFormatError('a node has no "callFrame" or "children"');
+    }
+    if (seen.has(node.id)) throw new HeapProfileFormatError(`node id ${node.id} appears twice`);
+    seen.add(node.id);
+    let here = stack;
+    if (!isRoot) {
+      const loc = locationOf(node.callFrame, options.scriptUrls);
+      if (options.isOwnFrame?.(loc)) return;
+      here = [format(loc), ...stack];
+    }
+    const a = byNode.get(node.id);
+    const selfSize = node.selfSize ?? 0;
+    let bytes = selfSize;
+    let blocks = 0;
+    // V8's tree rounds the objects of each size together, its samples one by one
+    // (round(1/p) of a sample of an 8 KB array at 32 KiB is 5 for 4.6): the tree is the
+    // better estimate, and the samples give the share that is alive. heapscope's own files
+    // hold exact sums in their samples.
+    let liveBytes = a?.liveBytes ?? 0;
+    let liveBlocks = a?.liveBlocks ?? 0;
+    if (counted && (ext || typeof node.selfCount !== 'number')) {
+      bytes = a?.bytes ?? 0;
+      blocks = a?.blocks ?? 0;
+    } else if (typeof node.selfCount === 'number') {
+      blocks = node.selfCount;
+      if (a && a.bytes > 0) liveBytes = Math.round((bytes * a.liveBytes) / a.bytes);
+      if (a && a.blocks > 0) liveBlocks = Math.round((blocks * a.liveBlocks) / a.blocks);
+    } else if (a?.sizes && interval !== undefined) {
+      const r = estimateBlocks(a.sizes, sizesOf.get(node.id)!, interval, prior);
+      blocks = r.blocks;
+      if (!r.resolved) unresolved++;
+    } else if (selfSize > 0) {
+      uncounted++;
+    }
+    if (bytes > 0 || blocks > 0 || liveBytes > 0) {
+      const live = hasLive
+        ? {
+            endBytes: liveBytes,
+            endBlocks: liveBlocks,
+            peakBytes: liveBytes,
+            peakBlocks: liveBlocks,
+            maxBytes: liveBytes,
+            maxBlocks: liveBlocks,
+          }
+        : {};
+      builder.add({
+        frames: here.length > 0 ? here : ['(V8 internal)'],
+        totalBytes: bytes,
+        totalBlocks: blocks,
+        ...live,
+      });
+    }
+    for (const child of node.children) walk(child, here, false);
+  };
+  walk(file.head, [], true);
+
+  if (!ext && options.source !== 'capture') {
+    notes.push(
+      'read from a Chrome .heapprofile: bytes are what its producer sampled, taken as total bytes ' +
+        '(a profile recorded without includeObjectsCollectedByMajorGC/MinorGC holds only the ' +
+        'objects not yet collected when it was taken)',
+    );
+    if (options.sampleInterval === undefined && interval !== undefined && !counted) {
+      notes.push(`sampling interval inferred from the samples: ${interval} bytes`);
+    }
+  }
+  if (unresolved > 0) {
+    notes.push(
+      `block counts of ${unresolved} program point${unresolved === 1 ? '' : 's'} are approximate: some of their sample sizes fit more than one object size`,
+    );
+  }
+  if (uncounted > 0) {
+    notes.push(`${uncounted} program points have no block counts (the file has no samples)`);
+  }
+  const baseMeta = ext?.meta;
+  // A file heapscope wrote from a profile without meta (Valgrind's, dhat-rs's) stays so.
+  const keepBare = ext !== undefined && !baseMeta && !options.meta && notes.length === 0;
+  const meta: HeapscopeMeta | undefined = keepBare
+    ? undefined
+    : {
+        ...baseMeta,
+        ...options.meta,
+        version: 1,
+        capture: baseMeta?.capture ?? 'sampled',
+        ...(interval !== undefined ? { sampleInterval: interval } : {}),
+        exact: baseMeta?.exact
+          ? { ...baseMeta.exact, peak: false }
+          : { total: false, end: false, peak: false },
+        // The format has no place for the peak: live bytes at the end stand for it.
+        ...(hasLive
+          ? {
+              peak: {
+                ...baseMeta?.peak,
+                method: 'end-as-peak' as const,
+                note: 'no measurement of the peak: live bytes at the end are shown as the peak',
+              },
+            }
+          : {}),
+        notes: [...(baseMeta?.notes ?? []), ...(options.meta?.notes ?? []), ...notes],
+      };
+  if (meta?.notes?.length === 0) delete meta.notes;
+  const profile = builder.build(meta);
+  if (hasLive) profile.peakTime = profile.endTime;
+  const problems = validateProfile(profile);
+  if (problems.length > 0) throw new HeapProfileFormatError(`malformed profile: ${problems[0]}`);
+  return profile;
+}
+
+export interface HeapProfileWriteOptions {
+  /** What the tree's selfSize/selfCount show: total (default) or live at the end. */
+  metric?: 'total' | 'end';
+}
+
+/**
+ * Writes a Profile as a `.heapprofile` that DevTools and speedscope open. The tree holds
+ * one metric; the samples keep totals and live figures apart for heapscope to read back.
+ */
+export function writeHeapProfile(profile: Profile, options: HeapProfileWriteOptions = {}): string {
+  const metric = options.metric ?? 'total';
+  if (metric === 'end' && !profile.hasLifetimes) {
+    throw new HeapProfileFormatError('this profile has no live-at-end figures to write');
+  }
+  const scriptIds = new Map<string, string>();
+  const callFrameOf = (frame: string): CallFrame => {
+    const p = parseFrame(frame);
+    const url = p.file ?? '';
+    let scriptId = scriptIds.get(url);
+    if (scriptId === undefined) {
+      scriptId = url === '' ? '0' : String(scriptIds.size + 1);
+      scriptIds.set(url, scriptId);
+    }
+    return {
+      functionName: p.name === '(anonymous)' ? '' : p.name,
+      url,
+      lineNumber: p.line !== undefined ? p.line - 1 : -1,
+      columnNumber: p.column !== undefined && p.column > 0 ? p.column - 1 : -1,
+      scriptId,
+    };
+  };
+  let nextId = 1;
+  const head: WireNode = {
+    callFrame: { functionName: '(root)', url: '', lineNumber: -1, columnNumber: -1, scriptId: '0' },
+    selfSize: 0,
+    selfCount: 0,
+    id: nextId++,
+    children: [],
+  };
+  const childIndex = new Map<WireNode, Map<number, WireNode>>();
+  const nodeFor = (stack: readonly number[]): WireNode => {
+    let node = head;
+    for (let i = stack.length - 1; i >= 0; i--) {
+      const f = stack[i]!;
+      let kids = childIndex.get(node);
+      if (!kids) {
+        kids = new Map();
+        childIndex.set(node, kids);
+      }
+      let child = kids.get(f);
+      if (!child) {
+        child = {
+          callFrame: callFrameOf(profile.frames[f] ?? `<bad frame ${f}>`),
+          selfSize: 0,
+          selfCount: 0,
+          id: nextId++,
+          children: [],
+        };
+        kids.set(f, child);
+        node.children.push(child);
+      }
+      node = child;
+    }
+    return node;
+  };
+  const samples: WireSample[] = [];
+  const sample = (nodeId: number, size: number, count: number, isLive?: boolean) => {
+    if (size <= 0 && count <= 0) return;
+    samples.push({
+      size,
+      nodeId,
+      ordinal: samples.length + 1,
+      objectCount: count,
+      ...(isLive === undefined ? {} : { isLive }),
+    });
+  };
+  for (const pp of profile.programPoints) {
+    const node = nodeFor(pp.stack);
+    const endBytes = pp.endBytes ?? 0;
+    const endBlocks = pp.endBlocks ?? 0;
+    node.selfSize += metric === 'end' ? endBytes : pp.totalBytes;
+    node.selfCount! += metric === 'end' ? endBlocks : pp.totalBlocks;
+    if (profile.hasLifetimes) {
+      sample(node.id, endBytes, endBlocks, true);
+      sample(
+        node.id,
+        Math.max(0, pp.totalBytes - endBytes),
+        Math.max(0, pp.totalBlocks - endBlocks),
+        false,
+      );
+    } else {
+      sample(node.id, pp.totalBytes, pp.totalBlocks);
+    }
+  }
+  const ext: WireExtension = {
+    version: 1,
+    mode: profile.mode,
+    verb: profile.verb,
+    cmd: profile.cmd,
+    pid: profile.pid,
+    timeUnit: profile.timeUnit,
+    timeUnitLarge: profile.timeUnitLarge,
+    endTime: profile.endTime,
+    metric,
+    ...(profile.heapscope ? { meta: profile.heapscope } : {}),
+  };
+  const out: WireFile = { head, samples, heapscope: ext };
+  return `${JSON.stringify(out)}\n`;
+}

@@ -1,0 +1,298 @@
+// checkLeak(): does a function leave memory behind on every call?
+//
+// The statistics, chosen not to be flaky either way:
+//
+// 1. Warm-up calls first: V8 compiles and optimizes the function, allocates its
+//    feedback and caches — one-off growth that is not a leak.
+// 2. Then `iterations` calls in `checkpoints` equal intervals. At each checkpoint the
+//    heap is settled (two full GCs) and the used heap read: h0, h1, … hK. The growth
+//    rate of interval k is (hk − hk−1) / calls in it.
+// 3. Leaking when the rate is at least `thresholdBytes` per call in ≥ 80% of the
+//    intervals and over the whole run: a leak grows in every interval, V8's own
+//    housekeeping (code, feedback, a cache trimmed) shows up in one or two.
+//    Each height is first lowered to the lowest one after it: a reading that caught
+//    something in flight (an async function's pending work) is not growth.
+// 4. Growth in steps (over the threshold overall, but not in most intervals: e.g. a
+//    Map whose table doubles now and then, or one-off housekeeping) gets a
+//    confirmation run in three phases of 2, 4 and 8 times as many calls: a leak keeps
+//    growing (at least half the threshold per call) in the last, longest phase and one
+//    other; V8's one-off housekeeping is over by then. A Map that doubles grows in
+//    each phase, since each at least doubles the number of calls so far.
+//
+// `bytesPerIteration` is the median interval rate (consistent growth) or the overall
+// rate (confirmed steps). Sites come from an exact-mode run of a few more calls: the
+// objects allocated there and still reachable at its end, by stack.
+
+import type { Profile } from '../model/profile.js';
+import {
+  type ExactFigures,
+  heapscopeTrackedBatch,
+  heapscopeTrackedBatchAsync,
+  runExact,
+} from './exact.js';
+import { isThenable, programHeapUsed, type RegionRun, settleHeap } from './region.js';
+import type { Site } from './sites.js';
+
+export interface LeakOptions {
+  /** Calls measured (default 50). */
+  iterations?: number;
+  /** Calls before measuring (default: max(5, iterations / 5)). */
+  warmup?: number;
+  /** Intervals the calls are split into (default 10, at most `iterations`). */
+  checkpoints?: number;
+  /** Growth per call below which nothing is reported (default 16 bytes: the smallest object). */
+  thresholdBytes?: number;
+  /** Find the allocation sites of the growth when leaking (default true; needs the native helper). */
+  sites?: boolean;
+  /** Calls in the exact-mode run that finds the sites (default min(iterations, 20)). */
+  siteIterations?: number;
+}
+
+export interface LeakResult {
+  leaking: boolean;
+  /** Bytes left reachable per call (see the statistics above); 0 when not leaking and below threshold. */
+  bytesPerIteration: number;
+  iterations: number;
+  warmup: number;
+  thresholdBytes: number;
+  /** Used heap after each checkpoint's GCs, minus the first: [0, h1 − h0, …]. */
+  growth: number[];
+  /** Per interval: bytes per call. */
+  intervalRates: number[];
+  /** Share of intervals at or above the threshold. */
+  consistency: number;
+  /**
+   * The confirmation run, when growth came in steps: calls in all, bytes per call over
+   * them, and per phase (2, 4 and 8 times `iterations` calls).
+   */
+  confirmation: { iterations: number; bytesPerIteration: number; phaseRates: number[] } | undefined;
+  /** Where the growth was allocated: sites of the exact run with bytes still reachable, most first. */
+  sites: Site[];
+  /** The exact run as a DHAT profile (when sites were looked for). */
+  profile: Profile | undefined;
+  /** Why sites are missing, if they are. */
+  sitesError: string | undefined;
+}
+
+function count(name: string, n: number, min: number): number {
+  if (!Number.isInteger(n) || n < min) {
+    throw new RangeError(`heapscope: ${name} must be an integer ≥ ${min}, got ${n}`);
+  }
+  return n;
+}
+
+/** Each element replaced by the smallest from it to the end. */
+function suffixMinimum(xs: readonly number[]): number[] {
+  const out = [...xs];
+  for (let i = out.length - 2; i >= 0; i--) out[i] = Math.min(out[i]!, out[i + 1]!);
+  return out;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Calls `fn` `n` times (the exact-mode run for the sites has its own, see exact.ts). */
+function heapscopeBatch(fn: () => unknown, n: number): void {
+  for (let i = 0; i < n; i++) fn();
+}
+
+async function heapscopeBatchAsync(fn: () => unknown, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await fn();
+}
+
+/** The program's heap (code spaces left out: V8 compiling the function is not a leak), settled. */
+function settledUsed(): number {
+  settleHeap();
+  return programHeapUsed();
+}
+
+/** A sequence of steps that stays synchronous while every step is. */
+type Step = () => void | Promise<void>;
+function runSteps(steps: Step[]): void | Promise<void> {
+  for (let i = 0; i < steps.length; i++) {
+    const r = steps[i]!();
+    if (isThenable(r)) {
+      return (async () => {
+        await r;
+        for (let j = i + 1; j < steps.length; j++) await steps[j]!();
+      })();
+    }
+  }
+}
+
+/** checkLeak's core: synchronous when `fn` is (for matchers that must not return a promise). */
+export function checkLeakCore(
+  fn: () => unknown,
+  options: LeakOptions = {},
+): LeakResult | Promise<LeakResult> {
+  const iterations = count('iterations', options.iterations ?? 50, 2);
+  const warmup = count('warmup', options.warmup ?? Math.max(5, Math.floor(iterations / 5)), 0);
+  const k = Math.min(iterations, count('checkpoints', options.checkpoints ?? 10, 2));
+  const threshold = options.thresholdBytes ?? 16;
+  if (!(threshold > 0))
+    throw new RangeError(`heapscope: thresholdBytes must be > 0, got ${threshold}`);
+  const sizes = Array.from(
+    { length: k },
+    (_, i) => Math.floor(((i + 1) * iterations) / k) - Math.floor((i * iterations) / k),
+  );
+  const heights = [0.5, ...sizes.map(() => 0.5), 0.5].fill(0);
+  let isAsync = false;
+  const batch = (n: number): void | Promise<void> => {
+    if (n === 0) return;
+    if (isAsync) return heapscopeBatchAsync(fn, n);
+    // The first call tells whether fn is async; the rest of the batch follows suit.
+    const first = fn();
+    if (isThenable(first)) {
+      isAsync = true;
+      return (async () => {
+        await first;
+        await heapscopeBatchAsync(fn, n - 1);
+      })();
+    }
+    heapscopeBatch(fn, n - 1);
+  };
+  /**
+   * Async functions leave work in flight (timers, promise jobs, the event loop's own
+   * records): let it finish, one turn of the event loop, before a checkpoint.
+   */
+  const drained = (): void | Promise<void> =>
+    isAsync ? new Promise<void>((resolve) => setImmediate(resolve)) : undefined;
+  // Warm-up in a few batches with checkpoints between, so that heapscope's own code has
+  // run its course (compiled, feedback allocated) before the first real checkpoint.
+  const warmSizes = [0, 1, 2].map(
+    (i) => Math.floor(((i + 1) * warmup) / 3) - Math.floor((i * warmup) / 3),
+  );
+  const steps: Step[] = [];
+  for (const n of warmSizes) {
+    steps.push(() => batch(n));
+    steps.push(drained);
+    steps.push(() => {
+      heights[0] = settledUsed();
+    });
+  }
+  sizes.forEach((n, i) => {
+    steps.push(() => batch(n));
+    steps.push(drained);
+    steps.push(() => {
+      heights[i + 1] = settledUsed();
+    });
+  });
+  const done = runSteps(steps);
+  return isThenable(done) ? done.then(() => decide()) : decide();
+
+  function decide(): LeakResult | Promise<LeakResult> {
+    // A reading that caught something in flight (higher than a later one) does not
+    // count: each height is the lowest from there on. A leak only grows; a transient
+    // bump disappears.
+    const low = suffixMinimum(heights.slice(0, k + 1));
+    const rates = sizes.map((n, i) => (low[i + 1]! - low[i]!) / n);
+    const overall = (low[k]! - low[0]!) / iterations;
+    const consistency = rates.filter((r) => r >= threshold).length / k;
+    const growth = heights.slice(0, k + 1).map((h) => h - heights[0]!);
+    const base = {
+      iterations,
+      warmup,
+      thresholdBytes: threshold,
+      growth,
+      intervalRates: rates,
+      consistency,
+    };
+    if (consistency >= 0.8 && overall >= threshold) {
+      return withSites({
+        ...base,
+        leaking: true,
+        bytesPerIteration: median(rates),
+        confirmation: undefined,
+      });
+    }
+    if (overall < threshold) {
+      return finish({ ...base, leaking: false, bytesPerIteration: 0, confirmation: undefined });
+    }
+    // Growth in steps: confirm over three longer phases (2, 4 and 8 times as many calls).
+    const phases = [2 * iterations, 4 * iterations, 8 * iterations];
+    const confirmHeights = [low[k]!, 0, 0, 0];
+    const confirm: Step[] = [];
+    phases.forEach((n, p) => {
+      confirm.push(
+        () => batch(n),
+        drained,
+        () => {
+          confirmHeights[p + 1] = settledUsed();
+        },
+      );
+    });
+    // The last reading twice, after one more turn: it has no later one to correct it.
+    confirm.push(drained, () => {
+      confirmHeights[3] = Math.min(confirmHeights[3]!, settledUsed());
+    });
+    const decideConfirmed = () => {
+      const c = suffixMinimum(confirmHeights);
+      const phaseRates = phases.map((n, p) => (c[p + 1]! - c[p]!) / n);
+      const total = phases.reduce((a, n) => a + n, 0);
+      const grew = phaseRates.filter((r) => r >= threshold / 2).length;
+      // A leak keeps growing, up to the longest, last phase; V8's one-off housekeeping
+      // is done long before it.
+      const leaking = phaseRates[2]! >= threshold / 2 && grew >= 2;
+      const result = {
+        ...base,
+        leaking,
+        bytesPerIteration: leaking ? (c[3]! - low[0]!) / (iterations + total) : 0,
+        confirmation: {
+          iterations: total,
+          bytesPerIteration: (c[3]! - c[0]!) / total,
+          phaseRates,
+        },
+      };
+      return leaking ? withSites(result) : finish(result);
+    };
+    const r = runSteps(confirm);
+    return isThenable(r) ? r.then(decideConfirmed) : decideConfirmed();
+  }
+
+  type Partial = Omit<LeakResult, 'sites' | 'profile' | 'sitesError'>;
+
+  function finish(p: Partial): LeakResult {
+    return { ...p, sites: [], profile: undefined, sitesError: undefined };
+  }
+
+  function withSites(p: Partial): LeakResult | Promise<LeakResult> {
+    if (options.sites === false) return finish(p);
+    const n = count('siteIterations', options.siteIterations ?? Math.min(iterations, 20), 1);
+    let run: ReturnType<typeof runExact<unknown>>;
+    try {
+      run = runExact(
+        isAsync ? () => heapscopeTrackedBatchAsync(fn, n) : () => heapscopeTrackedBatch(fn, n),
+      );
+    } catch (e) {
+      return { ...p, sites: [], profile: undefined, sitesError: (e as Error).message };
+    }
+    const build = (r: RegionRun<unknown, ExactFigures>): LeakResult => ({
+      ...p,
+      sites: r.extra.sites
+        .filter((s) => s.retainedBytes > 0)
+        .sort((a, b) => b.retainedBytes - a.retainedBytes),
+      profile: r.extra.profile,
+      sitesError: undefined,
+    });
+    return isThenable(run)
+      ? (run as Promise<RegionRun<unknown, ExactFigures>>).then(build, (e) => ({
+          ...p,
+          sites: [],
+          profile: undefined,
+          sitesError: (e as Error).message,
+        }))
+      : build(run as RegionRun<unknown, ExactFigures>);
+  }
+}
+
+/**
+ * Calls `fn` many times and tells whether it leaks: memory that stays reachable after
+ * every call. Sync or async `fn`. See the module comment for the statistics.
+ */
+export async function checkLeak(fn: () => unknown, options: LeakOptions = {}): Promise<LeakResult> {
+  await undefined;
+  return checkLeakCore(fn, options);
+}

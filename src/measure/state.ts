@@ -1,0 +1,51 @@
+// Who owns V8's allocation tracker. There is one per thread, and starting it twice
+// would mix two regions' allocations, so heapscope hands it to one user at a time:
+//
+//   Ready ──acquireTracker(owner)──▶ Running(owner) ──releaseTracker()──▶ Ready
+//
+// Owners are a Profiler or an exact-mode measurement. A second acquire while Running
+// throws, naming the owner. (dhat-rs keeps its Phase behind a mutex; JavaScript runs
+// one thread per isolate, and this module is per isolate, so a variable suffices.)
+
+import type { NativeAddon } from '../capture/native.js';
+import { nativeHelper } from './native.js';
+
+export type TrackerOwner = 'Profiler' | 'measure({ exact: true })';
+
+let running: TrackerOwner | undefined;
+
+/** Error thrown when heapscope's tracking is misused (already running, not available...). */
+export class HeapscopeStateError extends Error {
+  override name = 'HeapscopeStateError';
+}
+
+/** Takes the allocation tracker for `owner`; throws when it is busy or unavailable. */
+export function acquireTracker(owner: TrackerOwner): NativeAddon {
+  if (running) {
+    throw new HeapscopeStateError(
+      `heapscope: ${owner} cannot start: ${running} is already tracking allocations in this thread (one at a time; stop it first)`,
+    );
+  }
+  const loaded = nativeHelper();
+  if ('error' in loaded) {
+    throw new HeapscopeStateError(
+      `${loaded.error}\nheapscope: ${owner} needs the native helper; cheap mode (the default) works without it`,
+    );
+  }
+  if (loaded.addon.gcStats().trackingAllocations) {
+    throw new HeapscopeStateError(
+      `heapscope: ${owner} cannot start: V8's allocation tracker is already on in this thread (is the process running under \`heapscope run\`?); use cheap mode here`,
+    );
+  }
+  running = owner;
+  return loaded.addon;
+}
+
+export function releaseTracker(): void {
+  running = undefined;
+}
+
+/** The current owner of the tracker, if any. */
+export function trackerOwner(): TrackerOwner | undefined {
+  return running;
+}

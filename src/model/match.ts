@@ -1,0 +1,193 @@
+/**
+ * Matching the program points of two profiles, for diffs.
+ *
+ * A program point is known by its stack of frame strings. Between two versions of a
+ * program the same site may show a different stack: code addresses change with every
+ * build (Valgrind, dhat-rs), lines shift when code above them changes, files get
+ * renamed. Sites are matched in stages, each on what is left unmatched by the ones
+ * before, from the strictest key to the loosest:
+ *
+ * 1. `exact`: the same frame strings.
+ * 2. `address`: the same frames once code addresses (`0x1091A0: `) are dropped, i.e.
+ *    the same functions at the same source positions. Not fuzzy.
+ * 3. `moved`: the same function name and file in every frame, other line:column
+ *    (code moved within its files). Fuzzy.
+ * 4. `renamed`: the same sequence of function names, with at least one frame in another
+ *    file. Fuzzy, and only taken when the name sequence is unique on both sides among
+ *    the sites left, and names at least one real function (anonymous frames alone say
+ *    nothing about identity).
+ *
+ * Where a key is shared by several sites on one side, stage 2 folds them into one
+ * group match (sums stay exact, nothing is double-counted); stage 3 pairs them in
+ * source order when both sides have as many (a shift keeps the order of functions in a
+ * file) and folds them otherwise.
+ */
+
+/** A frame string split into its parts. */
+export interface FrameParts {
+  /** Code address, as written (`0x1091A0`), for native frames. */
+  address?: string;
+  /** Function name; `(anonymous)` for unnamed JavaScript functions. */
+  name: string;
+  /** File (or `in <library>` for native frames without debug info); absent when unknown. */
+  file?: string;
+  line?: number;
+  column?: number;
+}
+
+const ADDRESS = /^(0x[0-9a-fA-F]+): /;
+const LOCATION = /^(.*) \(([^()]*)\)$/;
+const POSITION = /^(.*?):(\d+)(?::(\d+))?$/;
+
+/**
+ * Splits a frame string: heapscope's `fn (file.js:12:3)`, Valgrind's
+ * `0x1091A0: make_buf (prog.c:8)` or `0x48417B4: malloc (in /usr/lib/x.so)`, dhat-rs's
+ * `0x104b7beb8: f (src/lib.rs:12:9)`, and bare names (`push`, `[root]`).
+ */
+export function parseFrame(frame: string): FrameParts {
+  let rest = frame;
+  let address: string | undefined;
+  const a = ADDRESS.exec(rest);
+  if (a) {
+    address = a[1]!;
+    rest = rest.slice(a[0].length);
+  }
+  const loc = LOCATION.exec(rest);
+  if (!loc) return { ...(address ? { address } : {}), name: rest };
+  const parts: FrameParts = { ...(address ? { address } : {}), name: loc[1]! };
+  const pos = POSITION.exec(loc[2]!);
+  if (pos) {
+    parts.file = pos[1]!;
+    parts.line = Number(pos[2]);
+    if (pos[3] !== undefined) parts.column = Number(pos[3]);
+  } else {
+    parts.file = loc[2]!;
+  }
+  return parts;
+}
+
+/** How a pair (or group) of sites was matched. */
+export type MatchKind = 'exact' | 'address' | 'moved' | 'renamed';
+
+/** True for the kinds that matched sites whose source positions differ. */
+export function isFuzzy(kind: MatchKind): boolean {
+  return kind === 'moved' || kind === 'renamed';
+}
+
+export interface SiteMatch {
+  kind: MatchKind;
+  /** Indexes into the base and head stacks; one each, or several when sites were folded. */
+  base: number[];
+  head: number[];
+}
+
+export interface MatchResult {
+  matches: SiteMatch[];
+  /** Head sites with no counterpart in the base. */
+  added: number[];
+  /** Base sites with no counterpart in the head. */
+  removed: number[];
+}
+
+export interface MatchOptions {
+  /** Also match sites whose code moved or whose file was renamed (default true). */
+  fuzzy?: boolean;
+}
+
+interface Site {
+  index: number;
+  frames: readonly string[];
+  parts: FrameParts[];
+}
+
+const ANONYMOUS = new Set(['', '(anonymous)', '<anonymous>', '???', '(root)', '(program)']);
+
+const exactKey = (s: Site) => s.frames.join('\n');
+const sourceKey = (s: Site) => s.frames.map((f) => f.replace(ADDRESS, '')).join('\n');
+const movedKey = (s: Site) => s.parts.map((p) => `${p.name}\u0000${p.file ?? ''}`).join('\n');
+const nameKey = (s: Site) => s.parts.map((p) => p.name).join('\n');
+
+/** Matches base stacks to head stacks (each a list of frame strings, allocation site first). */
+export function matchSites(
+  baseStacks: readonly (readonly string[])[],
+  headStacks: readonly (readonly string[])[],
+  options: MatchOptions = {},
+): MatchResult {
+  const toSite = (frames: readonly string[], index: number): Site => ({
+    index,
+    frames,
+    parts: frames.map(parseFrame),
+  });
+  let base = baseStacks.map(toSite);
+  let head = headStacks.map(toSite);
+  const matches: SiteMatch[] = [];
+  const stage = (
+    kind: MatchKind,
+    key: (s: Site) => string,
+    ambiguous: 'fold' | 'pair' | 'skip',
+  ) => {
+    const found = matchByKey(base, head, key, ambiguous);
+    for (const m of found) matches.push({ kind, ...m });
+    const usedB = new Set(found.flatMap((m) => m.base));
+    const usedH = new Set(found.flatMap((m) => m.head));
+    base = base.filter((s) => !usedB.has(s.index));
+    head = head.filter((s) => !usedH.has(s.index));
+  };
+  stage('exact', exactKey, 'fold');
+  stage('address', sourceKey, 'fold');
+  if (options.fuzzy !== false) {
+    stage('moved', movedKey, 'pair');
+    const renamable = (s: Site) => s.parts.some((p) => !ANONYMOUS.has(p.name));
+    const found = matchByKey(base.filter(renamable), head.filter(renamable), nameKey, 'skip');
+    for (const m of found) matches.push({ kind: 'renamed', ...m });
+    const usedB = new Set(found.flatMap((m) => m.base));
+    const usedH = new Set(found.flatMap((m) => m.head));
+    base = base.filter((s) => !usedB.has(s.index));
+    head = head.filter((s) => !usedH.has(s.index));
+  }
+  return { matches, added: head.map((s) => s.index), removed: base.map((s) => s.index) };
+}
+
+function matchByKey(
+  base: readonly Site[],
+  head: readonly Site[],
+  key: (s: Site) => string,
+  ambiguous: 'fold' | 'pair' | 'skip',
+): { base: number[]; head: number[] }[] {
+  const groups = new Map<string, { base: Site[]; head: Site[] }>();
+  for (const s of base) {
+    const k = key(s);
+    const g = groups.get(k);
+    if (g) g.base.push(s);
+    else groups.set(k, { base: [s], head: [] });
+  }
+  for (const s of head) groups.get(key(s))?.head.push(s);
+  const out: { base: number[]; head: number[] }[] = [];
+  for (const g of groups.values()) {
+    if (g.head.length === 0) continue;
+    if (g.base.length === 1 && g.head.length === 1) {
+      out.push({ base: [g.base[0]!.index], head: [g.head[0]!.index] });
+    } else if (ambiguous === 'pair' && g.base.length === g.head.length) {
+      const b = [...g.base].sort(bySourceOrder);
+      const h = [...g.head].sort(bySourceOrder);
+      b.forEach((s, i) => {
+        out.push({ base: [s.index], head: [h[i]!.index] });
+      });
+    } else if (ambiguous !== 'skip') {
+      out.push({ base: g.base.map((s) => s.index), head: g.head.map((s) => s.index) });
+    }
+  }
+  return out;
+}
+
+/** Orders sites by the source positions of their frames, allocation site first. */
+function bySourceOrder(a: Site, b: Site): number {
+  const n = Math.min(a.parts.length, b.parts.length);
+  for (let i = 0; i < n; i++) {
+    const p = a.parts[i]!;
+    const q = b.parts[i]!;
+    const d = (p.line ?? 0) - (q.line ?? 0) || (p.column ?? 0) - (q.column ?? 0);
+    if (d !== 0) return d;
+  }
+  return a.parts.length - b.parts.length || a.index - b.index;
+}

@@ -1,0 +1,187 @@
+/**
+ * Which edges retain, and who owns the bytes: the rules Chrome DevTools applies before it
+ * computes dominators (front_end/entrypoints/heap_snapshot_worker/HeapSnapshot.ts:
+ * `markPageOwnedNodes`, `computeIsEssentialEdge`, `calculateShallowSizes`). heapscope
+ * follows them so that its retained sizes are the ones DevTools shows.
+ */
+import type { HeapSnapshot } from '../../formats/heapsnapshot.js';
+import { EphemeronNames, type GraphKinds, ROOT_ORDINAL } from './graph.js';
+
+/**
+ * Nodes the program owns: everything reachable through non-weak edges from the root's
+ * shortcut edges (the user's global objects) and from `(Document DOM trees)`.
+ * 1 for such a node, 0 otherwise.
+ */
+export function pageOwnedNodes(snapshot: HeapSnapshot, kinds: GraphKinds): Uint8Array {
+  const { nodes, edges, firstEdge, nodeFieldCount, nodeCount, strings } = snapshot;
+  const { type: typeOff, toNode: toOff } = snapshot.edgeOffsets;
+  const owned = new Uint8Array(nodeCount);
+  const stack = new Uint32Array(nodeCount);
+  let top = 0;
+  const root = ROOT_ORDINAL;
+  for (let e = firstEdge[root]; e < firstEdge[root + 1]; e += snapshot.edgeFieldCount) {
+    const type = edges[e + typeOff];
+    const to = edges[e + toOff] / nodeFieldCount;
+    if (type === kinds.edgeElement) {
+      const p = to * nodeFieldCount;
+      const isDomTrees =
+        nodes[p + snapshot.nodeOffsets.type] === kinds.nodeSynthetic &&
+        strings[nodes[p + snapshot.nodeOffsets.name]] === '(Document DOM trees)';
+      if (!isDomTrees) continue;
+    } else if (type !== kinds.edgeShortcut) {
+      continue;
+    }
+    if (owned[to] === 0) {
+      owned[to] = 1;
+      stack[top++] = to;
+    }
+  }
+  const efc = snapshot.edgeFieldCount;
+  const weak = kinds.edgeWeak;
+  while (top > 0) {
+    const n = stack[--top];
+    for (let e = firstEdge[n], end = firstEdge[n + 1]; e < end; e += efc) {
+      const to = edges[e + toOff] / nodeFieldCount;
+      if (owned[to] !== 0 || edges[e + typeOff] === weak) continue;
+      owned[to] = 1;
+      stack[top++] = to;
+    }
+  }
+  return owned;
+}
+
+/**
+ * One bit per edge (bit `e / edgeFieldCount`): set when the edge counts for dominators.
+ * Not counted: weak edges; self edges; a WeakMap table's edge to a value (the key's edge
+ * stays); shortcut edges except from the root; and edges from a node the program does
+ * not own to one it owns (so that the debugger's references do not change dominators).
+ */
+export function essentialEdges(
+  snapshot: HeapSnapshot,
+  kinds: GraphKinds,
+  pageOwned: Uint8Array,
+  ephemerons: EphemeronNames = new EphemeronNames(snapshot.strings),
+): Uint32Array {
+  const { nodes, edges, firstEdge, nodeFieldCount, nodeCount, edgeFieldCount: efc } = snapshot;
+  const { type: typeOff, toNode: toOff, nameOrIndex: nameOff } = snapshot.edgeOffsets;
+  const idOff = snapshot.nodeOffsets.id;
+  const bits = new Uint32Array(Math.ceil(snapshot.edgeCount / 32));
+  const { edgeInternal: internal, edgeWeak: weak, edgeShortcut: shortcut } = kinds;
+  for (let n = 0; n < nodeCount; n++) {
+    const nodeIndex = n * nodeFieldCount;
+    const fromRoot = n === ROOT_ORDINAL;
+    const ownedFrom = pageOwned[n];
+    for (let e = firstEdge[n], end = firstEdge[n + 1]; e < end; e += efc) {
+      const type = edges[e + typeOff];
+      if (type === weak) continue;
+      if (type === internal) {
+        const table = ephemerons.tableId(edges[e + nameOff]);
+        if (table >= 0 && table === nodes[nodeIndex + idOff]) continue;
+      }
+      const to = edges[e + toOff];
+      if (to === nodeIndex) continue;
+      if (!fromRoot) {
+        if (type === shortcut) continue;
+        if (ownedFrom === 0 && pageOwned[to / nodeFieldCount] !== 0) continue;
+      }
+      const ordinal = e / efc;
+      bits[ordinal >>> 5] |= 1 << (ordinal & 31);
+    }
+  }
+  return bits;
+}
+
+/** Whether bit `i` of a bit vector is set. */
+export function bit(bits: Uint32Array, i: number): boolean {
+  return (bits[i >>> 5] & (1 << (i & 31))) !== 0;
+}
+
+/**
+ * Self sizes as DevTools shows them ("shallow size"): the bytes of an internal array or
+ * hidden object that only one JavaScript object reaches (its property backing store, its
+ * elements) are charged to that object, and the owned node's size becomes 0. A node
+ * reachable from two owners keeps its own size. Skipped (raw sizes returned) when the
+ * root has no user roots, i.e. a snapshot taken with V8 internals exposed.
+ */
+export function shallowSizes(snapshot: HeapSnapshot, kinds: GraphKinds): Float64Array {
+  const { nodes, edges, firstEdge, nodeFieldCount, nodeCount, strings } = snapshot;
+  const { type: typeOff, name: nameOff, selfSize: sizeOff } = snapshot.nodeOffsets;
+  const sizes = new Float64Array(nodeCount);
+  for (let n = 0, p = sizeOff; n < nodeCount; n++, p += nodeFieldCount) sizes[n] = nodes[p];
+  if (!hasUserRoots(snapshot, kinds)) return sizes;
+
+  const UNVISITED = 0xffffffff;
+  const MULTIPLE = 0xfffffffe;
+  const owners = new Uint32Array(nodeCount);
+  // One bit per node that can be owned: most edges lead elsewhere, and a bit vector
+  // answers that from cache.
+  const ownable = new Uint32Array((nodeCount >>> 5) + 1);
+  const externalString = strings.indexOf('system / ExternalStringData');
+  for (let n = 0, p = 0; n < nodeCount; n++, p += nodeFieldCount) {
+    const type = nodes[p + typeOff];
+    if (
+      type === kinds.nodeHidden ||
+      type === kinds.nodeArray ||
+      (type === kinds.nodeNative && nodes[p + nameOff] === externalString)
+    ) {
+      owners[n] = UNVISITED;
+      ownable[n >>> 5] |= 1 << (n & 31);
+    } else {
+      owners[n] = n;
+    }
+  }
+  // Owners flow from each self-owned node through the nodes that can be owned; a node
+  // reached from two owners has MULTIPLE. The result does not depend on the order (each
+  // node only moves up UNVISITED → one owner → MULTIPLE), so the self-owned nodes go in
+  // file order and only the owned ones wait in a work list (each at most twice).
+  const efc = snapshot.edgeFieldCount;
+  const { type: eTypeOff, toNode: toOff } = snapshot.edgeOffsets;
+  const weak = kinds.edgeWeak;
+  let work: Uint32Array = new Uint32Array(1024);
+  let top = 0;
+  const spread = (n: number, owner: number) => {
+    for (let e = firstEdge[n], end = firstEdge[n + 1]; e < end; e += efc) {
+      const to = edges[e + toOff] / nodeFieldCount;
+      if ((ownable[to >>> 5] & (1 << (to & 31))) === 0) continue;
+      const current = owners[to];
+      if (current === owner || current === MULTIPLE) continue;
+      if (edges[e + eTypeOff] === weak) continue;
+      owners[to] = current === UNVISITED ? owner : MULTIPLE;
+      if (top === work.length) {
+        const bigger = new Uint32Array(work.length * 2);
+        bigger.set(work);
+        work = bigger;
+      }
+      work[top++] = to;
+    }
+  };
+  for (let n = 0; n < nodeCount; n++) {
+    if (owners[n] !== n) continue;
+    spread(n, n);
+    while (top > 0) {
+      const m = work[--top];
+      spread(m, owners[m]);
+    }
+  }
+  for (let n = 0; n < nodeCount; n++) {
+    const owner = owners[n];
+    if (owner === UNVISITED || owner === MULTIPLE || owner === n) continue;
+    if (owner === ROOT_ORDINAL || nodes[owner * nodeFieldCount + typeOff] === kinds.nodeSynthetic) {
+      continue;
+    }
+    sizes[owner] += sizes[n];
+    sizes[n] = 0;
+  }
+  return sizes;
+}
+
+/** A root child that is not synthetic (a global object): DevTools' "user root". */
+export function hasUserRoots(snapshot: HeapSnapshot, kinds: GraphKinds): boolean {
+  const { nodes, edges, firstEdge } = snapshot;
+  const root = ROOT_ORDINAL;
+  for (let e = firstEdge[root]; e < firstEdge[root + 1]; e += snapshot.edgeFieldCount) {
+    const to = edges[e + snapshot.edgeOffsets.toNode];
+    if (nodes[to + snapshot.nodeOffsets.type] !== kinds.nodeSynthetic) return true;
+  }
+  return false;
+}

@@ -1,0 +1,78 @@
+/**
+ * Number formatting as dh_view.js prints it ("Pretty printers"): grouped numbers with up
+ * to two decimals, percentages with up to two decimals, rates per mega time unit. Pure;
+ * runs in the browser and in Node (tests compare with dh_view's own text).
+ */
+import type { ThresholdFormat } from '../../model/tree.js';
+import { div } from '../../model/tree.js';
+
+/** What the formatters need from a profile. */
+export interface FormatSubject {
+  endTime: number;
+  timeUnit: string;
+  timeUnitLarge: string;
+  units?: { byte: string; bytes: string; blocks: string };
+}
+
+export interface Format extends ThresholdFormat {
+  /** Grouped, up to two decimals: `1,234.56`. */
+  num(n: number): string;
+  perc(n: number, total: number): string;
+  perMinstr(n: number): string;
+  bytesUnit: string;
+  blocksUnit: string;
+  blocks(n: number): string;
+  bytesAndPercAndRate(n: number, total: number): string;
+  blocksAndPercAndRate(n: number, total: number): string;
+  avgSizeBytes(n: number): string;
+  avgLifetime(n: number): string;
+  /** One access count: `-` for zero, `∞` for a latched count. */
+  accesses(n: number): string;
+}
+
+/** dh_view's formatters for a profile; `locale` undefined means the browser's, as dh_view. */
+export function makeFormat(p: FormatSubject, locale?: string): Format {
+  const pf = new Intl.NumberFormat(locale, { maximumFractionDigits: 2, style: 'percent' });
+  const df = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
+  const bytesUnit = p.units?.bytes ?? 'bytes';
+  const blocksUnit = p.units?.blocks ?? 'blocks';
+  // dh_view's byteUnit() returns the plural when the file names its units.
+  const byteUnit = p.units ? p.units.bytes : 'byte';
+  const perc = (n: number, total: number) => pf.format(div(n, total));
+  const perMinstr = (n: number) => `${df.format(div(1000000 * n, p.endTime))}/${p.timeUnitLarge}`;
+  const bytes = (n: number) => `${df.format(n)} ${bytesUnit}`;
+  const blocks = (n: number) => `${df.format(n)} ${blocksUnit}`;
+  const time = (n: number) => `${df.format(n)} ${p.timeUnit}`;
+  return {
+    num: (n) => df.format(n),
+    perc,
+    perMinstr,
+    bytesUnit,
+    blocksUnit,
+    bytes,
+    blocks,
+    time,
+    bytesAndPerc: (n, t) => `${bytes(n)} (${perc(n, t)})`,
+    bytesAndPercAndRate: (n, t) => `${bytes(n)} (${perc(n, t)}, ${perMinstr(n)})`,
+    blocksAndPerc: (n, t) => `${blocks(n)} (${perc(n, t)})`,
+    blocksAndPercAndRate: (n, t) => `${blocks(n)} (${perc(n, t)}, ${perMinstr(n)})`,
+    avgSizeBytes: (n) => `avg size ${bytes(n)}`,
+    perByte: (n) => `${df.format(n)}/${byteUnit}`,
+    avgLifetime: (n) => `avg lifetime ${time(n)}`,
+    accesses: (n) => (n === 0 ? '-' : n === Number.POSITIVE_INFINITY ? '∞' : n.toString()),
+  };
+}
+
+const IEC = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/** Short byte sizes for labels and axes: `512 B`, `1.5 KiB`. */
+export function shortBytes(n: number, locale?: string): string {
+  let v = Math.abs(n);
+  let u = 0;
+  while (v >= 1024 && u < IEC.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  const f = new Intl.NumberFormat(locale, { maximumFractionDigits: u === 0 ? 0 : 1 });
+  return `${n < 0 ? '-' : ''}${f.format(v)} ${IEC[u]}`;
+}
