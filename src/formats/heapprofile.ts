@@ -30,9 +30,9 @@
  * the tree; a top-level `heapscope` object keeps the profile's header and meta.
  */
 import { ProfileBuilder } from '../model/builder.js';
+import { formatFrame, parseFrameForExport } from '../model/frame.js';
 import type { HeapscopeMeta, Profile } from '../model/profile.js';
 import { validateProfile } from '../model/validate.js';
-import { formatFrame, parseFrame } from './frame-string.js';
 import type { RawLocation } from './tracked-snapshot.js';
 
 interface CallFrame {
@@ -505,7 +505,7 @@ export function writeHeapProfile(profile: Profile, options: HeapProfileWriteOpti
   }
   const scriptIds = new Map<string, string>();
   const callFrameOf = (frame: string): CallFrame => {
-    const p = parseFrame(frame);
+    const p = parseFrameForExport(frame);
     const url = p.file ?? '';
     let scriptId = scriptIds.get(url);
     if (scriptId === undefined) {

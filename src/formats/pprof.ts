@@ -28,9 +28,9 @@ import {
   ValueType,
 } from 'pprof-format';
 import { ProfileBuilder } from '../model/builder.js';
+import { formatFrame, parseFrameForExport } from '../model/frame.js';
 import type { HeapscopeMeta, Profile } from '../model/profile.js';
 import { validateProfile } from '../model/validate.js';
-import { formatFrame, parseFrame } from './frame-string.js';
 
 export class PprofFormatError extends Error {
   override name = 'PprofFormatError';
@@ -78,7 +78,7 @@ export function writePprof(profile: Profile): Uint8Array {
   const locationOf = (frameIndex: number): number => {
     const known = locationIds.get(frameIndex);
     if (known !== undefined) return known;
-    const p = parseFrame(profile.frames[frameIndex] ?? `<bad frame ${frameIndex}>`);
+    const p = parseFrameForExport(profile.frames[frameIndex] ?? `<bad frame ${frameIndex}>`);
     const fnKey = `${p.name}\0${p.file ?? ''}\0${p.line ?? 0}`;
     let fnId = functionIds.get(fnKey);
     if (fnId === undefined) {

@@ -7,6 +7,8 @@
  * speedscope then draws the allocation flame graph and its sandwich view sums the
  * metric per function.
  */
+
+import { parseFrameForExport } from '../model/frame.js';
 import {
   availableMetrics,
   findMetric,
@@ -14,7 +16,6 @@ import {
   type Profile,
   ROOT_FRAME,
 } from '../model/profile.js';
-import { parseFrame } from './frame-string.js';
 
 const SCHEMA = 'https://www.speedscope.app/file-format-schema.json';
 
@@ -85,7 +86,7 @@ export function writeSpeedscope(profile: Profile, options: SpeedscopeWriteOption
   const metrics = speedscopeMetrics(profile, options);
   const frames: SpeedscopeFrame[] = profile.frames.map((f) => {
     if (f === ROOT_FRAME) return { name: f };
-    const p = parseFrame(f);
+    const p = parseFrameForExport(f);
     return {
       name: p.name,
       ...(p.file ? { file: p.file } : {}),

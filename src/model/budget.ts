@@ -6,7 +6,7 @@
  *
  * Pure: no I/O; the budget file is read by `formats/budget-file.ts`.
  */
-import { parseFrame } from './match.js';
+import { parseFrame } from './frame.js';
 import {
   availableMetrics,
   METRICS,

@@ -23,48 +23,10 @@
  * file) and folds them otherwise.
  */
 
-/** A frame string split into its parts. */
-export interface FrameParts {
-  /** Code address, as written (`0x1091A0`), for native frames. */
-  address?: string;
-  /** Function name; `(anonymous)` for unnamed JavaScript functions. */
-  name: string;
-  /** File (or `in <library>` for native frames without debug info); absent when unknown. */
-  file?: string;
-  line?: number;
-  column?: number;
-}
+import { type FrameParts, parseFrame, withoutAddress } from './frame.js';
 
-const ADDRESS = /^(0x[0-9a-fA-F]+): /;
-const LOCATION = /^(.*) \(([^()]*)\)$/;
-const POSITION = /^(.*?):(\d+)(?::(\d+))?$/;
-
-/**
- * Splits a frame string: heapscope's `fn (file.js:12:3)`, Valgrind's
- * `0x1091A0: make_buf (prog.c:8)` or `0x48417B4: malloc (in /usr/lib/x.so)`, dhat-rs's
- * `0x104b7beb8: f (src/lib.rs:12:9)`, and bare names (`push`, `[root]`).
- */
-export function parseFrame(frame: string): FrameParts {
-  let rest = frame;
-  let address: string | undefined;
-  const a = ADDRESS.exec(rest);
-  if (a) {
-    address = a[1]!;
-    rest = rest.slice(a[0].length);
-  }
-  const loc = LOCATION.exec(rest);
-  if (!loc) return { ...(address ? { address } : {}), name: rest };
-  const parts: FrameParts = { ...(address ? { address } : {}), name: loc[1]! };
-  const pos = POSITION.exec(loc[2]!);
-  if (pos) {
-    parts.file = pos[1]!;
-    parts.line = Number(pos[2]);
-    if (pos[3] !== undefined) parts.column = Number(pos[3]);
-  } else {
-    parts.file = loc[2]!;
-  }
-  return parts;
-}
+/** Frame parsing lives in `frame.ts`; re-exported for the diff's users. */
+export { type FrameParts, parseFrame };
 
 /** How a pair (or group) of sites was matched. */
 export type MatchKind = 'exact' | 'address' | 'moved' | 'renamed';
@@ -103,7 +65,7 @@ interface Site {
 const ANONYMOUS = new Set(['', '(anonymous)', '<anonymous>', '???', '(root)', '(program)']);
 
 const exactKey = (s: Site) => s.frames.join('\n');
-const sourceKey = (s: Site) => s.frames.map((f) => f.replace(ADDRESS, '')).join('\n');
+const sourceKey = (s: Site) => s.frames.map(withoutAddress).join('\n');
 const movedKey = (s: Site) => s.parts.map((p) => `${p.name}\u0000${p.file ?? ''}`).join('\n');
 const nameKey = (s: Site) => s.parts.map((p) => p.name).join('\n');
 

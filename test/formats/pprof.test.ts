@@ -16,8 +16,8 @@ import {
 } from 'pprof-format';
 import { describe, expect, it } from 'vitest';
 import { readDhat } from '../../src/formats/dhat.js';
-import { parseFrame } from '../../src/formats/frame-string.js';
 import { PprofFormatError, readPprof, writePprof } from '../../src/formats/pprof.js';
+import { parseFrameForExport } from '../../src/model/frame.js';
 import { stackFrames, totals } from '../../src/model/profile.js';
 
 const fixture = (path: string) =>
@@ -61,7 +61,7 @@ describe('what writePprof writes, decoded by pprof-format', () => {
     const fns = new Map(decoded.function.map((f) => [Number(f.id), f]));
     const locs = new Map(decoded.location.map((l) => [Number(l.id), l]));
     decoded.sample.forEach((s, i) => {
-      const frames = stackFrames(HEAP, HEAP.programPoints[i]!).map(parseFrame);
+      const frames = stackFrames(HEAP, HEAP.programPoints[i]!).map(parseFrameForExport);
       const got = s.locationId.map((id) => {
         const line = locs.get(Number(id))!.line[0]!;
         const fn = fns.get(Number(line.functionId))!;

@@ -7,10 +7,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readDhat } from '../../src/formats/dhat.js';
-import { parseFrame } from '../../src/formats/frame-string.js';
 import { writeHeapProfile } from '../../src/formats/heapprofile.js';
 import { writePprof } from '../../src/formats/pprof.js';
 import { writeSpeedscope } from '../../src/formats/speedscope.js';
+import { parseFrameForExport } from '../../src/model/frame.js';
 import type { MetricKey, Profile } from '../../src/model/profile.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { heapscope, readProfile, tempDir, workload } from '../helpers/heapscope.js';
@@ -34,7 +34,11 @@ function expectedRows(p: Profile, key: MetricKey): { name: string; total: number
     const v = pp[key] ?? 0;
     if (v <= 0) continue;
     for (const f of new Set(pp.stack)) {
-      const row = rows.get(f) ?? { name: parseFrame(p.frames[f]!).name, total: 0, self: 0 };
+      const row = rows.get(f) ?? {
+        name: parseFrameForExport(p.frames[f]!).name,
+        total: 0,
+        self: 0,
+      };
       row.total += v;
       if (f === pp.stack[0]) row.self += v;
       rows.set(f, row);

@@ -1,0 +1,77 @@
+/**
+ * Frame strings taken apart and put together again: heapscope's
+ * `functionName (file:line:column)` (1-based; `functionName (file)` without a position,
+ * a bare name without a file), Valgrind's `0x1091A0: make_buf (prog.c:8)` and dhat-rs's
+ * `0x104b7beb8: f (src/lib.rs:12:9)`. Used to match sites across profiles and by the
+ * formats that keep function, file, line and column apart (pprof, `.heapprofile`,
+ * speedscope).
+ */
+
+/** A frame string split into its parts. */
+export interface FrameParts {
+  /** Code address, as written (`0x1091A0`), for native frames. */
+  address?: string;
+  /** Function name; `(anonymous)` for unnamed JavaScript functions. */
+  name: string;
+  /** File (or `in <library>` for native frames without debug info); absent when unknown. */
+  file?: string;
+  line?: number;
+  column?: number;
+}
+
+const ADDRESS = /^(0x[0-9a-fA-F]+): /;
+const LOCATION = /^(.*) \(([^()]*)\)$/;
+const POSITION = /^(.*?):(\d+)(?::(\d+))?$/;
+
+/**
+ * Splits a frame string: heapscope's `fn (file.js:12:3)`, Valgrind's
+ * `0x1091A0: make_buf (prog.c:8)` or `0x48417B4: malloc (in /usr/lib/x.so)`, dhat-rs's
+ * `0x104b7beb8: f (src/lib.rs:12:9)`, and bare names (`push`, `[root]`).
+ */
+export function parseFrame(frame: string): FrameParts {
+  let rest = frame;
+  let address: string | undefined;
+  const a = ADDRESS.exec(rest);
+  if (a) {
+    address = a[1]!;
+    rest = rest.slice(a[0].length);
+  }
+  const loc = LOCATION.exec(rest);
+  if (!loc) return { ...(address ? { address } : {}), name: rest };
+  const parts: FrameParts = { ...(address ? { address } : {}), name: loc[1]! };
+  const pos = POSITION.exec(loc[2]!);
+  if (pos) {
+    parts.file = pos[1]!;
+    parts.line = Number(pos[2]);
+    if (pos[3] !== undefined) parts.column = Number(pos[3]);
+  } else {
+    parts.file = loc[2]!;
+  }
+  return parts;
+}
+
+/** The frame string for a function, file, line and column (inverse of `parseFrame`). */
+export function formatFrame(parts: FrameParts): string {
+  const prefix = parts.address ? `${parts.address}: ` : '';
+  const name = parts.name || '(anonymous)';
+  if (!parts.file) return `${prefix}${name}`;
+  if (parts.line === undefined || parts.line <= 0) return `${prefix}${name} (${parts.file})`;
+  if (parts.column === undefined) return `${prefix}${name} (${parts.file}:${parts.line})`;
+  return `${prefix}${name} (${parts.file}:${parts.line}:${parts.column})`;
+}
+
+/** The frame without its code address (`0x1091A0: `), which changes with every build. */
+export function withoutAddress(frame: string): string {
+  return frame.replace(ADDRESS, '');
+}
+
+/**
+ * A frame as formats without a place for the code address hold it (pprof, `.heapprofile`,
+ * speedscope): the address stays in the function name, so the frame reads back whole.
+ */
+export function parseFrameForExport(frame: string): FrameParts {
+  const p = parseFrame(frame);
+  if (!p.address) return p;
+  const { address, ...rest } = p;
+  return { ...rest, name: `${address}: ${p.name}` };
+}
