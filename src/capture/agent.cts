@@ -25,6 +25,7 @@ import * as workerThreads from 'node:worker_threads';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { loadNative, type NativeAddon } from './native-load.cjs';
 import { startSampled } from './sampled-agent.cjs';
+import { collectSourceMapUrls } from './source-map-urls.cjs';
 import { honestStackFlags } from './v8-flags.cjs';
 
 type Phase = 'idle' | 'tracking' | 'writing' | 'done';
@@ -48,27 +49,6 @@ function writeJsonAtomic(path: string, value: unknown): void {
 
 function commandLine(): string[] {
   return [process.argv0, ...process.execArgv, ...process.argv.slice(1)];
-}
-
-/** Script URLs and their source map URLs, read through an in-thread inspector session. */
-function collectSourceMapUrls(): Record<string, string> {
-  const maps: Record<string, string> = {};
-  try {
-    const inspector = require('node:inspector') as typeof import('node:inspector');
-    const session = new inspector.Session();
-    session.connect();
-    session.on('Debugger.scriptParsed', (m) => {
-      const p = m.params as { url: string; sourceMapURL?: string };
-      if (p.sourceMapURL && p.url && !p.url.startsWith('node:')) maps[p.url] = p.sourceMapURL;
-    });
-    // Synchronous in the same thread: scriptParsed fires for every loaded script now.
-    session.post('Debugger.enable', () => {});
-    session.post('Debugger.disable', () => {});
-    session.disconnect();
-  } catch {
-    // No inspector in this build of Node: frames keep their generated positions.
-  }
-  return maps;
 }
 
 function finish(state: AgentState, reason: string, exitCode: number | undefined): void {

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import * as v8 from 'node:v8';
 import { createFrameFormatter, scriptPath } from '../capture/frames.js';
 import type { NativeAddon } from '../capture/native.js';
+import { collectSourceMapUrls } from '../capture/source-map-urls.cjs';
 import { type HeapSnapshot, HeapSnapshotParser } from '../formats/heapsnapshot.js';
 import { profileFromTrackedSnapshot, type RawLocation } from '../formats/tracked-snapshot.js';
 import type { Profile } from '../model/profile.js';
@@ -71,7 +72,7 @@ export function frameRoles(cwd: string = process.cwd()): {
   formatFrame: (loc: RawLocation) => string;
   roles: FrameRoles;
 } {
-  const format = createFrameFormatter(cwd, sourceMapUrls());
+  const format = createFrameFormatter(cwd, collectSourceMapUrls());
   const roles = { own: new Set<string>(), callsProgram: new Set<string>(), cut: new Set<string>() };
   const formatFrame = (loc: RawLocation) => {
     const frame = format(loc);
@@ -117,25 +118,6 @@ export function deoptimizeAll(): void {
   } catch {
     // No inspector in this build of Node: optimized code may go uncounted.
   }
-}
-
-/** Script URLs and their source maps, from an in-thread inspector session (synchronous). */
-function sourceMapUrls(): Record<string, string> {
-  const maps: Record<string, string> = {};
-  try {
-    const session = new inspector.Session();
-    session.connect();
-    session.on('Debugger.scriptParsed', (m) => {
-      const p = m.params as { url: string; sourceMapURL?: string };
-      if (p.sourceMapURL && p.url && !p.url.startsWith('node:')) maps[p.url] = p.sourceMapURL;
-    });
-    session.post('Debugger.enable', () => {});
-    session.post('Debugger.disable', () => {});
-    session.disconnect();
-  } catch {
-    // No inspector in this build of Node: frames keep their generated positions.
-  }
-  return maps;
 }
 
 function readSnapshotSync(path: string): HeapSnapshot {

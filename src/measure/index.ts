@@ -10,27 +10,39 @@
  *
  * - **Cheap mode** (the default): V8's heap statistics, read before and after the
  *   code, plus the bytes each GC freed in between (from `v8.GCProfiler`, with GC counts
- *   from heapscope's native helper). Costs a few µs per reading, plus two full GCs on
- *   each side when retained bytes are wanted (a few ms on a small heap).
+ *   from heapscope's native helper). The figures cover the heap spaces that hold data:
+ *   V8's code spaces are left out. Costs about 0.4 ms a call with `retained: false`;
+ *   retained bytes take two full GCs on each side (measured: 23 ms a call with an 8 MB
+ *   heap, 300 ms with 100 MB; `bench/measure-cost.mjs`).
  * - **Exact mode** (`{ exact: true }`, `Profiler`): V8's allocation tracker on for the
  *   region only, then a heap snapshot: every allocation with its stack. Slows the code
- *   10–150×, plus the snapshot (about a second for a 50 MB heap).
+ *   10–150×, plus the snapshot (measured: 0.4 s a call with an 8 MB heap, 11 s with
+ *   100 MB).
+ *
+ * heapscope's first measurement in a process runs its own code paths once, unmeasured
+ * (about half a second, mostly full GCs), so that compiling them does not show.
  *
  * Differences from dhat-rs that you should know:
  *
  * - Figures are bytes of V8's heap. `allocatedBytes` also counts what V8 allocates for
- *   your code while it runs (bytecode, feedback, optimized code): the first call of a
- *   function is the costliest. Use `warmup`.
+ *   your code while it runs (feedback, deoptimization data; in exact mode, code too):
+ *   the first calls of a function are the costliest. Use `warmup`.
  * - Exact mode sees code as V8 compiled it: blocks are allocation *events* (optimized
  *   code may fold several objects into one), a function V8 inlined is charged to its
- *   caller, and objects that escape analysis removed were never allocated. heapscope
- *   changes no V8 flag, so measuring does not change what it measures; the figures of
- *   a function's first, unoptimized calls can differ from later ones. Before each
- *   tracked region heapscope makes V8 drop its optimized code (code optimized
- *   earlier can allocate unseen by the tracker); V8 recompiling it during the region
- *   adds its metadata to `allocatedBytes`, typically 10–150 KB. What the tracker still
- *   misses shows in `untrackedBytes` (seen on Node 26: part of what an awaited async
- *   function allocates is charged to heapscope's awaiting frame).
+ *   caller, and objects that escape analysis removed were never allocated: heapscope
+ *   leaves inlining and escape analysis on, so that exact mode measures the code that
+ *   cheap mode measures. Before each tracked region heapscope makes V8 drop its
+ *   optimized code (code optimized earlier can allocate unseen by the tracker); V8
+ *   recompiling it during the region adds its metadata to `allocatedBytes`, typically
+ *   10–150 KB. What the tracker still misses shows in `untrackedBytes` (seen on Node
+ *   26: part of what an awaited async function allocates is charged to heapscope's
+ *   awaiting frame).
+ * - Side effects on the process, once exact mode or a Profiler is first used: V8's
+ *   allocation-site pretenuring is switched off (pretenured objects are allocated past
+ *   the tracker; it changes where V8 puts long-lived objects, not how many bytes), and
+ *   dropping optimized code (through the inspector's precise-coverage switch, the one
+ *   way V8 offers) also stops V8 from flushing bytecode and gives every function its
+ *   feedback vector.
  * - Peak: cheap mode only knows the heap at GCs, so it gives `peakBytesUpperBound`
  *   (garbage included); the true peak lies between `retainedBytes` and it.
  * - A frame's position is the position of its function, not of the allocating line.
@@ -39,7 +51,7 @@
  *
  * | figure | cheap mode | exact mode |
  * |---|---|---|
- * | `allocatedBytes` | ±0.5% of the bytes GCs freed meanwhile (±0.02% measured on 40 MB); an empty function: 0 in ≥ 90% of calls, at most 1 KB either way (V8 re-optimizing heapscope's own code) | exact; includes V8's metadata charged to your functions; `untrackedBytes` cross-checks it against the GC statistics |
+ * | `allocatedBytes` | ±0.5% of the bytes GCs freed meanwhile (±0.02% measured on 40 MB); an empty function: 0 in ≥ 90% of calls, within 1 KB in 99%; V8 installing code it compiled in the background during a call counts too (a few KB, rarely); an object that does not fit in the rest of V8's current young-generation page also counts the skipped rest (up to its own size: tens of KB for large arrays) | exact; includes V8's metadata charged to your functions; `untrackedBytes` cross-checks it against the GC statistics |
  * | `retainedBytes` | exact to the byte when V8 does no housekeeping of its own during the call (compiled code is left out; first-call feedback and cache trimming are not) | exact: JavaScript values allocated in the call and reachable at its end |
  * | `peakBytesUpperBound` | an upper bound | the same |
  * | `gcCount`, `externalBytes` | exact counts; external after two full GCs | the same |
@@ -128,11 +140,13 @@
  *   dhat-rs recommends.
  * - **One tracker per thread.** Exact mode and `Profiler` use V8's allocation tracker,
  *   which one user at a time may hold (a second start throws), and which is unavailable
- *   in a process running under `heapscope run`.
- * - **Leak checks call the function many times** (by default 10 warm-up calls, 50
- *   measured ones, 20 more in exact mode for the sites when it leaks). A function whose
- *   growth comes in rare large steps (a Map that doubles its table) is confirmed with a
- *   longer run; give it more iterations if the steps are rarer than that.
+ *   in a process running under `heapscope run`. Its heap snapshot takes time with
+ *   the heap, and more in some processes: with playwright loaded, V8 took 38 s to
+ *   write a 32 MB snapshot (measured here); put exact checks in a file of their own.
+ * - **Leak checks call the function many times**: by default 10 warm-up calls, 50
+ *   measured ones, 20 more in exact mode for the sites when it leaks, and, when growth
+ *   came in steps, a confirmation run of 700 more. A function whose growth comes in
+ *   rarer steps than that (a Map that doubles its table) needs more `iterations`.
  *
  * @module
  */

@@ -30,7 +30,8 @@ import {
   heapscopeTrackedBatchAsync,
   runExact,
 } from './exact.js';
-import { isThenable, programHeapUsed, type RegionRun, settleHeap } from './region.js';
+import { programHeapUsed } from './heap-spaces.js';
+import { isThenable, type RegionRun, settleHeap } from './region.js';
 import type { Site } from './sites.js';
 
 export interface LeakOptions {

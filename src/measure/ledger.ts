@@ -1,5 +1,5 @@
 // Cheap GC accounting: how many bytes were allocated between two moments, from V8's
-// heap statistics alone.
+// heap statistics alone (the spaces that hold the program's data: heap-spaces.ts).
 //
 // Between two GCs the used heap only grows, by exactly what was allocated; a GC
 // removes (before − after). So with A(t) = used(t) + Σ (before − after) over every GC
@@ -24,6 +24,7 @@
 
 import * as v8 from 'node:v8';
 import type { NativeAddon } from '../capture/native.js';
+import { programHeapUsed, programUsedOf } from './heap-spaces.js';
 import { addonOrUndefined } from './native.js';
 
 /** GC types that collect memory; the profiler also reports marking steps, which do not. */
@@ -35,10 +36,15 @@ const COLLECTING = new Set([
   'MinorMarkSweepCompact',
 ]);
 
+interface SpaceJson {
+  spaceName: string;
+  spaceUsedSize: number;
+}
+
 interface GcRecordJson {
   gcType: string;
-  beforeGC: { heapStatistics: { usedHeapSize: number } };
-  afterGC: { heapStatistics: { usedHeapSize: number } };
+  beforeGC: { heapSpaceStatistics: SpaceJson[] };
+  afterGC: { heapSpaceStatistics: SpaceJson[] };
 }
 
 /**
@@ -91,7 +97,7 @@ class Ledger {
     this.lastRecordKey = '';
     this.state[LAST] = this.gcIndexNow();
     this.startProfiler();
-    this.state[ORIGIN] = v8.getHeapStatistics().used_heap_size;
+    this.state[ORIGIN] = programHeapUsed();
     return true;
   }
 
@@ -151,11 +157,12 @@ class Ledger {
     let index = 0;
     for (;;) {
       const before = this.gcIndexNow();
-      const hs = v8.getHeapStatistics();
+      const program = programHeapUsed();
+      const ext = v8.getHeapStatistics().external_memory;
       const after = this.gcIndexNow();
       if (before === after || !this.addon) {
-        used = hs.used_heap_size;
-        external = hs.external_memory;
+        used = program;
+        external = ext;
         index = before;
         break;
       }
@@ -175,13 +182,14 @@ class Ledger {
     for (;;) {
       this.handOver(Number.POSITIVE_INFINITY);
       const before = this.gcIndexNow();
-      const hs = v8.getHeapStatistics();
+      const program = programHeapUsed();
+      const external = v8.getHeapStatistics().external_memory;
       const after = this.gcIndexNow();
       if (!this.addon || (before === after && before === this.state[LAST])) {
-        out[at] = hs.used_heap_size;
-        out[at + 1] = hs.external_memory;
+        out[at] = program;
+        out[at + 1] = external;
         out[at + 2] = this.state[LAST]!;
-        out[at + 3] = hs.used_heap_size - this.state[ORIGIN]! + this.state[CUM]!;
+        out[at + 3] = program - this.state[ORIGIN]! + this.state[CUM]!;
         return;
       }
       this.state[TRIES]++;
@@ -229,8 +237,8 @@ class Ledger {
     let skipDuplicate = !this.addon && this.lastRecordKey !== '';
     for (const r of data.statistics) {
       if (!COLLECTING.has(r.gcType)) continue;
-      const usedBefore = r.beforeGC.heapStatistics.usedHeapSize;
-      const usedAfter = r.afterGC.heapStatistics.usedHeapSize;
+      const usedBefore = programUsedOf(r.beforeGC.heapSpaceStatistics);
+      const usedAfter = programUsedOf(r.afterGC.heapSpaceStatistics);
       if (!this.addon) {
         // No GC counts: the previous profiler's last record may open this one too.
         const key = `${r.gcType}:${usedBefore}:${usedAfter}`;

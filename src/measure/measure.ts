@@ -49,7 +49,7 @@ export interface Measurement<T = unknown> {
   value: T;
   /**
    * Bytes allocated during the call, freed or not. Cheap mode: from GC statistics,
-   * within ±0.5% plus at most 1 KB (0 for an empty function in ≥ 90% of calls); exact mode:
+   * within ±0.5% of what GCs freed meanwhile, plus 1 KB (0 for an empty function in ≥ 90% of calls); exact mode:
    * the sum over `sites`, exact, V8's metadata charged to your functions included.
    */
   allocatedBytes: number;

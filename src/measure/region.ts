@@ -18,6 +18,7 @@
 
 import * as v8 from 'node:v8';
 import { collectGarbage, forcedGcCount } from './gc.js';
+import { programHeapUsed } from './heap-spaces.js';
 import { type GcListener, ledger, R_ALLOCATED, R_EXTERNAL, R_GC, R_USED } from './ledger.js';
 
 // Slots of a region's numbers.
@@ -25,9 +26,9 @@ const ENTRY = 0; // reading that opens the entry block (4 slots)
 const START = 4; // reading that ends the entry block: the span starts here
 const END = 8; // reading that ends the span and opens the exit block
 const EXIT = 12; // reading that ends the exit block
-const BASE_USED = 16; // used heap after the entry GC
+const BASE_USED = 16; // program heap used after the entry GC
 const BASE_EXTERNAL = 17;
-const FINAL_USED = 18; // used heap after the exit GC
+const FINAL_USED = 18; // program heap used after the exit GC
 const FINAL_EXTERNAL = 19;
 const OWN_AT_START = 20; // bookkeeping total when the span started
 const OWN_AT_END = 21;
@@ -36,8 +37,7 @@ const FORCED_AT_END = 23;
 const PEAK_USED = 24; // largest used heap seen just before a GC in the span
 const GCS = 25; // GCs in the span
 const CALIBRATION = 27; // K subtracted from this region
-const BASE_TOTAL = 28; // whole used heap (code included) after the entry GC, for the peak
-const SLOTS = 29;
+const SLOTS = 28;
 
 // Process-wide bookkeeping totals.
 const OWN_BYTES = 0;
@@ -117,7 +117,6 @@ export function enterRegion(
     const hs = heapNow();
     r.f[BASE_USED] = hs[0]!;
     r.f[BASE_EXTERNAL] = hs[1]!;
-    r.f[BASE_TOTAL] = hs[2]!;
   }
   beforeStart?.(arg);
   r.f[FORCED_AT_START] = forcedGcCount();
@@ -229,7 +228,7 @@ function figuresOf(r: Region): RegionFigures {
       ? Math.max(
           0,
           Math.min(
-            Math.max(f[PEAK_USED]!, f[END + R_USED]!) - f[BASE_TOTAL]!,
+            Math.max(f[PEAK_USED]!, f[END + R_USED]!) - f[BASE_USED]!,
             span - ownInside - f[CALIBRATION]!,
           ),
         )
@@ -248,34 +247,10 @@ export function settleHeap(): void {
   collectGarbage();
 }
 
-/**
- * Heap spaces that hold V8's compiled code and its metadata (bytecode, deoptimization
- * data): they change when V8 compiles or drops code, not when the program keeps data.
- */
-const CODE_SPACES: ReadonlySet<string> = new Set([
-  'code_space',
-  'code_large_object_space',
-  'trusted_space',
-  'trusted_large_object_space',
-  'shared_trusted_space',
-  'shared_trusted_large_object_space',
-  'read_only_space',
-]);
-
-/** Used bytes of the heap spaces that hold the program's data (all but code spaces). */
-export function programHeapUsed(): number {
-  let used = 0;
-  for (const s of v8.getHeapSpaceStatistics()) {
-    if (!CODE_SPACES.has(s.space_name)) used += s.space_used_size;
-  }
-  return used;
-}
-
-/** [program heap used, external memory, whole used heap]. */
-function heapNow(): [number, number, number] {
+/** [program heap used, external memory]. */
+function heapNow(): [number, number] {
   const program = programHeapUsed();
-  const hs = v8.getHeapStatistics();
-  return [program, hs.external_memory, hs.used_heap_size];
+  return [program, v8.getHeapStatistics().external_memory];
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -387,7 +362,7 @@ function calibrate(): void {
     // V8 ages some of its data at each full GC (bytecode of functions not run lately,
     // compilation caches) and drops it after a few: age what exists now, so that the
     // first regions do not see it go.
-    for (let i = 0; i < 4; i++) settleHeap();
+    for (let i = 0; i < 3; i++) settleHeap();
   }
   own[K_SYNC] = 0;
   const runs = [0, 0, 0];

@@ -1,0 +1,69 @@
+// compare(): candidates measured in turns, medians side by side, per element; the
+// table it prints is made from the same rows it returns. Needs `npm run build`.
+
+import { describe, expect, it } from 'vitest';
+import { compare } from '../../dist/index.js';
+
+const n = 10_000;
+/** 48 + 8n bytes: a JSArray and its FixedArray of Smis. */
+const smis = () => new Array(n).fill(0);
+/** 48 + 48n bytes: the same, plus n `{a, b}` objects of 40 bytes. */
+const pairs = () => {
+  const a = new Array(n);
+  for (let i = 0; i < n; i++) a[i] = { a: i, b: i };
+  return a;
+};
+
+describe('compare', () => {
+  it('measures each candidate and gives figures per element', async () => {
+    const c = await compare({ smis, pairs }, { elements: n, runs: 5, warmup: 3, print: false });
+    expect(c.rows.map((r) => r.name)).toEqual(['smis', 'pairs']);
+    const [a, b] = c.rows;
+    // Retained bytes are the medians of five exact measurements.
+    expect(a!.retainedBytes).toBe(48 + 8 * n);
+    expect(b!.retainedBytes).toBe(48 + 48 * n);
+    expect(a!.retainedBytesPerElement).toBeCloseTo(8 + 48 / n, 6);
+    expect(b!.retainedVsBest).toBeCloseTo((48 + 48 * n) / (48 + 8 * n), 6);
+    expect(a!.retainedVsBest).toBe(1);
+    expect(Math.abs(b!.allocatedBytes / (48 + 48 * n) - 1)).toBeLessThan(0.02);
+    // The table shows the same rows.
+    expect(c.table).toMatch(
+      /^candidate +allocated +alloc \/ element +retained +retained \/ element +retained vs best$/m,
+    );
+    expect(c.table).toMatch(/^smis +[\d,]+ B +[\d.]+ B +80,048 B +8\.00 B +1\.00×$/m);
+    expect(c.table).toMatch(/^pairs +[\d,]+ B +[\d.]+ B +480,048 B +48\.0 B +6\.00×$/m);
+    expect(c.table).toMatch(/\(10,000 elements, one call, median of 5 runs; cheap mode\)/);
+  });
+
+  it('gives per-operation figures for small operations', async () => {
+    const ring = new Array(1024).fill(null);
+    let i = 0;
+    const c = await compare(
+      {
+        object: () => {
+          ring[i++ & 1023] = { a: i, b: i };
+        },
+        nothing: () => i++,
+      },
+      { iterations: 20_000, print: false },
+    );
+    expect(c.rows[0]!.allocatedBytes).toBeCloseTo(40, 0);
+    expect(c.rows[1]!.allocatedBytes).toBeCloseTo(0, 0);
+    expect(c.table).toMatch(/allocated \/ op/);
+  });
+
+  it('prints the table unless told not to', async () => {
+    const chunks: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((s: string) => {
+      chunks.push(s);
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      const c = await compare({ smis }, { elements: n, runs: 1 });
+      expect(chunks.join('')).toBe(c.table);
+    } finally {
+      process.stdout.write = write;
+    }
+  });
+});
