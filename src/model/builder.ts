@@ -1,6 +1,6 @@
 import {
+  ADDITIVE_METRICS,
   type HeapscopeMeta,
-  type MetricKey,
   type Profile,
   type ProgramPoint,
   type ProgramPointExtras,
@@ -14,18 +14,6 @@ export type ProfileHeader = Omit<Profile, 'frames' | 'programPoints'>;
 export interface ProgramPointInput extends Omit<ProgramPoint, 'stack'> {
   frames: readonly string[];
 }
-
-const ADDITIVE: readonly MetricKey[] = [
-  'totalBytes',
-  'totalBlocks',
-  'totalLifetimes',
-  'peakBytes',
-  'peakBlocks',
-  'endBytes',
-  'endBlocks',
-  'readBytes',
-  'writeBytes',
-];
 
 /**
  * Builds a Profile: interns frame strings and merges program points whose stacks
@@ -50,7 +38,7 @@ export class ProfileBuilder {
   }
 
   add(input: ProgramPointInput): void {
-    for (const k of ADDITIVE) {
+    for (const k of ADDITIVE_METRICS) {
       const v = input[k];
       if (v !== undefined && (!Number.isFinite(v) || v < 0)) {
         throw new RangeError(`program point has a bad ${k}: ${v}`);
@@ -64,7 +52,7 @@ export class ProfileBuilder {
       this.points.set(key, { ...metrics, stack });
       return;
     }
-    for (const k of ADDITIVE) {
+    for (const k of ADDITIVE_METRICS) {
       const v = metrics[k];
       if (v !== undefined) existing[k] = (existing[k] ?? 0) + v;
     }

@@ -129,6 +129,21 @@ export type MetricKey =
   | 'readBytes'
   | 'writeBytes';
 
+/** The metrics that add up over program points (a site's own maximum does not). */
+export const ADDITIVE_METRICS = [
+  'totalBytes',
+  'totalBlocks',
+  'totalLifetimes',
+  'peakBytes',
+  'peakBlocks',
+  'endBytes',
+  'endBlocks',
+  'readBytes',
+  'writeBytes',
+] as const satisfies readonly MetricKey[];
+
+export type AdditiveMetricKey = (typeof ADDITIVE_METRICS)[number];
+
 export interface MetricInfo {
   key: MetricKey;
   /** Short name used on the command line (`--sort end-bytes`). */

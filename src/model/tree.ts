@@ -17,22 +17,17 @@
  * Pure: nothing here reads or changes its input; every call returns new objects.
  * Figures a file does not carry are `NaN`, as in dh_view (and never offered as a sort).
  */
-import type { Profile, ProgramPoint } from './profile.js';
+import {
+  ADDITIVE_METRICS,
+  type AdditiveMetricKey,
+  type Profile,
+  type ProgramPoint,
+} from './profile.js';
 
 export type TreeDirection = 'sites' | 'callers';
 
 /** The additive figures of a node: sums over the program points below it. */
-export interface Figures {
-  totalBytes: number;
-  totalBlocks: number;
-  totalLifetimes: number;
-  peakBytes: number;
-  peakBlocks: number;
-  endBytes: number;
-  endBlocks: number;
-  readBytes: number;
-  writeBytes: number;
-}
+export type Figures = Record<AdditiveMetricKey, number>;
 
 export type FigureKey = keyof Figures;
 
@@ -74,17 +69,7 @@ export interface BuildTreeOptions {
   points?: readonly number[];
 }
 
-const FIGURE_KEYS: readonly FigureKey[] = [
-  'totalBytes',
-  'totalBlocks',
-  'totalLifetimes',
-  'peakBytes',
-  'peakBlocks',
-  'endBytes',
-  'endBlocks',
-  'readBytes',
-  'writeBytes',
-];
+const FIGURE_KEYS: readonly FigureKey[] = ADDITIVE_METRICS;
 
 function zeroFigures(): Figures {
   return {
