@@ -27,6 +27,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -106,6 +107,12 @@ struct State {
   // so any trace id a snapshot shows for them is stale (left by a dead object).
   double first_tracked_id = 0;
 
+  // Heap used after each GC, as (µs since start, bytes) pairs: the memory-over-time chart.
+  // Thinned to every other point when full, so a long run keeps its whole span.
+  std::vector<double> timeline;
+  size_t timeline_stride = 1;
+  size_t timeline_skipped = 0;
+
   // GC accounting.
   double scavenges = 0;
   double mark_compacts = 0;
@@ -151,6 +158,24 @@ static void OnGcPrologue(Isolate* isolate, GCType type, GCCallbackFlags,
 
 static void OnInterrupt(Isolate* isolate, void* data);
 
+static constexpr size_t kTimelineMaxPoints = 10000;
+
+static void RecordTimeline(State* s, int64_t now, double used) {
+  if (++s->timeline_skipped < s->timeline_stride) return;
+  s->timeline_skipped = 0;
+  s->timeline.push_back(static_cast<double>(now));
+  s->timeline.push_back(used);
+  if (s->timeline.size() >= 2 * kTimelineMaxPoints) {
+    size_t kept = 0;
+    for (size_t i = 0; i < s->timeline.size(); i += 4) {
+      s->timeline[kept++] = s->timeline[i];
+      s->timeline[kept++] = s->timeline[i + 1];
+    }
+    s->timeline.resize(kept);
+    s->timeline_stride *= 2;
+  }
+}
+
 static void OnGcEpilogue(Isolate* isolate, GCType type, GCCallbackFlags,
                          void* data) {
   State* s = static_cast<State*>(data);
@@ -167,6 +192,7 @@ static void OnGcEpilogue(Isolate* isolate, GCType type, GCCallbackFlags,
   int64_t now = MonotonicUs() - s->start_us;
 
   if (external > s->peak_external) s->peak_external = external;
+  RecordTimeline(s, now, used);
   bool new_peak_any = used > s->peak_after_gc;
   bool new_peak_major = major && used > s->peak_after_mc;
   if (new_peak_any) {
@@ -456,6 +482,18 @@ static void GcStats(const FunctionCallbackInfo<Value>& info) {
   info.GetReturnValue().Set(o);
 }
 
+// The heap used after each GC since tracking began: [µs, bytes, µs, bytes, ...].
+static void GcTimeline(const FunctionCallbackInfo<Value>& info) {
+  State* s = GetState(info);
+  Isolate* isolate = s->isolate;
+  Local<Context> ctx = isolate->GetCurrentContext();
+  Local<v8::Array> out = v8::Array::New(isolate, static_cast<int>(s->timeline.size()));
+  for (size_t i = 0; i < s->timeline.size(); i++) {
+    out->Set(ctx, static_cast<uint32_t>(i), Number::New(isolate, s->timeline[i])).Check();
+  }
+  info.GetReturnValue().Set(out);
+}
+
 // The heap-object id V8 gave a value (the `id` of its node in snapshots), or 0 when it
 // has none yet: ids are handed out by snapshots and GetHeapStats.
 static void ObjectId(const FunctionCallbackInfo<Value>& info) {
@@ -634,6 +672,7 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   Export(isolate, context, exports, s, "startPeakSampling", StartPeakSampling);
   Export(isolate, context, exports, s, "stopPeakSampling", StopPeakSampling);
   Export(isolate, context, exports, s, "objectId", ObjectId);
+  Export(isolate, context, exports, s, "gcTimeline", GcTimeline);
   Export(isolate, context, exports, s, "peakSampleJson", PeakSampleJson);
   Set(isolate, context, exports, "version",
       String::NewFromUtf8(isolate, "1", NewStringType::kNormal)

@@ -69,6 +69,7 @@ function finish(state: AgentState, reason: string, exitCode: number | undefined)
   const endUs = Number((process.hrtime.bigint() - state.startHr) / 1000n);
   state.addon.stopTracking();
   const gc = state.addon.gcStats();
+  const timeline = state.addon.gcTimeline();
   const heap = v8.getHeapStatistics();
   try {
     writeJsonAtomic(`${base}.meta.json`, {
@@ -88,6 +89,7 @@ function finish(state: AgentState, reason: string, exitCode: number | undefined)
       heapAtEnd: { used: heap.used_heap_size, external: heap.external_memory },
       sourceMapUrls: collectSourceMapUrls(),
       peakSample,
+      timeline,
     });
   } catch (e) {
     writeSync(2, `heapscope: could not write the profile data of ${state.id}: ${e}\n`);

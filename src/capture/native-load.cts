@@ -77,6 +77,8 @@ export interface NativeAddon {
    * (or `startTracking`) has handed out ids; a snapshot then finds the value by id.
    */
   objectId(value: unknown): number;
+  /** Heap used after each GC since tracking began, flat: [µs, bytes, µs, bytes, ...]. */
+  gcTimeline(): number[];
   readonly version: string;
 }
 

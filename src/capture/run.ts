@@ -101,6 +101,14 @@ interface MetaFile {
   heapAtEnd: { used: number; external?: number };
   sourceMapUrls: Record<string, string>;
   peakSample: string | null;
+  /** [µs, bytes, µs, bytes, ...]: heap used after each GC. */
+  timeline?: number[];
+}
+
+function timelineOf(flat: number[]): { t: number; bytes: number }[] {
+  const points: { t: number; bytes: number }[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) points.push({ t: flat[i]!, bytes: flat[i + 1]! });
+  return points;
 }
 
 /** Quotes a command line for display the way a POSIX shell would read it back. */
@@ -293,6 +301,7 @@ async function collectProfiles(
         cwd: meta.cwd,
         gc: { scavenges: meta.gc.scavenges, markCompacts: meta.gc.markCompacts },
         heapAtEnd: meta.heapAtEnd,
+        ...(meta.timeline?.length ? { timeline: timelineOf(meta.timeline) } : {}),
         peak: {
           method: peak ? peak.method : 'end-as-peak',
           liveAfterGcBytes: meta.gc.peakLiveAfterGc,

@@ -48,6 +48,8 @@ export interface HeapscopeMeta {
   gc?: { scavenges: number; markCompacts: number };
   /** V8 heap statistics at the end (after a full GC), in bytes. */
   heapAtEnd?: { used: number; external?: number };
+  /** Heap used (bytes) after each GC, at time t (the profile's time unit): memory over time. */
+  timeline?: { t: number; bytes: number }[];
   /** Notes for the reader (e.g. what V8 could not tell). */
   notes?: string[];
 }

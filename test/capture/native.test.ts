@@ -212,6 +212,7 @@ console.log(JSON.stringify({ same: a.addon === b.addon, keys: Object.keys(a.addo
     expect(res.same).toBe(true);
     expect(res.keys).toEqual([
       'gcStats',
+      'gcTimeline',
       'objectId',
       'peakSampleJson',
       'startPeakSampling',

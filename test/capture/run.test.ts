@@ -216,4 +216,19 @@ describe('the peak', () => {
     expect(endOfType(siteOf(profile, 'keepFew'), 'object')[1]).toBe(1_000 + 1); // + `out`
     expect(spike.endBytes).toBe(0);
   });
+
+  it('carries the heap over time: used bytes after each GC, the spike among them', () => {
+    const out = join(tempDir(), 'spike-timeline.json');
+    const r = heapscope(['run', '-q', '-o', out, '--', '{NODE}', workload('spike.js')]);
+    expect(r.status, r.stderr).toBe(0);
+    const profile = readProfile(out);
+    const timeline = profile.heapscope?.timeline ?? [];
+    expect(timeline.length).toBeGreaterThan(1);
+    for (let i = 1; i < timeline.length; i++) {
+      expect(timeline[i]!.t).toBeGreaterThanOrEqual(timeline[i - 1]!.t);
+    }
+    expect(timeline.at(-1)!.t).toBeLessThanOrEqual(profile.endTime);
+    // The spike's 500,000 objects are live across the GCs that happen while they are made.
+    expect(Math.max(...timeline.map((p) => p.bytes))).toBeGreaterThan(500_000 * PAIR_BYTES);
+  });
 });
