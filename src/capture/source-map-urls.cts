@@ -4,11 +4,11 @@
  * thread, `Debugger.scriptParsed` fires for every loaded script during `enable`. Opens
  * no port. CommonJS, for the capture agent; the measuring library imports it too.
  */
-import * as inspector from 'node:inspector';
-
 export function collectSourceMapUrls(): Record<string, string> {
   const maps: Record<string, string> = {};
   try {
+    // Required here: a Node built without the inspector must not stop the agent loading.
+    const inspector = require('node:inspector') as typeof import('node:inspector');
     const session = new inspector.Session();
     session.connect();
     session.on('Debugger.scriptParsed', (m) => {
