@@ -287,6 +287,12 @@ export function profileFromTrackedSnapshot(
     });
   }
   const built = builder.build();
+  // A sample stands for interval/size objects, and may include garbage a minor GC left
+  // in the old generation: no site can hold more than it allocated.
+  for (const pp of built.programPoints) {
+    pp.peakBytes = Math.min(pp.peakBytes ?? 0, pp.totalBytes);
+    pp.peakBlocks = Math.min(pp.peakBlocks ?? 0, pp.totalBlocks);
+  }
   // The sample can only be trusted as the peak when it holds more than the end does;
   // otherwise the end is the larger of the two moments seen, and is taken as the peak.
   let peakBytes = 0;
@@ -300,11 +306,6 @@ export function profileFromTrackedSnapshot(
     if (!usePeakSample) {
       pp.peakBytes = pp.endBytes;
       pp.peakBlocks = pp.endBlocks;
-    } else {
-      // A sample stands for interval/size objects, and may include garbage a minor GC
-      // left in the old generation: no site can hold more than it allocated.
-      pp.peakBytes = Math.min(pp.peakBytes ?? 0, pp.totalBytes);
-      pp.peakBlocks = Math.min(pp.peakBlocks ?? 0, pp.totalBlocks);
     }
     pp.maxBytes = Math.max(pp.peakBytes ?? 0, pp.endBytes ?? 0);
     pp.maxBlocks = Math.max(pp.peakBlocks ?? 0, pp.endBlocks ?? 0);

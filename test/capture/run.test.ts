@@ -74,6 +74,12 @@ describe('objects of one shape', () => {
     expect(profile.heapscope?.exact).toEqual({ total: true, end: true, peak: false });
     expect(profile.peakTime).toBeLessThanOrEqual(profile.endTime);
     expect(stderr).toMatch(/At t-gmax: .*\[estimate/);
+    // The peak holds at least what the end holds, and no site more than it allocated.
+    const sum = (f: (pp: (typeof profile.programPoints)[number]) => number) =>
+      profile.programPoints.reduce((a, pp) => a + f(pp), 0);
+    expect(sum((pp) => pp.peakBytes!)).toBeGreaterThanOrEqual(sum((pp) => pp.endBytes!));
+    for (const pp of profile.programPoints)
+      expect(pp.peakBytes!).toBeLessThanOrEqual(pp.totalBytes);
   });
 
   it("leaves the target's stderr alone (no V8 flag errors, no messages)", () => {
