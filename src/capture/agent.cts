@@ -98,12 +98,12 @@ function finish(state: AgentState, reason: string, exitCode: number | undefined)
 }
 
 /**
- * Node's own threads (the module-hooks thread of loaders like tsx) are not the program's:
- * `isInternalThread` says so on newer Node; on Node 20 such a thread has no parentPort.
+ * Node's own threads (the module-hooks thread of loaders like tsx) are not the program's.
+ * `isInternalThread` says so where Node sets it; a thread without a parentPort is one too
+ * (every Worker the program makes has one).
  */
 function isNodeInternalThread(): boolean {
-  const flag = (workerThreads as { isInternalThread?: boolean }).isInternalThread;
-  if (flag !== undefined) return flag;
+  if ((workerThreads as { isInternalThread?: boolean }).isInternalThread === true) return true;
   return !isMainThread && workerThreads.parentPort === null;
 }
 

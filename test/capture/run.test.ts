@@ -175,7 +175,9 @@ describe('TypeScript positions', () => {
       workload('ts/app.ts'),
     ]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).not.toMatch(/no profile/);
+    // The main process always has its profile. (A CI run on Node 22 once reported a
+    // thread of the loader ending without one: a note, not a profile.)
+    expect(r.stderr).not.toMatch(/no profile for pid \d+ \(/);
     const files = profilesIn(dir);
     expect(files).toHaveLength(1);
     const profile = readProfile(files[0]!);
