@@ -8,20 +8,9 @@ import { allowed, checkProfile, compilePattern } from '../../src/model/budget.js
 import { ProfileBuilder } from '../../src/model/builder.js';
 import type { Profile } from '../../src/model/profile.js';
 import { ROOT } from '../helpers/heapscope.js';
+import { NODE_HEAP_HEADER } from '../helpers/profile-header.js';
 
-const HEADER = {
-  mode: 'node-heap',
-  verb: 'Allocated',
-  hasLifetimes: true,
-  hasAccesses: false,
-  timeUnit: 'µs',
-  timeUnitLarge: 's',
-  shortLivedThreshold: 1000,
-  cmd: 'node app.js',
-  pid: 1,
-  endTime: 100,
-  peakTime: 50,
-};
+const HEADER = NODE_HEAP_HEADER;
 
 const PARSE = ['parseRow (src/csv/parse.js:10:3)', 'load (src/app.js:4:1)'];
 const CACHE = [

@@ -8,20 +8,9 @@ import { ProfileBuilder, type ProgramPointInput } from '../../src/model/builder.
 import { type DiffRow, diffProfiles } from '../../src/model/diff.js';
 import type { Profile } from '../../src/model/profile.js';
 import { ROOT } from '../helpers/heapscope.js';
+import { NODE_HEAP_HEADER } from '../helpers/profile-header.js';
 
-const HEADER = {
-  mode: 'node-heap',
-  verb: 'Allocated',
-  hasLifetimes: true,
-  hasAccesses: false,
-  timeUnit: 'µs',
-  timeUnitLarge: 's',
-  shortLivedThreshold: 1000,
-  cmd: 'node app.js',
-  pid: 1,
-  endTime: 100,
-  peakTime: 50,
-};
+const HEADER = NODE_HEAP_HEADER;
 
 type Site = [frames: string[], total: number, blocks: number, peak: number, end: number];
 
