@@ -43,6 +43,11 @@
  */
 
 import { open } from 'node:fs/promises';
+import {
+  parseArrayInWorker,
+  type RunningArrayJob,
+  workersAvailable,
+} from './heapsnapshot-workers.js';
 
 // ---------------------------------------------------------------------------------------
 // Public types
@@ -171,6 +176,12 @@ export interface ReadHeapSnapshotOptions {
   signal?: AbortSignal;
   /** Bytes per read (default 4 MiB). Small values are for tests of chunk boundaries. */
   chunkSize?: number;
+  /**
+   * Parse `nodes` and `edges` in worker threads while this thread reads the rest:
+   * `'auto'` (default) when the machine has more than one core and they hold at least
+   * 8M numbers (a snapshot of ~100 MB or more); `true` always, `false` never.
+   */
+  workers?: boolean | 'auto';
 }
 
 // ---------------------------------------------------------------------------------------
@@ -178,6 +189,8 @@ export interface ReadHeapSnapshotOptions {
 // ---------------------------------------------------------------------------------------
 
 const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
+/** Numbers below which a worker costs more (~30 ms to start) than it saves. */
+const MIN_WORKER_ARRAY = 8 * 1024 * 1024;
 
 /**
  * Reads a `.heapsnapshot` file of any size. Memory stays close to the size of the
@@ -195,9 +208,32 @@ export async function readHeapSnapshot(
   // Two buffers: the next read runs in the thread pool while this thread parses.
   const buffers = [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)];
   let pending: Promise<{ bytesRead: number }> | undefined;
+  const workers = options.workers ?? 'auto';
+  const jobs: RunningArrayJob[] = [];
+  const filled: Promise<void>[] = [];
+  let workerFailure: Error | undefined;
+  const defer =
+    workers !== false && workersAvailable(workers === true)
+      ? {
+          minLength: workers === true ? 0 : MIN_WORKER_ARRAY,
+          onArray: (array: DeferredArray) => {
+            const { key, start, end, length } = array;
+            const job = parseArrayInWorker({ path, key, start, end, length });
+            jobs.push(job);
+            filled.push(
+              job.result.then(
+                (numbers) => array.fill(numbers),
+                (error: Error) => {
+                  workerFailure ??= error;
+                },
+              ),
+            );
+          },
+        }
+      : undefined;
   try {
     const totalBytes = (await file.stat()).size;
-    const parser = new HeapSnapshotParser({ totalBytes });
+    const parser = new HeapSnapshotParser({ totalBytes, defer });
     let position = 0;
     let which = 0;
     pending = file.read(buffers[which], 0, chunkSize, position);
@@ -214,8 +250,13 @@ export async function readHeapSnapshot(
       onProgress?.(position, totalBytes);
     }
     signal?.throwIfAborted();
+    await Promise.all(filled);
+    if (workerFailure) {
+      throw new HeapSnapshotError(workerFailure.message, { cause: workerFailure });
+    }
     return parser.end();
   } finally {
+    for (const job of jobs) job.cancel();
     if (pending) await pending.catch(() => undefined);
     await file.close();
   }
@@ -272,6 +313,12 @@ const MAX_HEADER_BYTES = 64 * 1024 * 1024;
 export interface HeapSnapshotParserOptions {
   /** Size of the whole input when known; bounds preallocation from (possibly bogus) counts. */
   totalBytes?: number;
+  /**
+   * Leave `nodes` and `edges` arrays of at least `minLength` numbers (as the header
+   * declares them) to someone else: the parser only finds where each one lies in the
+   * input and hands it to `onArray`, whose owner must `fill` it before `end()`.
+   */
+  defer?: { minLength: number; onArray: (array: DeferredArray) => void };
 }
 
 /**
@@ -288,9 +335,11 @@ export class HeapSnapshotParser {
   private readonly totalBytes: number | undefined;
   private failed: HeapSnapshotError | undefined;
 
+  private readonly defer: HeapSnapshotParserOptions['defer'];
+
   private header: unknown;
-  private nodes: NumberArrayReader | undefined;
-  private edges: NumberArrayReader | undefined;
+  private nodes: NumberArrayReader | DeferredArray | undefined;
+  private edges: NumberArrayReader | DeferredArray | undefined;
   private functionInfos: NumberArrayReader | undefined;
   private locations: NumberArrayReader | undefined;
   private samples: NumberArrayReader | undefined;
@@ -299,6 +348,7 @@ export class HeapSnapshotParser {
 
   constructor(options: HeapSnapshotParserOptions = {}) {
     this.totalBytes = options.totalBytes;
+    this.defer = options.defer;
   }
 
   write(chunk: Uint8Array): void {
@@ -397,7 +447,7 @@ export class HeapSnapshotParser {
           if (i === end) break;
           if (buf[i] !== 0x3a) throw unexpected(buf[i], `"${this.key}" (expected ':')`, base + i);
           i++;
-          this.reader = this.readerFor(this.key);
+          this.reader = this.readerFor(this.key, base + i);
           this.state = T_VALUE;
           break;
         }
@@ -406,6 +456,7 @@ export class HeapSnapshotParser {
           i = reader.feed(buf, i, end, base);
           if (reader.done) {
             if (this.key === 'snapshot') this.header = parseHeader(reader as ValueScanner);
+            if (reader instanceof DeferredArray) this.defer!.onArray(reader);
             this.reader = undefined;
             this.state = T_AFTER_VALUE;
           }
@@ -432,24 +483,27 @@ export class HeapSnapshotParser {
     }
   }
 
-  private readerFor(key: string): ValueReader {
+  /** The reader of the value of `key`, which starts at byte `offset`. */
+  private readerFor(key: string, offset: number): ValueReader {
     // Preallocation is bounded by the input size: each number takes at least 2 bytes.
     const bound = this.totalBytes === undefined ? 1 << 20 : Math.ceil(this.totalBytes / 2) + 1;
     switch (key) {
       case 'snapshot':
         return new ValueScanner('snapshot', true, MAX_HEADER_BYTES);
       case 'nodes':
-        this.nodes = new NumberArrayReader(
+        this.nodes = this.numbers(
           key,
-          false,
-          Math.min(bound, this.expectedLength('node_count', 'node_fields')),
+          offset,
+          bound,
+          this.declaredLength('node_count', 'node_fields'),
         );
         return this.nodes;
       case 'edges':
-        this.edges = new NumberArrayReader(
+        this.edges = this.numbers(
           key,
-          false,
-          Math.min(bound, this.expectedLength('edge_count', 'edge_fields')),
+          offset,
+          bound,
+          this.declaredLength('edge_count', 'edge_fields'),
         );
         return this.edges;
       case 'trace_function_infos':
@@ -479,16 +533,44 @@ export class HeapSnapshotParser {
     }
   }
 
-  /** `count × fields.length` from the header if it came first, else a small default. */
-  private expectedLength(countKey: string, fieldsKey: string): number {
+  /** A reader of `nodes` or `edges`, or a deferred array when the header says it is big. */
+  private numbers(
+    key: string,
+    offset: number,
+    bound: number,
+    declared: number | undefined,
+  ): NumberArrayReader | DeferredArray {
+    if (
+      this.defer &&
+      declared !== undefined &&
+      declared >= this.defer.minLength &&
+      declared <= bound
+    ) {
+      return new DeferredArray(key, offset, declared);
+    }
+    return new NumberArrayReader(key, false, Math.min(bound, Math.max(declared ?? 1 << 16, 1)));
+  }
+
+  /** `count × fields.length` from the header if it came first. */
+  private declaredLength(countKey: string, fieldsKey: string): number | undefined {
     const header = this.header as Record<string, unknown> | undefined;
     const meta = header?.meta as Record<string, unknown> | undefined;
     const count = header?.[countKey];
     const fields = meta?.[fieldsKey];
-    if (typeof count === 'number' && count >= 0 && Array.isArray(fields) && fields.length > 0) {
-      return Math.max(count * fields.length, 1);
+    if (
+      typeof count === 'number' &&
+      Number.isSafeInteger(count) &&
+      count >= 0 &&
+      Array.isArray(fields) &&
+      fields.length > 0
+    ) {
+      return count * fields.length;
     }
-    return 1 << 16;
+    return undefined;
+  }
+
+  private expectedLength(countKey: string, fieldsKey: string): number {
+    return Math.max(this.declaredLength(countKey, fieldsKey) ?? 1 << 16, 1);
   }
 }
 
@@ -681,7 +763,7 @@ function trim<T extends Uint32Array | Int32Array | Float64Array>(array: T, lengt
  * integers up to 2^53 into a Float64Array). The hot loop of the reader: no allocation
  * per number, no strings.
  */
-class NumberArrayReader implements ValueReader {
+export class NumberArrayReader implements ValueReader {
   done = false;
   length = 0;
   array: Uint32Array | Float64Array;
@@ -689,12 +771,14 @@ class NumberArrayReader implements ValueReader {
   private value = 0;
   private negative = false;
 
+  /** `into`: a Uint32Array to fill (e.g. over a SharedArrayBuffer) instead of a new one. */
   constructor(
     private readonly key: string,
     private readonly float: boolean,
     capacity: number,
+    into?: Uint32Array,
   ) {
-    this.array = float ? new Float64Array(capacity) : new Uint32Array(capacity);
+    this.array = into ?? (float ? new Float64Array(capacity) : new Uint32Array(capacity));
   }
 
   feed(buf: Buffer, start: number, end: number, base: number): number {
@@ -722,7 +806,14 @@ class NumberArrayReader implements ValueReader {
           }
           array[length++] = value;
           i++;
-          if (c !== 0x2c) break;
+          if (c === 0x0a) {
+            // V8 ends every node and edge with "\n,": stay on the fast path.
+            state = A_AFTER;
+            if (i === end) break scan;
+            c = buf[i];
+            if (c !== 0x2c) continue scan;
+            i++;
+          } else if (c !== 0x2c) break;
           state = A_NEXT;
           if (i === end) break scan;
           c = buf[i];
@@ -842,6 +933,52 @@ class NumberArrayReader implements ValueReader {
 
   resultFloat(): Float64Array {
     return trim(this.array as Float64Array, this.length);
+  }
+}
+
+/**
+ * A `nodes` or `edges` array that someone else parses (a worker thread, from the file):
+ * the parser only finds its extent, `[start, end)` in bytes, with a scan for the
+ * closing ']' (these arrays hold nothing else that could contain one). What lies
+ * between is checked by whoever parses it, with a {@link NumberArrayReader}.
+ */
+export class DeferredArray implements ValueReader {
+  done = false;
+  end = -1;
+  private opened = false;
+  private array: Uint32Array | undefined;
+
+  constructor(
+    readonly key: string,
+    /** Byte offset where the value starts (possibly at whitespace before '['). */
+    readonly start: number,
+    /** Numbers the header declares. */
+    readonly length: number,
+  ) {}
+
+  feed(buf: Buffer, start: number, end: number, base: number): number {
+    let i = start;
+    if (!this.opened) {
+      i = skipWhitespace(buf, i, end);
+      if (i === end) return i;
+      if (buf[i] !== 0x5b) throw notAnArray(this.key, buf[i], base + i);
+      this.opened = true;
+      i++;
+    }
+    const close = buf.indexOf(0x5d, i);
+    if (close < 0 || close >= end) return end;
+    this.done = true;
+    this.end = base + close + 1;
+    return close + 1;
+  }
+
+  fill(array: Uint32Array): void {
+    this.array = array;
+  }
+
+  result(): Uint32Array {
+    if (!this.array) throw new Error(`heapscope: "${this.key}" was deferred and never filled`);
+    return this.array;
   }
 }
 
@@ -1205,8 +1342,8 @@ function optionalCount(header: Record<string, unknown>, key: string): number | u
 
 interface Parts {
   header: unknown;
-  nodes: NumberArrayReader | undefined;
-  edges: NumberArrayReader | undefined;
+  nodes: NumberArrayReader | DeferredArray | undefined;
+  edges: NumberArrayReader | DeferredArray | undefined;
   functionInfos: NumberArrayReader | undefined;
   locations: NumberArrayReader | undefined;
   samples: NumberArrayReader | undefined;

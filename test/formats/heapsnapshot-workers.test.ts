@@ -1,0 +1,126 @@
+/**
+ * The reader's worker threads (`readHeapSnapshot(path, { workers })`): `nodes` and
+ * `edges` parsed from their byte ranges in other threads must give exactly what JSON.parse
+ * gives, and every malformed input the same error as the reader gives without workers.
+ * Imports dist/ (the worker runs the compiled script): needs `npm run build`.
+ */
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readHeapSnapshot } from '../../dist/formats/heapsnapshot.js';
+
+let dir: string;
+let path: string;
+let bytes: Buffer;
+// biome-ignore lint/suspicious/noExplicitAny: the wire format, as JSON.parse returns it
+let json: any;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'heapscope-heapsnapshot-workers-'));
+  path = join(dir, 'plain.heapsnapshot');
+  const child = `
+    class Probe { constructor(i) { this.i = i; this.o = { s: 'p' + i }; } }
+    globalThis.keep = [];
+    for (let i = 0; i < 5000; i++) keep.push(new Probe(i));
+    require('node:v8').writeHeapSnapshot(process.argv[1]);`;
+  execFileSync(process.execPath, ['-e', child, path], { stdio: 'pipe', timeout: 60_000 });
+  bytes = readFileSync(path);
+  json = JSON.parse(bytes.toString('utf8'));
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function sameNumbers(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string) {
+  expect(actual.length, `${what}.length`).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (actual[i] !== expected[i]) expect.fail(`${what}[${i}]: ${actual[i]} ≠ ${expected[i]}`);
+  }
+}
+
+/** A copy of the snapshot with `edit` applied to its text, written to a file. */
+function variant(name: string, edit: (text: string) => string): string {
+  const file = join(dir, `${name}.heapsnapshot`);
+  const text = bytes.toString('utf8');
+  const changed = edit(text);
+  expect(changed, `the edit of ${name} applies`).not.toBe(text);
+  writeFileSync(file, changed);
+  return file;
+}
+
+/** The error each way of reading gives, as text. */
+async function errors(file: string): Promise<[string, string]> {
+  const message = (p: Promise<unknown>) =>
+    p.then(
+      () => 'no error',
+      (e: Error) => `${e.name}: ${e.message}`,
+    );
+  return [
+    await message(readHeapSnapshot(file, { workers: true })),
+    await message(readHeapSnapshot(file, { workers: false })),
+  ];
+}
+
+describe('readHeapSnapshot with worker threads', () => {
+  it('gives exactly what JSON.parse gives, in shared memory', async () => {
+    const snapshot = await readHeapSnapshot(path, { workers: true });
+    // The arrays come from the workers (shared memory), not from this thread.
+    expect(snapshot.nodes.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(snapshot.edges.buffer).toBeInstanceOf(SharedArrayBuffer);
+    sameNumbers(snapshot.nodes, json.nodes, 'nodes');
+    sameNumbers(snapshot.edges, json.edges, 'edges');
+    expect(snapshot.strings).toEqual(json.strings);
+    expect(snapshot.nodeCount).toBe(json.snapshot.node_count);
+    const inline = await readHeapSnapshot(path, { workers: false });
+    expect(inline.nodes.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+    sameNumbers(snapshot.firstEdge, inline.firstEdge, 'firstEdge');
+  });
+
+  it('reads a file whose arrays span many read chunks', async () => {
+    const snapshot = await readHeapSnapshot(path, { workers: true, chunkSize: 4093 });
+    sameNumbers(snapshot.edges, json.edges, 'edges');
+  });
+
+  it('reports malformed arrays exactly as the reader without workers does', async () => {
+    const nodesAt = bytes.indexOf('"nodes":[') + 9;
+    const edgesAt = bytes.indexOf('"edges":[') + 9;
+    const cases: Record<string, string> = {
+      'letter in nodes': variant(
+        'letter-nodes',
+        (t) => `${t.slice(0, nodesAt + 3)}x${t.slice(nodesAt + 4)}`,
+      ),
+      'letter in edges': variant(
+        'letter-edges',
+        (t) => `${t.slice(0, edgesAt + 200)}x${t.slice(edgesAt + 201)}`,
+      ),
+      'negative number': variant('negative', (t) => `${t.slice(0, edgesAt)}-${t.slice(edgesAt)}`),
+      'number over 2^32': variant('huge', (t) => t.replace('"edges":[', '"edges":[4294967296')),
+      'one node too many': variant('count', (t) =>
+        t.replace(/"node_count":(\d+)/, (_, n) => `"node_count":${Number(n) - 1}`),
+      ),
+      'one edge too few': variant('edge-count', (t) =>
+        t.replace(/"edge_count":(\d+)/, (_, n) => `"edge_count":${Number(n) + 1}`),
+      ),
+      'not an array': variant('object', (t) =>
+        t.replace('"edges":[', '"edges":{"a":[').replace(/\]\s*,\s*"strings"/, ']},"strings"'),
+      ),
+    };
+    for (const [what, file] of Object.entries(cases)) {
+      const [withWorkers, without] = await errors(file);
+      expect(without, what).toMatch(/^HeapSnapshotError: heapsnapshot: /);
+      expect(withWorkers, what).toBe(without);
+    }
+  });
+
+  it('reports a file truncated inside an array as truncated', async () => {
+    const file = join(dir, 'truncated.heapsnapshot');
+    writeFileSync(file, bytes.subarray(0, bytes.indexOf('"edges":[') + 1000));
+    const [withWorkers, without] = await errors(file);
+    expect(without).toMatch(/truncated file: input ended inside "edges"/);
+    expect(withWorkers).toBe(without);
+  });
+});
