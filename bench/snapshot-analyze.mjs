@@ -45,11 +45,14 @@ if (process.argv[2] === '--child') {
     const { readHeapSnapshot } = await import(
       pathToFileURL(join(dist, 'formats', 'heapsnapshot.js')).href
     );
-    const { analyzeSnapshot, summarizeSnapshot } = await import(
+    const { summarizeSnapshot } = await import(
       pathToFileURL(join(dist, 'model', 'snapshot', 'analyze.js')).href
     );
     const snapshot = await readHeapSnapshot(file);
-    const summary = summarizeSnapshot(analyzeSnapshot(snapshot), { top: 20 });
+    const { analyzeSnapshotInParallel } = await import(
+      pathToFileURL(join(dist, 'threads', 'snapshot-analysis.js')).href
+    );
+    const summary = summarizeSnapshot(await analyzeSnapshotInParallel(snapshot), { top: 20 });
     nodes = summary.nodeCount;
   } else if (tool === 'heap-snapshot-toolkit') {
     const { createReadStream } = await import('node:fs');

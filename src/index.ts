@@ -161,5 +161,9 @@ export { renderCheckMarkdown, renderCheckText } from './report/check.js';
 export { renderDiffMarkdown, renderDiffText } from './report/diff.js';
 export { buildReport, type Report } from './report/rows.js';
 export { renderText } from './report/text.js';
+export {
+  analyzeSnapshotInParallel,
+  type ParallelAnalyzeOptions,
+} from './threads/snapshot-analysis.js';
 export { type RenderOptions, renderViewerHtml, type ViewerInput } from './viewer/render.js';
 export { serveViewer, type ViewerServer } from './viewer/serve.js';

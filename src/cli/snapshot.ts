@@ -8,7 +8,6 @@ import pc from 'picocolors';
 import { type HeapSnapshot, HeapSnapshotError, readHeapSnapshot } from '../formats/heapsnapshot.js';
 import {
   type AnalyzeOptions,
-  analyzeSnapshot,
   type RetainerPathResult,
   SnapshotQueryError,
   type SnapshotSummary,
@@ -21,6 +20,7 @@ import {
   type SnapshotComparison,
 } from '../model/snapshot/compare.js';
 import { bytes, count, percent } from '../report/units.js';
+import { analyzeSnapshotInParallel } from '../threads/snapshot-analysis.js';
 import { type Io, useColor } from './main.js';
 import { parsePositiveInt } from './options.js';
 import { progressReporter } from './progress.js';
@@ -69,7 +69,9 @@ export async function snapshotCommand(
   let current = files[0];
   try {
     if (files.length === 1) {
-      const analysis = analyzeSnapshot(await load(current), { onPhase: analyzing(current) });
+      const analysis = await analyzeSnapshotInParallel(await load(current), {
+        onPhase: analyzing(current),
+      });
       progress.done();
       const summary = summarizeSnapshot(analysis, {
         top,
@@ -86,7 +88,7 @@ export async function snapshotCommand(
     // The first snapshot is reduced to a digest and dropped before the second is read.
     const before = digestSnapshot(await load(current));
     current = files[1];
-    const after = analyzeSnapshot(await load(current), {
+    const after = await analyzeSnapshotInParallel(await load(current), {
       interfaces: before.interfaces,
       onPhase: analyzing(current),
     });

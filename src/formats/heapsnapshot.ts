@@ -1420,7 +1420,11 @@ function assemble(parts: Parts): HeapSnapshot {
   // Nodes: type and name in range; first edge of each node.
   const nodeTypeCount = meta.nodeTypes.length;
   const stringCount = strings.length;
-  const firstEdge = new Uint32Array(nodeCount + 1);
+  // In shared memory when the edges are, so that other threads can walk the graph too.
+  const firstEdge =
+    edges.buffer instanceof SharedArrayBuffer
+      ? new Uint32Array(new SharedArrayBuffer((nodeCount + 1) * Uint32Array.BYTES_PER_ELEMENT))
+      : new Uint32Array(nodeCount + 1);
   let edgeOffset = 0;
   for (let n = 0, p = 0; n < nodeCount; n++, p += nodeFieldCount) {
     if (nodes[p + nodeOffsets.type] >= nodeTypeCount) {

@@ -45,7 +45,7 @@ export interface SnapshotAnalysis {
   siteTotals: GroupTotals | undefined;
 }
 
-export type AnalysisPhase = 'ownership' | 'dominators' | 'retained sizes' | 'classes' | 'totals';
+export type AnalysisPhase = 'ownership' | 'dominators' | 'retained sizes' | 'totals';
 
 export interface AnalyzeOptions {
   /** Plain-object shapes to name `Object`s with (default: inferred from this snapshot). */
@@ -54,27 +54,62 @@ export interface AnalyzeOptions {
   onPhase?: (phase: AnalysisPhase, index: number, count: number) => void;
 }
 
-const PHASES: AnalysisPhase[] = ['ownership', 'dominators', 'retained sizes', 'classes', 'totals'];
+const PHASES: AnalysisPhase[] = ['ownership', 'dominators', 'retained sizes', 'totals'];
 
 /** Computes everything the summary and comparison views need. Does not change `snapshot`. */
 export function analyzeSnapshot(
   snapshot: HeapSnapshot,
   options: AnalyzeOptions = {},
 ): SnapshotAnalysis {
+  const start = startAnalysis(snapshot, options);
+  start.phase('dominators');
+  const tree = dominators(snapshot, { essential: start.essential });
+  return finishAnalysis(start, tree, ownedFigures(start, options));
+}
+
+/** What the dominators need, computed first. */
+export interface AnalysisStart {
+  snapshot: HeapSnapshot;
+  kinds: GraphKinds;
+  /** The edges that count for the dominators (see `essentialEdges`). */
+  essential: Uint32Array;
+  phase: (p: AnalysisPhase) => void;
+}
+
+/** What does not depend on the dominators (computed beside them when they run elsewhere). */
+export interface OwnedFigures {
+  selfSizes: Float64Array;
+  classes: ClassTable;
+  siteOf: Uint32Array | undefined;
+}
+
+export function startAnalysis(snapshot: HeapSnapshot, options: AnalyzeOptions): AnalysisStart {
   if (snapshot.nodeCount === 0) throw new SnapshotQueryError('the snapshot has no nodes');
   const phase = (p: AnalysisPhase) => options.onPhase?.(p, PHASES.indexOf(p), PHASES.length);
   const kinds = graphKinds(snapshot);
   phase('ownership');
   const essential = essentialEdges(snapshot, kinds, pageOwnedNodes(snapshot, kinds));
-  phase('dominators');
-  const tree = dominators(snapshot, { essential });
+  return { snapshot, kinds, essential, phase };
+}
+
+export function ownedFigures(start: AnalysisStart, options: AnalyzeOptions): OwnedFigures {
+  const { snapshot, kinds } = start;
+  return {
+    selfSizes: shallowSizes(snapshot, kinds),
+    classes: classifyNodes(snapshot, kinds, { interfaces: options.interfaces }),
+    siteOf: hasAllocationTraces(snapshot) ? allocationSites(snapshot) : undefined,
+  };
+}
+
+export function finishAnalysis(
+  start: AnalysisStart,
+  tree: DominatorTree,
+  owned: OwnedFigures,
+): SnapshotAnalysis {
+  const { snapshot, kinds, phase } = start;
+  const { selfSizes, classes, siteOf } = owned;
   phase('retained sizes');
-  // After the dominators: their working arrays are free by now, so the peak is lower.
-  const selfSizes = shallowSizes(snapshot, kinds);
   const retained = retainedSizes(tree, selfSizes);
-  phase('classes');
-  const classes = classifyNodes(snapshot, kinds, { interfaces: options.interfaces });
-  const siteOf = hasAllocationTraces(snapshot) ? allocationSites(snapshot) : undefined;
   phase('totals');
   const groupings = siteOf ? [classes.classOf, siteOf] : [classes.classOf];
   const counts = siteOf ? [classes.names.length, snapshot.trace.count] : [classes.names.length];

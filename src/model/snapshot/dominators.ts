@@ -13,7 +13,7 @@
  * runs, seven 32-bit arrays of `nodeCount` and the counting edges reversed.
  */
 import type { HeapSnapshot } from '../../formats/heapsnapshot.js';
-import { ROOT_ORDINAL } from './graph.js';
+import { exactDivisor, ROOT_ORDINAL } from './graph.js';
 
 export interface DominatorTree {
   /** Immediate dominator of each node (an ordinal); the root's is the root. */
@@ -54,17 +54,25 @@ function counts(essential: Uint32Array | undefined, o: number): boolean {
  * nothing (DevTools numbers those nodes last, where Lengauer–Tarjan never looks at them).
  * The randomized tests check this against DevTools' code.
  */
-export function dominators(snapshot: HeapSnapshot, options: DominatorOptions = {}): DominatorTree {
+/** The parts of a snapshot the dominators read: its edges, nothing about its nodes. */
+export type EdgeGraph = Pick<
+  HeapSnapshot,
+  'edges' | 'firstEdge' | 'nodeCount' | 'nodeFieldCount' | 'edgeFieldCount' | 'edgeOffsets'
+>;
+
+export function dominators(snapshot: EdgeGraph, options: DominatorOptions = {}): DominatorTree {
   const { edges, firstEdge, nodeCount, nodeFieldCount, edgeFieldCount: efc } = snapshot;
   const toOff = snapshot.edgeOffsets.toNode;
   const essential = options.essential;
   const root = options.root ?? ROOT_ORDINAL;
   const size = nodeCount + 1;
+  // Ordinal of the node at index x of `nodes`: x / nodeFieldCount, without dividing.
+  const { shift, inverse } = exactDivisor(nodeFieldCount);
 
   // Counting retainers of each node (later: the semidominators).
   const retainers = new Uint32Array(size);
   for (let e = toOff, o = 0; e < edges.length; e += efc, o++) {
-    if (counts(essential, o)) retainers[edges[e] / nodeFieldCount]++;
+    if (counts(essential, o)) retainers[Math.imul(edges[e] >>> shift, inverse) >>> 0]++;
   }
 
   // Depth-first numbering, 1-based. num: ordinal → number (0: not yet; later: labels);
@@ -92,7 +100,7 @@ export function dominators(snapshot: HeapSnapshot, options: DominatorOptions = {
       let w = -1;
       for (let o = e / efc; e < end; e += efc, o++) {
         if (!counts(essential, o)) continue;
-        const t = edges[e + toOff] / nodeFieldCount;
+        const t = Math.imul(edges[e + toOff] >>> shift, inverse) >>> 0;
         if ((seen[t >>> 5] & (1 << (t & 31))) === 0) {
           w = t;
           break;
@@ -145,7 +153,8 @@ export function dominators(snapshot: HeapSnapshot, options: DominatorOptions = {
       if (num[v] > searched) continue;
       const end = firstEdge[v + 1];
       for (let e = firstEdge[v], o = e / efc; e < end; e += efc, o++) {
-        if (counts(essential, o)) first[num[edges[e + toOff] / nodeFieldCount] + 1]++;
+        if (counts(essential, o))
+          first[num[Math.imul(edges[e + toOff] >>> shift, inverse) >>> 0] + 1]++;
       }
     }
   }
@@ -157,7 +166,8 @@ export function dominators(snapshot: HeapSnapshot, options: DominatorOptions = {
     if (nv > searched) continue;
     const end = firstEdge[v + 1];
     for (let e = firstEdge[v], o = e / efc; e < end; e += efc, o++) {
-      if (counts(essential, o)) from[--first[num[edges[e + toOff] / nodeFieldCount] + 1]] = nv;
+      if (counts(essential, o))
+        from[--first[num[Math.imul(edges[e + toOff] >>> shift, inverse) >>> 0] + 1]] = nv;
     }
   }
   for (let i = 1; i <= n; i++) first[i] = first[i + 1];

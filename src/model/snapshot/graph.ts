@@ -162,3 +162,28 @@ export class EphemeronNames {
     return 2;
   }
 }
+
+/**
+ * Division of a multiple of `d` by `d` without a divide instruction, for the hot loops
+ * that turn an edge's `to_node` (a multiple of the node field count) into an ordinal:
+ * `Math.imul(x >>> shift, inverse) >>> 0` equals `x / d` for every multiple `x` of `d`
+ * below 2^32, because an odd number has an inverse modulo 2^32.
+ */
+export interface ExactDivisor {
+  shift: number;
+  inverse: number;
+}
+
+export function exactDivisor(d: number): ExactDivisor {
+  if (!Number.isInteger(d) || d < 1 || d > 0xffff) throw new RangeError(`bad divisor ${d}`);
+  let shift = 0;
+  let odd = d;
+  while ((odd & 1) === 0) {
+    odd >>>= 1;
+    shift++;
+  }
+  // Newton's iteration doubles the correct low bits each step: 3 → 6 → 12 → 24 → 48.
+  let inverse = odd;
+  for (let i = 0; i < 4; i++) inverse = Math.imul(inverse, 2 - Math.imul(odd, inverse));
+  return { shift, inverse: inverse >>> 0 };
+}

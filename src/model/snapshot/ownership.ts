@@ -5,7 +5,7 @@
  * follows them so that its retained sizes are the ones DevTools shows.
  */
 import type { HeapSnapshot } from '../../formats/heapsnapshot.js';
-import { EphemeronNames, type GraphKinds, ROOT_ORDINAL } from './graph.js';
+import { EphemeronNames, exactDivisor, type GraphKinds, ROOT_ORDINAL } from './graph.js';
 
 /**
  * Nodes the program owns: everything reachable through non-weak edges from the root's
@@ -38,10 +38,11 @@ export function pageOwnedNodes(snapshot: HeapSnapshot, kinds: GraphKinds): Uint8
   }
   const efc = snapshot.edgeFieldCount;
   const weak = kinds.edgeWeak;
+  const { shift, inverse } = exactDivisor(nodeFieldCount);
   while (top > 0) {
     const n = stack[--top];
     for (let e = firstEdge[n], end = firstEdge[n + 1]; e < end; e += efc) {
-      const to = edges[e + toOff] / nodeFieldCount;
+      const to = Math.imul(edges[e + toOff] >>> shift, inverse) >>> 0;
       if (owned[to] !== 0 || edges[e + typeOff] === weak) continue;
       owned[to] = 1;
       stack[top++] = to;
@@ -67,6 +68,7 @@ export function essentialEdges(
   const idOff = snapshot.nodeOffsets.id;
   const bits = new Uint32Array(Math.ceil(snapshot.edgeCount / 32));
   const { edgeInternal: internal, edgeWeak: weak, edgeShortcut: shortcut } = kinds;
+  const { shift, inverse } = exactDivisor(nodeFieldCount);
   for (let n = 0; n < nodeCount; n++) {
     const nodeIndex = n * nodeFieldCount;
     const fromRoot = n === ROOT_ORDINAL;
@@ -82,7 +84,7 @@ export function essentialEdges(
       if (to === nodeIndex) continue;
       if (!fromRoot) {
         if (type === shortcut) continue;
-        if (ownedFrom === 0 && pageOwned[to / nodeFieldCount] !== 0) continue;
+        if (ownedFrom === 0 && pageOwned[Math.imul(to >>> shift, inverse) >>> 0] !== 0) continue;
       }
       const ordinal = e / efc;
       bits[ordinal >>> 5] |= 1 << (ordinal & 31);
@@ -139,9 +141,10 @@ export function shallowSizes(snapshot: HeapSnapshot, kinds: GraphKinds): Float64
   const weak = kinds.edgeWeak;
   let work: Uint32Array = new Uint32Array(1024);
   let top = 0;
+  const { shift, inverse } = exactDivisor(nodeFieldCount);
   const spread = (n: number, owner: number) => {
     for (let e = firstEdge[n], end = firstEdge[n + 1]; e < end; e += efc) {
-      const to = edges[e + toOff] / nodeFieldCount;
+      const to = Math.imul(edges[e + toOff] >>> shift, inverse) >>> 0;
       if ((ownable[to >>> 5] & (1 << (to & 31))) === 0) continue;
       const current = owners[to];
       if (current === owner || current === MULTIPLE) continue;
