@@ -1,8 +1,10 @@
 /**
- * `analyzeSnapshot` on two threads: the dominator tree (the longest step) is computed in
- * a worker while this thread classifies the nodes and sums their sizes. The worker reads
- * the edges where the reader left them, in shared memory (`readHeapSnapshot` with
- * workers), so nothing big is copied; the figures are those of `analyzeSnapshot`.
+ * `analyzeSnapshot` on two threads. The dominator tree is the longest step: a worker
+ * numbers the nodes depth first while this thread reverses the edges the tree needs,
+ * then builds the tree while this thread names the nodes' classes; the sizes follow
+ * here. Everything the worker reads is in shared memory (the reader's `nodes`/`edges`
+ * with workers, and arrays allocated here), so nothing big is copied; the figures are
+ * exactly those of `analyzeSnapshot`.
  */
 
 import { existsSync } from 'node:fs';
@@ -13,13 +15,25 @@ import type { HeapSnapshot } from '../formats/heapsnapshot.js';
 import {
   type AnalyzeOptions,
   analyzeSnapshot,
+  classFigures,
   finishAnalysis,
-  ownedFigures,
   type SnapshotAnalysis,
   startAnalysis,
 } from '../model/snapshot/analyze.js';
-import type { DominatorTree, EdgeGraph } from '../model/snapshot/dominators.js';
-import type { DominatorsJob } from './dominators-worker.js';
+import {
+  type DominatorTree,
+  type EdgeGraph,
+  type ReverseEdges,
+  reverseEdges,
+} from '../model/snapshot/dominators.js';
+import { shallowSizes } from '../model/snapshot/ownership.js';
+import {
+  ABANDONED,
+  type DominatorsJob,
+  ESSENTIAL_SLOT,
+  READY,
+  REVERSE_SLOT,
+} from './dominators-protocol.js';
 
 const entry = new URL('./dominators-worker.js', import.meta.url);
 
@@ -39,6 +53,10 @@ function shared(array: Uint32Array): boolean {
   return array.buffer instanceof SharedArrayBuffer;
 }
 
+function sharedUint32(length: number): Uint32Array {
+  return new Uint32Array(new SharedArrayBuffer(length * Uint32Array.BYTES_PER_ELEMENT));
+}
+
 export async function analyzeSnapshotInParallel(
   snapshot: HeapSnapshot,
   options: ParallelAnalyzeOptions = {},
@@ -46,14 +64,13 @@ export async function analyzeSnapshotInParallel(
   const workers = options.workers ?? 'auto';
   const useWorker =
     workers !== false &&
+    snapshot.nodeCount > 0 &&
     shared(snapshot.edges) &&
     shared(snapshot.firstEdge) &&
     existsSync(fileURLToPath(entry)) &&
     (workers === true || (availableParallelism() > 1 && snapshot.nodeCount >= MIN_WORKER_NODES));
   if (!useWorker) return analyzeSnapshot(snapshot, options);
 
-  const start = startAnalysis(snapshot, options);
-  start.phase('dominators');
   const { edges, firstEdge, nodeCount, nodeFieldCount, edgeFieldCount, edgeOffsets } = snapshot;
   const graph: EdgeGraph = {
     edges,
@@ -63,20 +80,62 @@ export async function analyzeSnapshotInParallel(
     edgeFieldCount,
     edgeOffsets,
   };
-  const job: DominatorsJob = { graph, essential: start.essential };
-  const worker = new Worker(entry, { workerData: job });
+  const essential = sharedUint32(Math.ceil(snapshot.edgeCount / 32));
+  const reverse: ReverseEdges = {
+    first: sharedUint32(nodeCount + 1),
+    from: sharedUint32(snapshot.edgeCount),
+  };
+  const ready = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
+  const signal = (slot: number, state: number) => {
+    Atomics.store(ready, slot, state);
+    Atomics.notify(ready, slot);
+  };
+  // Started first: it loads while this thread works out which edges count.
+  const worker = new Worker(entry, {
+    workerData: { graph, essential, reverse, ready } satisfies DominatorsJob,
+  });
+  const answers = workerAnswers(worker);
   try {
-    const tree = new Promise<DominatorTree>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-      worker.once('exit', (code) =>
-        reject(new Error(`the dominators worker exited with code ${code}`)),
-      );
-    });
-    // Meanwhile, here: what does not depend on the dominators.
-    const owned = ownedFigures(start, options);
-    return finishAnalysis(start, await tree, owned);
+    const start = startAnalysis(snapshot, options, essential);
+    signal(ESSENTIAL_SLOT, READY);
+    start.phase('dominators');
+    reverseEdges(graph, essential, reverse);
+    signal(REVERSE_SLOT, READY);
+    const classes = classFigures(start, options);
+    const tree = (await answers.next()) as DominatorTree;
+    // The worker's arrays and the reversed edges can go before the sizes are made.
+    void worker.terminate();
+    reverse.first = reverse.from = new Uint32Array(0);
+    const selfSizes = shallowSizes(snapshot, start.kinds);
+    return finishAnalysis(start, tree, { ...classes, selfSizes });
   } finally {
+    signal(ESSENTIAL_SLOT, ABANDONED);
+    signal(REVERSE_SLOT, ABANDONED);
     void worker.terminate();
   }
+}
+
+/** The worker's messages in order; each rejects if the worker fails first. */
+function workerAnswers(worker: Worker): { next(): Promise<unknown> } {
+  const messages: unknown[] = [];
+  const waiting: { resolve(v: unknown): void; reject(e: Error): void }[] = [];
+  let failure: Error | undefined;
+  worker.on('message', (m) => {
+    const w = waiting.shift();
+    if (w) w.resolve(m);
+    else messages.push(m);
+  });
+  const fail = (error: Error) => {
+    failure ??= error;
+    for (const w of waiting.splice(0)) w.reject(failure);
+  };
+  worker.once('error', fail);
+  worker.once('exit', (code) => fail(new Error(`the dominators worker exited with code ${code}`)));
+  return {
+    next: () => {
+      if (messages.length > 0) return Promise.resolve(messages.shift());
+      if (failure) return Promise.reject(failure);
+      return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+    },
+  };
 }

@@ -17,7 +17,13 @@ import {
   classifyNodes,
   type InterfaceDefinition,
 } from './classes.js';
-import { type DominatorTree, dominatorChildren, dominators, retainedSizes } from './dominators.js';
+import {
+  type DominatorChildren,
+  type DominatorTree,
+  dominatorChildren,
+  dominators,
+  retainedSizes,
+} from './dominators.js';
 import {
   edgeLabel,
   edgeName,
@@ -83,37 +89,58 @@ export interface OwnedFigures {
   siteOf: Uint32Array | undefined;
 }
 
-export function startAnalysis(snapshot: HeapSnapshot, options: AnalyzeOptions): AnalysisStart {
+/** `essentialInto`: where the essential-edge bits go (see `essentialEdges`). */
+export function startAnalysis(
+  snapshot: HeapSnapshot,
+  options: AnalyzeOptions,
+  essentialInto?: Uint32Array,
+): AnalysisStart {
   if (snapshot.nodeCount === 0) throw new SnapshotQueryError('the snapshot has no nodes');
   const phase = (p: AnalysisPhase) => options.onPhase?.(p, PHASES.indexOf(p), PHASES.length);
   const kinds = graphKinds(snapshot);
   phase('ownership');
-  const essential = essentialEdges(snapshot, kinds, pageOwnedNodes(snapshot, kinds));
+  const pageOwned = pageOwnedNodes(snapshot, kinds);
+  const essential = essentialEdges(snapshot, kinds, pageOwned, undefined, essentialInto);
   return { snapshot, kinds, essential, phase };
 }
 
 export function ownedFigures(start: AnalysisStart, options: AnalyzeOptions): OwnedFigures {
+  return { ...classFigures(start, options), selfSizes: shallowSizes(start.snapshot, start.kinds) };
+}
+
+/** Class of each node, and allocation site when the snapshot has traces. */
+export function classFigures(
+  start: AnalysisStart,
+  options: AnalyzeOptions,
+): Omit<OwnedFigures, 'selfSizes'> {
   const { snapshot, kinds } = start;
   return {
-    selfSizes: shallowSizes(snapshot, kinds),
     classes: classifyNodes(snapshot, kinds, { interfaces: options.interfaces }),
     siteOf: hasAllocationTraces(snapshot) ? allocationSites(snapshot) : undefined,
   };
+}
+
+/** Parts computed elsewhere (another thread); the rest is computed here. */
+export interface ComputedParts {
+  retained?: Float64Array;
+  children?: DominatorChildren;
 }
 
 export function finishAnalysis(
   start: AnalysisStart,
   tree: DominatorTree,
   owned: OwnedFigures,
+  computed: ComputedParts = {},
 ): SnapshotAnalysis {
   const { snapshot, kinds, phase } = start;
   const { selfSizes, classes, siteOf } = owned;
-  phase('retained sizes');
-  const retained = retainedSizes(tree, selfSizes);
+  if (!computed.retained) phase('retained sizes');
+  const retained = computed.retained ?? retainedSizes(tree, selfSizes);
   phase('totals');
+  const children = computed.children ?? dominatorChildren(tree);
   const groupings = siteOf ? [classes.classOf, siteOf] : [classes.classOf];
   const counts = siteOf ? [classes.names.length, snapshot.trace.count] : [classes.names.length];
-  const totals = groupTotals(dominatorChildren(tree), selfSizes, retained, groupings, counts);
+  const totals = groupTotals(children, selfSizes, retained, groupings, counts);
   return {
     snapshot,
     kinds,

@@ -10,7 +10,7 @@
  * Which edges count is decided by {@link essentialEdges}.
  *
  * Memory: the result is two arrays of `nodeCount` (dominators, retained sizes); while it
- * runs, seven 32-bit arrays of `nodeCount` and the counting edges reversed.
+ * runs, six 32-bit arrays of `nodeCount` and the counting edges reversed.
  */
 import type { HeapSnapshot } from '../../formats/heapsnapshot.js';
 import { exactDivisor, ROOT_ORDINAL } from './graph.js';
@@ -27,11 +27,31 @@ export interface DominatorTree {
   unreachable: number;
 }
 
+/** The parts of a snapshot the dominators read: its edges, nothing about its nodes. */
+export type EdgeGraph = Pick<
+  HeapSnapshot,
+  'edges' | 'firstEdge' | 'nodeCount' | 'nodeFieldCount' | 'edgeFieldCount' | 'edgeOffsets'
+>;
+
+/** Counting retainers of every node: those of ordinal `v` are `from[first[v] .. first[v + 1])`. */
+export interface ReverseEdges {
+  /** `nodeCount + 1` entries. */
+  first: Uint32Array;
+  /** Ordinals of the retainers (at least as long as the counting edges). */
+  from: Uint32Array;
+}
+
 export interface DominatorOptions {
   /** One bit per edge ordinal: the edges that count (see `essentialEdges`). Default: all. */
   essential?: Uint32Array;
   /** Root ordinal (default 0, where V8 writes it). */
   root?: number;
+  /**
+   * The counting edges reversed (see {@link reverseEdges}), or a function that returns
+   * them when they are first needed (another thread may still be building them while
+   * the depth-first search runs). Default: computed here. Its `from` is overwritten.
+   */
+  reverse?: ReverseEdges | (() => ReverseEdges);
 }
 
 /** Whether edge ordinal `o` counts. */
@@ -40,13 +60,44 @@ function counts(essential: Uint32Array | undefined, o: number): boolean {
 }
 
 /**
+ * The counting edges reversed, by ordinal. `into` supplies the arrays (say, in shared
+ * memory): `first` of `nodeCount + 1` entries and `from` of at least `edgeCount`.
+ */
+export function reverseEdges(
+  graph: EdgeGraph,
+  essential?: Uint32Array,
+  into?: ReverseEdges,
+): ReverseEdges {
+  const { edges, firstEdge, nodeCount, nodeFieldCount, edgeFieldCount: efc } = graph;
+  const toOff = graph.edgeOffsets.toNode;
+  const { shift, inverse } = exactDivisor(nodeFieldCount);
+  const first = into?.first ?? new Uint32Array(nodeCount + 1);
+  first.fill(0);
+  for (let e = toOff, o = 0; e < edges.length; e += efc, o++) {
+    if (counts(essential, o)) first[Math.imul(edges[e] >>> shift, inverse) >>> 0]++;
+  }
+  // Running sums: first[v] becomes the end of v's slice; filling walks it back to the start.
+  for (let v = 1; v <= nodeCount; v++) first[v] += first[v - 1];
+  const from = into?.from ?? new Uint32Array(first[nodeCount]);
+  if (from.length < first[nodeCount]) throw new RangeError('reverseEdges: `from` is too short');
+  for (let v = 0; v < nodeCount; v++) {
+    const end = firstEdge[v + 1];
+    for (let e = firstEdge[v], o = e / efc; e < end; e += efc, o++) {
+      if (counts(essential, o))
+        from[--first[Math.imul(edges[e + toOff] >>> shift, inverse) >>> 0]] = v;
+    }
+  }
+  return { first, from };
+}
+
+/**
  * Immediate dominators of every node. Unreachable nodes get the root as dominator, as in
  * DevTools.
  *
  * Semi-NCA (Georgiadis and Tarjan; Lengauer–Tarjan's semidominators, then each
  * immediate dominator as the nearest common ancestor of its parent and semidominator),
- * in depth-first-number space: number the nodes, reverse the counting edges between
- * numbers (related nodes end up close in memory), then two passes over the numbers.
+ * in depth-first-number space: number the nodes, then two passes over the numbers with
+ * the retainers of each (the counting edges reversed, {@link reverseEdges}).
  *
  * What the root does not reach is treated as DevTools treats it: a node with no counting
  * retainer starts a depth-first search of its own under the root; what even those miss
@@ -54,26 +105,20 @@ function counts(essential: Uint32Array | undefined, o: number): boolean {
  * nothing (DevTools numbers those nodes last, where Lengauer–Tarjan never looks at them).
  * The randomized tests check this against DevTools' code.
  */
-/** The parts of a snapshot the dominators read: its edges, nothing about its nodes. */
-export type EdgeGraph = Pick<
-  HeapSnapshot,
-  'edges' | 'firstEdge' | 'nodeCount' | 'nodeFieldCount' | 'edgeFieldCount' | 'edgeOffsets'
->;
-
 export function dominators(snapshot: EdgeGraph, options: DominatorOptions = {}): DominatorTree {
   const { edges, firstEdge, nodeCount, nodeFieldCount, edgeFieldCount: efc } = snapshot;
   const toOff = snapshot.edgeOffsets.toNode;
   const essential = options.essential;
   const root = options.root ?? ROOT_ORDINAL;
   const size = nodeCount + 1;
-  // Ordinal of the node at index x of `nodes`: x / nodeFieldCount, without dividing.
   const { shift, inverse } = exactDivisor(nodeFieldCount);
-
-  // Counting retainers of each node (later: the semidominators).
-  const retainers = new Uint32Array(size);
-  for (let e = toOff, o = 0; e < edges.length; e += efc, o++) {
-    if (counts(essential, o)) retainers[Math.imul(edges[e] >>> shift, inverse) >>> 0]++;
-  }
+  let reverse: ReverseEdges | undefined;
+  const retainersOf = (): ReverseEdges => {
+    if (reverse) return reverse;
+    const given = options.reverse;
+    reverse = typeof given === 'function' ? given() : (given ?? reverseEdges(snapshot, essential));
+    return reverse;
+  };
 
   // Depth-first numbering, 1-based. num: ordinal → number (0: not yet; later: labels);
   // vertex: number → ordinal; parent: number → the parent's number.
@@ -127,8 +172,9 @@ export function dominators(snapshot: EdgeGraph, options: DominatorOptions = {}):
   const reached = n;
   if (n < nodeCount) {
     // Nodes that nothing retains through a counting edge: each starts a DFS off the root.
+    const { first } = retainersOf();
     for (let v = 0; v < nodeCount; v++) {
-      if (num[v] === 0 && retainers[v] === 0) dfs(v, 1);
+      if (num[v] === 0 && first[v] === first[v + 1]) dfs(v, 1);
     }
   }
   // Numbers above `searched` are the leftovers: children of the root, edges ignored.
@@ -143,39 +189,17 @@ export function dominators(snapshot: EdgeGraph, options: DominatorOptions = {}):
     }
   }
 
-  // The counting edges reversed, between numbers: the retainers of number i are
-  // from[first[i] .. first[i + 1]).
-  const first = new Uint32Array(size + 1);
-  if (searched === n) {
-    for (let i = 1; i <= n; i++) first[i + 1] = retainers[vertex[i]];
-  } else {
-    for (let v = 0; v < nodeCount; v++) {
-      if (num[v] > searched) continue;
-      const end = firstEdge[v + 1];
-      for (let e = firstEdge[v], o = e / efc; e < end; e += efc, o++) {
-        if (counts(essential, o))
-          first[num[Math.imul(edges[e + toOff] >>> shift, inverse) >>> 0] + 1]++;
-      }
-    }
+  // Retainers by number; a leftover's edges count for nothing (0 marks them).
+  const { first, from } = retainersOf();
+  const fromEnd = first[nodeCount];
+  for (let k = 0; k < fromEnd; k++) {
+    const v = num[from[k]];
+    from[k] = v > searched ? 0 : v;
   }
-  for (let i = 2; i <= n + 1; i++) first[i] += first[i - 1];
-  // first[i + 1] is the end of i's slice; filling walks it back to the start.
-  const from = new Uint32Array(first[n + 1]);
-  for (let v = 0; v < nodeCount; v++) {
-    const nv = num[v];
-    if (nv > searched) continue;
-    const end = firstEdge[v + 1];
-    for (let e = firstEdge[v], o = e / efc; e < end; e += efc, o++) {
-      if (counts(essential, o))
-        from[--first[num[Math.imul(edges[e + toOff] >>> shift, inverse) >>> 0] + 1]] = nv;
-    }
-  }
-  for (let i = 1; i <= n; i++) first[i] = first[i + 1];
-  first[n + 1] = from.length;
 
   // Semidominators (Lengauer–Tarjan's eval/link with path compression), by number.
-  const semi = retainers; // no longer needed: reused
-  const label = num; // likewise
+  const semi = new Uint32Array(size);
+  const label = num; // no longer needed: reused
   const ancestor = new Uint32Array(size);
   for (let i = 0; i <= n; i++) {
     semi[i] = i;
@@ -198,12 +222,18 @@ export function dominators(snapshot: EdgeGraph, options: DominatorOptions = {}):
     }
   };
   for (let w = n; w >= 2; w--) {
-    const pFrom = first[w];
-    const pTo = first[w + 1];
+    const ordinal = vertex[w];
+    const pTo = first[ordinal + 1];
     // No counting retainer: as if the root were its only one.
-    let best = pFrom === pTo ? 1 : w;
-    for (let k = pFrom; k < pTo; k++) {
+    let best = 1;
+    let any = false;
+    for (let k = first[ordinal]; k < pTo; k++) {
       const v = from[k];
+      if (v === 0) continue;
+      if (!any) {
+        any = true;
+        best = w;
+      }
       let u = v;
       if (ancestor[v] !== 0) {
         compress(v);

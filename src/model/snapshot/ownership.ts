@@ -62,11 +62,12 @@ export function essentialEdges(
   kinds: GraphKinds,
   pageOwned: Uint8Array,
   ephemerons: EphemeronNames = new EphemeronNames(snapshot.strings),
+  /** Where to set the bits (zeroed, `ceil(edgeCount / 32)` words), e.g. in shared memory. */
+  bits: Uint32Array = new Uint32Array(Math.ceil(snapshot.edgeCount / 32)),
 ): Uint32Array {
   const { nodes, edges, firstEdge, nodeFieldCount, nodeCount, edgeFieldCount: efc } = snapshot;
   const { type: typeOff, toNode: toOff, nameOrIndex: nameOff } = snapshot.edgeOffsets;
   const idOff = snapshot.nodeOffsets.id;
-  const bits = new Uint32Array(Math.ceil(snapshot.edgeCount / 32));
   const { edgeInternal: internal, edgeWeak: weak, edgeShortcut: shortcut } = kinds;
   const { shift, inverse } = exactDivisor(nodeFieldCount);
   for (let n = 0; n < nodeCount; n++) {
