@@ -105,7 +105,6 @@ export async function analyzeSnapshotInParallel(
     const tree = (await answers.next()) as DominatorTree;
     // The worker's arrays and the reversed edges can go before the sizes are made.
     void worker.terminate();
-    reverse.first = reverse.from = new Uint32Array(0);
     const selfSizes = shallowSizes(snapshot, start.kinds);
     return finishAnalysis(start, tree, { ...classes, selfSizes });
   } finally {

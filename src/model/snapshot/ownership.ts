@@ -16,8 +16,16 @@ export function pageOwnedNodes(snapshot: HeapSnapshot, kinds: GraphKinds): Uint8
   const { nodes, edges, firstEdge, nodeFieldCount, nodeCount, strings } = snapshot;
   const { type: typeOff, toNode: toOff } = snapshot.edgeOffsets;
   const owned = new Uint8Array(nodeCount);
-  const stack = new Uint32Array(nodeCount);
+  let stack = new Uint32Array(1024);
   let top = 0;
+  const push = (n: number) => {
+    if (top === stack.length) {
+      const bigger = new Uint32Array(stack.length * 2);
+      bigger.set(stack);
+      stack = bigger;
+    }
+    stack[top++] = n;
+  };
   const root = ROOT_ORDINAL;
   for (let e = firstEdge[root]; e < firstEdge[root + 1]; e += snapshot.edgeFieldCount) {
     const type = edges[e + typeOff];
@@ -33,7 +41,7 @@ export function pageOwnedNodes(snapshot: HeapSnapshot, kinds: GraphKinds): Uint8
     }
     if (owned[to] === 0) {
       owned[to] = 1;
-      stack[top++] = to;
+      push(to);
     }
   }
   const efc = snapshot.edgeFieldCount;
@@ -45,7 +53,7 @@ export function pageOwnedNodes(snapshot: HeapSnapshot, kinds: GraphKinds): Uint8
       const to = Math.imul(edges[e + toOff] >>> shift, inverse) >>> 0;
       if (owned[to] !== 0 || edges[e + typeOff] === weak) continue;
       owned[to] = 1;
-      stack[top++] = to;
+      push(to);
     }
   }
   return owned;
