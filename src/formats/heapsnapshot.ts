@@ -48,6 +48,7 @@ import {
   type RunningArrayJob,
   workersAvailable,
 } from './heapsnapshot-workers.js';
+import { ESCAPED, NON_ASCII, SnapshotStrings, validEscapes } from './snapshot-strings.js';
 
 // ---------------------------------------------------------------------------------------
 // Public types
@@ -145,7 +146,8 @@ export interface HeapSnapshot {
    * `i`'s edges are `edges[firstEdge[i] .. firstEdge[i + 1])`.
    */
   firstEdge: Uint32Array;
-  strings: string[];
+  /** The strings, decoded when asked for: `strings.get(i)`. */
+  strings: SnapshotStrings;
   /** Number of `trace_function_infos` entries. */
   traceFunctionCount: number;
   traceFunctionInfoOffsets: TraceFunctionInfoOffsets;
@@ -526,7 +528,7 @@ export class HeapSnapshotParser {
         this.traceTree = new TraceTreeReader();
         return this.traceTree;
       case 'strings':
-        this.strings = new StringArrayReader();
+        this.strings = new StringArrayReader((this.totalBytes ?? 0) - offset);
         return this.strings;
       default:
         return new ValueScanner(key, false, 0);
@@ -1131,26 +1133,29 @@ class TraceTreeReader implements ValueReader {
 }
 
 /**
- * `strings`: an array of JSON string literals. A literal that lies within one chunk
- * is decoded straight from the chunk; one that spans chunks is first copied whole into
- * a carry buffer, so multi-byte UTF-8 and escapes split across chunks decode correctly.
- * Literals with escapes get JSON's semantics exactly (surrogate pairs and lone
- * surrogates included): a byte-level unescaper for the usual short ASCII ones,
- * `JSON.parse` for the rest.
+ * `strings`: an array of JSON string literals. Their bodies are copied, back to back,
+ * into one byte array (a literal may span chunks: it simply continues there) and
+ * decoded only when asked for (see {@link SnapshotStrings}); escapes are checked here,
+ * so a malformed literal fails the read, not a later lookup.
  */
 class StringArrayReader implements ValueReader {
   done = false;
-  readonly strings: string[] = [];
+  count = 0;
   private state = A_OPEN;
   private hasEscape = false;
   /** OR of the current literal's bytes: bit 7 set when it holds raw UTF-8. */
   private bits = 0;
   /** Bytes of the current literal's escape sequence that spill into the next chunk. */
   private skip = 0;
-  private readonly carry = new ByteSink();
-  private carrying = false;
-  /** UTF-16 code units of an escaped literal being decoded. */
-  private readonly units = new Uint16Array(MAX_UNESCAPE_UNITS);
+  private bytes: Uint8Array;
+  private length = 0;
+  private ends = new Uint32Array(1024);
+  private flags = new Uint8Array(1024);
+
+  /** `expectedBytes`: about how many bytes the literals take (the rest of the file). */
+  constructor(expectedBytes: number) {
+    this.bytes = new Uint8Array(Math.max(1024, Math.min(expectedBytes, 2 ** 31)));
+  }
 
   feed(buf: Buffer, start: number, end: number, base: number): number {
     let state = this.state;
@@ -1174,24 +1179,21 @@ class StringArrayReader implements ValueReader {
         }
         if (j >= end) {
           // The literal continues in the next chunk.
-          this.carry.append(buf, bodyStart, end);
-          this.carrying = true;
+          this.append(buf, bodyStart, end);
           this.skip = j - end;
           this.hasEscape = hasEscape;
           this.bits = bits;
           i = end;
           break;
         }
-        let text: string;
-        if (this.carrying) {
-          this.carry.append(buf, bodyStart, j);
-          text = this.decode(this.carry.buffer(), 0, this.carry.length, hasEscape, bits, base + j);
-          this.carry.length = 0;
-          this.carrying = false;
-        } else {
-          text = this.decode(buf, bodyStart, j, hasEscape, bits, base + j);
+        const literalStart = this.count === 0 ? 0 : this.ends[this.count - 1];
+        this.append(buf, bodyStart, j);
+        if (hasEscape && !validEscapes(this.bytes, literalStart, this.length)) {
+          throw new HeapSnapshotError(
+            `heapsnapshot: invalid escape in "strings"[${this.count}] ending at byte ${base + j}`,
+          );
         }
-        this.strings.push(text);
+        this.push((hasEscape ? ESCAPED : 0) | ((bits & 0x80) !== 0 ? NON_ASCII : 0));
         this.hasEscape = false;
         this.bits = 0;
         state = A_AFTER;
@@ -1214,93 +1216,40 @@ class StringArrayReader implements ValueReader {
     return i;
   }
 
-  /** Decodes the body of a literal, `buf[start..end)`, without its quotes. */
-  private decode(
-    buf: Buffer,
-    start: number,
-    end: number,
-    hasEscape: boolean,
-    bits: number,
-    offset: number,
-  ): string {
-    const ascii = (bits & 0x80) === 0;
-    if (!hasEscape) return buf.toString(ascii ? 'latin1' : 'utf8', start, end);
-    // V8 writes every non-ASCII character as \uXXXX, so escaped literals are ASCII.
-    if (ascii && end - start <= MAX_UNESCAPE_UNITS) {
-      const text = this.unescapeAscii(buf, start, end);
-      if (text !== undefined) return text;
-    } else {
-      try {
-        return JSON.parse(`"${buf.toString('utf8', start, end)}"`) as string;
-      } catch {}
+  private append(buf: Buffer, start: number, end: number): void {
+    const n = end - start;
+    if (this.length + n > this.bytes.length) {
+      let size = this.bytes.length * 2;
+      while (size < this.length + n) size *= 2;
+      const bigger = new Uint8Array(size);
+      bigger.set(this.bytes.subarray(0, this.length));
+      this.bytes = bigger;
     }
-    throw new HeapSnapshotError(
-      `heapsnapshot: invalid escape in "strings"[${this.strings.length}] ending at byte ${offset}`,
+    buf.copy(this.bytes, this.length, start, end);
+    this.length += n;
+  }
+
+  private push(flags: number): void {
+    if (this.count === this.ends.length) {
+      this.ends = grow(this.ends, this.count + 1);
+      const bigger = new Uint8Array(this.ends.length);
+      bigger.set(this.flags);
+      this.flags = bigger;
+    }
+    this.ends[this.count] = this.length;
+    this.flags[this.count] = flags;
+    this.count++;
+  }
+
+  result(): SnapshotStrings {
+    return new SnapshotStrings(
+      this.bytes.subarray(0, this.length),
+      this.ends.subarray(0, this.count),
+      this.flags.subarray(0, this.count),
+      this.count,
     );
   }
-
-  /** JSON string unescaping of ASCII bytes; undefined on an invalid escape. */
-  private unescapeAscii(buf: Buffer, start: number, end: number): string | undefined {
-    const units = this.units;
-    let n = 0;
-    for (let i = start; i < end; i++) {
-      let c = buf[i];
-      if (c === 0x5c) {
-        c = buf[++i];
-        switch (c) {
-          case 0x22: // "
-          case 0x5c: // \
-          case 0x2f: // /
-            break;
-          case 0x62: // b
-            c = 0x08;
-            break;
-          case 0x66: // f
-            c = 0x0c;
-            break;
-          case 0x6e: // n
-            c = 0x0a;
-            break;
-          case 0x72: // r
-            c = 0x0d;
-            break;
-          case 0x74: // t
-            c = 0x09;
-            break;
-          case 0x75: {
-            // u: four hex digits
-            if (i + 4 >= end) return undefined;
-            const h = (hexValue(buf[i + 1]) << 12) | (hexValue(buf[i + 2]) << 8);
-            const l = (hexValue(buf[i + 3]) << 4) | hexValue(buf[i + 4]);
-            if (h < 0 || l < 0) return undefined;
-            c = h | l;
-            i += 4;
-            break;
-          }
-          default:
-            return undefined;
-        }
-      }
-      units[n++] = c;
-    }
-    return String.fromCharCode.apply(null, units.subarray(0, n) as unknown as number[]);
-  }
 }
-
-/** Longest escaped literal decoded without `JSON.parse`, in UTF-16 code units. */
-const MAX_UNESCAPE_UNITS = 8192;
-
-/** Value of an ASCII hex digit; a negative number (its sign survives a shift by ≤ 12) otherwise. */
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  const lower = c | 0x20;
-  if (lower >= 0x61 && lower <= 0x66) return lower - 0x57;
-  return -0x10000;
-}
-
-// ---------------------------------------------------------------------------------------
-// Assembly and validation
-// ---------------------------------------------------------------------------------------
 
 function invalid(message: string): HeapSnapshotError {
   return new HeapSnapshotError(`heapsnapshot: invalid snapshot: ${message}`);
@@ -1389,7 +1338,7 @@ function assemble(parts: Parts): HeapSnapshot {
     locationFields: stringList(m, 'location_fields', false),
     sampleFields: stringList(m, 'sample_fields', false),
   };
-  const strings = parts.strings!.strings;
+  const strings = parts.strings!.result();
   const nodes = parts.nodes!.result();
   const edges = parts.edges!.result();
   const nodeFieldCount = nodeFields.length;
@@ -1559,3 +1508,5 @@ function emptyTraceTree(): TraceTree {
     indexById: new Map(),
   };
 }
+
+export { SnapshotStrings } from './snapshot-strings.js';

@@ -115,7 +115,7 @@ function programValues(snap: HeapSnapshot): Uint8Array {
   const metadata = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const t = snap.nodes[i * stride + typeOff]!;
-    const name = snap.strings[snap.nodes[i * stride + nameOff]!] ?? '';
+    const name = snap.strings.get(snap.nodes[i * stride + nameOff]!) ?? '';
     metadata[i] =
       metadataType[t] || (t === syntheticType && METADATA_HOLDER_ROOTS.has(name)) ? 1 : 0;
     value[i] = internalType[t] || name.startsWith('system / ') ? 0 : 1;
@@ -175,8 +175,8 @@ export function profileFromTrackedSnapshot(
     if (f === undefined) {
       const base = fi * fiStride;
       const loc: RawLocation = {
-        functionName: snap.strings[snap.traceFunctionInfos[base + fiName]!] ?? '',
-        scriptName: snap.strings[snap.traceFunctionInfos[base + fiScript]!] ?? '',
+        functionName: snap.strings.get(snap.traceFunctionInfos[base + fiName]!) ?? '',
+        scriptName: snap.strings.get(snap.traceFunctionInfos[base + fiScript]!) ?? '',
         line: snap.traceFunctionInfos[base + fiLine]!,
         column: snap.traceFunctionInfos[base + fiColumn]!,
       };

@@ -132,7 +132,7 @@ export function valueSize(
     byType[category(p)] += size;
   }
   const p = node * nodeFieldCount;
-  const name = strings[nodes[p + o.name]] ?? '';
+  const name = strings.get(nodes[p + o.name]) ?? '';
   return {
     id: nodes[p + o.id],
     type: meta.nodeTypes[nodes[p + o.type]],

@@ -73,7 +73,7 @@ describe('readHeapSnapshot with worker threads', () => {
     expect(snapshot.edges.buffer).toBeInstanceOf(SharedArrayBuffer);
     sameNumbers(snapshot.nodes, json.nodes, 'nodes');
     sameNumbers(snapshot.edges, json.edges, 'edges');
-    expect(snapshot.strings).toEqual(json.strings);
+    expect(snapshot.strings.toArray()).toEqual(json.strings);
     expect(snapshot.nodeCount).toBe(json.snapshot.node_count);
     const inline = await readHeapSnapshot(path, { workers: false });
     expect(inline.nodes.buffer).not.toBeInstanceOf(SharedArrayBuffer);

@@ -408,7 +408,7 @@ export function nodeRef(analysis: SnapshotAnalysis, node: number): NodeRef {
   const { snapshot } = analysis;
   const p = node * snapshot.nodeFieldCount;
   const o = snapshot.nodeOffsets;
-  const raw = snapshot.strings[snapshot.nodes[p + o.name]] ?? '';
+  const raw = snapshot.strings.get(snapshot.nodes[p + o.name]) ?? '';
   return {
     id: snapshot.nodes[p + o.id],
     className: analysis.classes.names[analysis.classes.classOf[node]],

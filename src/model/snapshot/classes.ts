@@ -19,7 +19,7 @@
  * (say an object called `Function`) can then differ from one named by DevTools with the
  * same text; its public keys merge them again. heapscope keys classes by their text.
  */
-import type { HeapSnapshot } from '../../formats/heapsnapshot.js';
+import type { HeapSnapshot, SnapshotStrings } from '../../formats/heapsnapshot.js';
 import type { GraphKinds } from './graph.js';
 
 /** A plain-object shape that names the `Object`s having (at least) these properties. */
@@ -65,9 +65,10 @@ function formatPropertyName(name: string): string {
 }
 
 /** 1 for each string index whose text is `Object` (V8 writes each string once, so usually one). */
-function plainObjectNames(strings: readonly string[]): Uint8Array {
+function plainObjectNames(strings: SnapshotStrings): Uint8Array {
   const found = new Uint8Array(strings.length);
-  for (let i = 0; i < strings.length; i++) if (strings[i] === 'Object') found[i] = 1;
+  for (let i = strings.indexOf('Object'); i >= 0; i = strings.indexOf('Object', i + 1))
+    found[i] = 1;
   return found;
 }
 
@@ -108,7 +109,7 @@ export function inferInterfaceDefinitions(
       const name = edges[e + eNameOff];
       let f = formatted[name];
       if (f === -1) {
-        const text = strings[name];
+        const text = strings.get(name) ?? '';
         f = text === '__proto__' ? -2 : formatPropertyName(text).length;
         formatted[name] = f;
       }
@@ -144,7 +145,7 @@ export function inferInterfaceDefinitions(
   for (const s of candidates) {
     if (count[s] < minCount) break;
     const properties: string[] = [];
-    for (let t = s; t > 0; t = parent[t]) properties.push(strings[property[t]]);
+    for (let t = s; t > 0; t = parent[t]) properties.push(strings.get(property[t]) ?? '');
     properties.reverse();
     result.push({ name: `{${properties.map(formatPropertyName).join(', ')}}`, properties });
   }
@@ -170,7 +171,7 @@ class InterfaceMatcher {
   private ranks = new Int32Array(16);
 
   constructor(
-    private readonly strings: readonly string[],
+    private readonly strings: SnapshotStrings,
     definitions: readonly InterfaceDefinition[],
   ) {
     this.rankOf = new Int32Array(strings.length).fill(-2);
@@ -216,7 +217,7 @@ class InterfaceMatcher {
       const name = edges[e + eNameOff];
       let rank = this.rankOf[name];
       if (rank === -2) {
-        rank = this.rankByName.get(this.strings[name]) ?? -1;
+        rank = this.rankByName.get(this.strings.get(name) ?? '') ?? -1;
         this.rankOf[name] = rank;
       }
       if (rank < 0) continue;
@@ -309,7 +310,7 @@ export function classifyNodes(
   const classOfName = (index: number): number => {
     let id = nameClass[index];
     if (id === -1) {
-      id = plainClass(domClassName(strings[index] ?? ''));
+      id = plainClass(domClassName(strings.get(index) ?? ''));
       nameClass[index] = id;
     }
     return id;
@@ -319,7 +320,7 @@ export function classifyNodes(
   const classOfDetached = (index: number): number => {
     let id = detachedClass.get(index);
     if (id === undefined) {
-      id = plainClass(domClassName(`Detached ${strings[index] ?? ''}`));
+      id = plainClass(domClassName(`Detached ${strings.get(index) ?? ''}`));
       detachedClass.set(index, id);
     }
     return id;

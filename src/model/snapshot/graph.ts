@@ -7,7 +7,7 @@
  * ({@link HeapSnapshot}); a node is named by its *ordinal* (0-based position; its
  * fields start at `ordinal * nodeFieldCount`) and an edge by its offset in `edges`.
  */
-import type { HeapSnapshot } from '../../formats/heapsnapshot.js';
+import type { HeapSnapshot, SnapshotStrings } from '../../formats/heapsnapshot.js';
 
 /** Index of each node and edge type in the snapshot's type lists; -1 when absent. */
 export interface GraphKinds {
@@ -68,7 +68,7 @@ export function edgeHasIndexName(snapshot: HeapSnapshot, edgeType: number): bool
 export function edgeName(snapshot: HeapSnapshot, edge: number): string | number {
   const type = snapshot.edges[edge + snapshot.edgeOffsets.type];
   const value = snapshot.edges[edge + snapshot.edgeOffsets.nameOrIndex];
-  return edgeHasIndexName(snapshot, type) ? value : (snapshot.strings[value] ?? '');
+  return edgeHasIndexName(snapshot, type) ? value : (snapshot.strings.get(value) ?? '');
 }
 
 /** An edge as DevTools prints it: `.name`, `["a b"]`, `[3]`, `->context`, `{internal}`, `[[weak]]`. */
@@ -134,7 +134,7 @@ export class EphemeronNames {
   private readonly tables = new Map<number, number>();
   private readonly pairs = new Map<number, string>();
 
-  constructor(private readonly strings: readonly string[]) {
+  constructor(private readonly strings: SnapshotStrings) {
     this.state = new Uint8Array(strings.length);
   }
 
@@ -151,7 +151,10 @@ export class EphemeronNames {
   }
 
   private parse(nameIndex: number): number {
-    const m = EPHEMERON.exec(this.strings[nameIndex] ?? '');
+    // Most names are not ephemerons: tell from the bytes, without decoding the string.
+    const m = this.strings.mayContain(nameIndex, ' pair in WeakMap (table @')
+      ? EPHEMERON.exec(this.strings.get(nameIndex) ?? '')
+      : null;
     if (!m?.groups) {
       this.state[nameIndex] = 1;
       return 1;

@@ -34,7 +34,7 @@ export function pageOwnedNodes(snapshot: HeapSnapshot, kinds: GraphKinds): Uint8
       const p = to * nodeFieldCount;
       const isDomTrees =
         nodes[p + snapshot.nodeOffsets.type] === kinds.nodeSynthetic &&
-        strings[nodes[p + snapshot.nodeOffsets.name]] === '(Document DOM trees)';
+        strings.get(nodes[p + snapshot.nodeOffsets.name]) === '(Document DOM trees)';
       if (!isDomTrees) continue;
     } else if (type !== kinds.edgeShortcut) {
       continue;

@@ -52,13 +52,13 @@ export function shortestPaths(snapshot: HeapSnapshot, kinds: GraphKinds): Shorte
       nodeType === kinds.nodeHidden &&
       !indexNamed[type] &&
       nodes[p + nameOff] === nativeContext &&
-      strings[name] === 'sloppy_function_map'
+      strings.get(name) === 'sloppy_function_map'
     ) {
       return false;
     }
     if (nodeType === kinds.nodeArray && nodes[p + nameOff] === mapDescriptors) {
       // Descriptor arrays are shared between maps: skip the descriptor links.
-      const index = indexNamed[type] ? name : Number.parseInt(strings[name], 10);
+      const index = indexNamed[type] ? name : Number.parseInt(strings.get(name) ?? '', 10);
       return !(index >= 2 && index % 3 === 1);
     }
     if (type === kinds.edgeInternal) {
@@ -98,7 +98,7 @@ export function shortestPaths(snapshot: HeapSnapshot, kinds: GraphKinds): Shorte
     const p = to * nodeFieldCount;
     const userRoot =
       nodes[p + typeOff] !== kinds.nodeSynthetic ||
-      strings[nodes[p + nameOff]] === '(Document DOM trees)';
+      strings.get(nodes[p + nameOff]) === '(Document DOM trees)';
     if (!userRoot) continue;
     distance[to] = 1;
     via[to] = e;

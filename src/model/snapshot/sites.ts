@@ -47,9 +47,9 @@ export function siteFrames(snapshot: HeapSnapshot, traceIndex: number): string[]
     const base = trace.functionInfoIndex[t] * stride;
     frames.push(
       defaultFrame({
-        functionName: o.name >= 0 ? (strings[traceFunctionInfos[base + o.name]] ?? '') : '',
+        functionName: o.name >= 0 ? (strings.get(traceFunctionInfos[base + o.name]) ?? '') : '',
         scriptName:
-          o.scriptName >= 0 ? (strings[traceFunctionInfos[base + o.scriptName]] ?? '') : '',
+          o.scriptName >= 0 ? (strings.get(traceFunctionInfos[base + o.scriptName]) ?? '') : '',
         line: o.line >= 0 ? traceFunctionInfos[base + o.line] : 0,
         column: o.column >= 0 ? traceFunctionInfos[base + o.column] : 0,
       }),

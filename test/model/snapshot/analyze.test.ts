@@ -76,7 +76,7 @@ function raw(snapshot: HeapSnapshot) {
       for (let n = 0; n < snapshot.nodeCount; n++) {
         if (
           snapshot.meta.nodeTypes[nodes[n * f + o.type]] === type &&
-          strings[nodes[n * f + o.name]] === name
+          strings.get(nodes[n * f + o.name]) === name
         ) {
           out.push(n);
         }
@@ -127,9 +127,9 @@ describe('a Map of 5,000 Leaky objects', () => {
       }
     });
     const holder = r.target(global, 'holder');
-    expect(plain.strings[plain.nodes[holder * plain.nodeFieldCount + plain.nodeOffsets.name]]).toBe(
-      'Map',
-    );
+    expect(
+      plain.strings.get(plain.nodes[holder * plain.nodeFieldCount + plain.nodeOffsets.name]),
+    ).toBe('Map');
     const entries = r.nodesNamed('object', 'Leaky').reduce((sum, n) => sum + a.retainedSizes[n], 0);
     expect(a.retainedSizes[holder]).toBeGreaterThanOrEqual(entries);
     // Entries are dominated by the Map: the Map's class retains at least as much.
