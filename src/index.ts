@@ -22,7 +22,14 @@ export {
   readHeapProfile,
   writeHeapProfile,
 } from './formats/heapprofile.js';
-export { type HeapSnapshot, parseHeapSnapshot, readHeapSnapshot } from './formats/heapsnapshot.js';
+export {
+  type HeapSnapshot,
+  HeapSnapshotError,
+  parseHeapSnapshot,
+  type ReadHeapSnapshotOptions,
+  readHeapSnapshot,
+  SnapshotStrings,
+} from './formats/heapsnapshot.js';
 export {
   type ConvertResult,
   convertProfileFile,

@@ -1225,7 +1225,11 @@ class StringArrayReader implements ValueReader {
       bigger.set(this.bytes.subarray(0, this.length));
       this.bytes = bigger;
     }
-    buf.copy(this.bytes, this.length, start, end);
+    const bytes = this.bytes;
+    let at = this.length;
+    // Most literals are short: a loop beats a native call per literal.
+    if (n < 64) for (let i = start; i < end; i++) bytes[at++] = buf[i];
+    else bytes.set(buf.subarray(start, end), at);
     this.length += n;
   }
 
