@@ -132,16 +132,23 @@ function startSampler(interval: number): Sampler {
     };
   }
   const session = connectInspector();
+  // V8 before 12 leaves the URL out of the sampling profile's frames: the script list
+  // fills it in. It is read when a profile is taken, not kept up to date during the run:
+  // an enabled debugger would slow the program (every compiled script reported).
+  // Scripts collected before then (short-lived eval code) keep no URL.
   let scriptUrls: Record<string, string> | undefined;
+  let readScriptUrls = () => {};
   if (Number.parseInt(process.versions.v8, 10) < 12) {
     const urls: Record<string, string> = {};
     session.on('Debugger.scriptParsed', (m) => {
       const p = m.params as { scriptId: string; url: string };
       if (p.url) urls[p.scriptId] = p.url;
     });
-    postSync(session, 'Debugger.enable');
-    // Only for the script list: never stop at a `debugger;` statement or a breakpoint.
-    postSync(session, 'Debugger.setSkipAllPauses', { skip: true });
+    // In the same thread, `enable` reports every live script before it returns.
+    readScriptUrls = () => {
+      postSync(session, 'Debugger.enable');
+      postSync(session, 'Debugger.disable');
+    };
     scriptUrls = urls;
   }
   postSync(session, 'HeapProfiler.startSampling', {
@@ -153,8 +160,12 @@ function startSampler(interval: number): Sampler {
     backend: 'inspector',
     live: false,
     ...(scriptUrls ? { scriptUrls } : {}),
-    snapshot: () => inspectorSnapshot(session, 'HeapProfiler.getSamplingProfile'),
+    snapshot: () => {
+      readScriptUrls();
+      return inspectorSnapshot(session, 'HeapProfiler.getSamplingProfile');
+    },
     stop: () => {
+      readScriptUrls();
       const json = inspectorSnapshot(session, 'HeapProfiler.stopSampling');
       session.disconnect();
       return json;
