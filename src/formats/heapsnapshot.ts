@@ -617,8 +617,12 @@ function notAnArray(key: string, c: number, offset: number): HeapSnapshotError {
 
 /** Growable byte buffer. */
 class ByteSink {
-  bytes = new Uint8Array(256);
+  bytes: Uint8Array;
   length = 0;
+
+  constructor(capacity = 256) {
+    this.bytes = new Uint8Array(Math.max(1, capacity));
+  }
 
   append(src: Uint8Array, start: number, end: number): void {
     const n = end - start;
@@ -629,7 +633,11 @@ class ByteSink {
       bigger.set(this.bytes.subarray(0, this.length));
       this.bytes = bigger;
     }
-    this.bytes.set(src.subarray(start, end), this.length);
+    const bytes = this.bytes;
+    let at = this.length;
+    // Most pieces are short (a string literal): a loop beats a native call for each.
+    if (n < 64) for (let i = start; i < end; i++) bytes[at++] = src[i];
+    else bytes.set(src.subarray(start, end), at);
     this.length += n;
   }
 
@@ -1147,14 +1155,13 @@ class StringArrayReader implements ValueReader {
   private bits = 0;
   /** Bytes of the current literal's escape sequence that spill into the next chunk. */
   private skip = 0;
-  private bytes: Uint8Array;
-  private length = 0;
+  private readonly sink: ByteSink;
   private ends = new Uint32Array(1024);
   private flags = new Uint8Array(1024);
 
   /** `expectedBytes`: about how many bytes the literals take (the rest of the file). */
   constructor(expectedBytes: number) {
-    this.bytes = new Uint8Array(Math.max(1024, Math.min(expectedBytes, 2 ** 31)));
+    this.sink = new ByteSink(Math.max(1024, Math.min(expectedBytes, 2 ** 31)));
   }
 
   feed(buf: Buffer, start: number, end: number, base: number): number {
@@ -1179,7 +1186,7 @@ class StringArrayReader implements ValueReader {
         }
         if (j >= end) {
           // The literal continues in the next chunk.
-          this.append(buf, bodyStart, end);
+          this.sink.append(buf, bodyStart, end);
           this.skip = j - end;
           this.hasEscape = hasEscape;
           this.bits = bits;
@@ -1187,8 +1194,8 @@ class StringArrayReader implements ValueReader {
           break;
         }
         const literalStart = this.count === 0 ? 0 : this.ends[this.count - 1];
-        this.append(buf, bodyStart, j);
-        if (hasEscape && !validEscapes(this.bytes, literalStart, this.length)) {
+        this.sink.append(buf, bodyStart, j);
+        if (hasEscape && !validEscapes(this.sink.bytes, literalStart, this.sink.length)) {
           throw new HeapSnapshotError(
             `heapsnapshot: invalid escape in "strings"[${this.count}] ending at byte ${base + j}`,
           );
@@ -1216,23 +1223,6 @@ class StringArrayReader implements ValueReader {
     return i;
   }
 
-  private append(buf: Buffer, start: number, end: number): void {
-    const n = end - start;
-    if (this.length + n > this.bytes.length) {
-      let size = this.bytes.length * 2;
-      while (size < this.length + n) size *= 2;
-      const bigger = new Uint8Array(size);
-      bigger.set(this.bytes.subarray(0, this.length));
-      this.bytes = bigger;
-    }
-    const bytes = this.bytes;
-    let at = this.length;
-    // Most literals are short: a loop beats a native call per literal.
-    if (n < 64) for (let i = start; i < end; i++) bytes[at++] = buf[i];
-    else bytes.set(buf.subarray(start, end), at);
-    this.length += n;
-  }
-
   private push(flags: number): void {
     if (this.count === this.ends.length) {
       this.ends = grow(this.ends, this.count + 1);
@@ -1240,14 +1230,14 @@ class StringArrayReader implements ValueReader {
       bigger.set(this.flags);
       this.flags = bigger;
     }
-    this.ends[this.count] = this.length;
+    this.ends[this.count] = this.sink.length;
     this.flags[this.count] = flags;
     this.count++;
   }
 
   result(): SnapshotStrings {
     return new SnapshotStrings(
-      this.bytes.subarray(0, this.length),
+      this.sink.bytes.subarray(0, this.sink.length),
       this.ends.subarray(0, this.count),
       this.flags.subarray(0, this.count),
       this.count,

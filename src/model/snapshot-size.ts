@@ -20,6 +20,7 @@
 import type { HeapSnapshot } from '../formats/heapsnapshot.js';
 import { type DominatorTree, retainedSizes } from './snapshot/dominators.js';
 import type { GraphKinds } from './snapshot/graph.js';
+import { Uint32Stack } from './snapshot/uint32-stack.js';
 
 /** Bytes by kind of heap node. Together they make `reachableBytes`. */
 export interface SizeByType {
@@ -319,20 +320,11 @@ function reachableFrom(
   const TYPE = 1;
   const DATA = 2;
   const seen = new Uint8Array(nodeCount);
-  let stack = new Uint32Array(1024);
-  let top = 0;
-  const push = (n: number) => {
-    if (top === stack.length) {
-      const bigger = new Uint32Array(stack.length * 2);
-      bigger.set(stack);
-      stack = bigger;
-    }
-    stack[top++] = n;
-  };
+  const stack = new Uint32Stack();
   seen[start] = DATA;
-  push(start);
-  while (top > 0) {
-    const n = stack[--top];
+  stack.push(start);
+  while (stack.length > 0) {
+    const n = stack.pop();
     const from = seen[n];
     for (let e = firstEdge[n], end = firstEdge[n + 1]; e < end; e += efc) {
       const type = edges[e + eTypeOff];
@@ -350,7 +342,7 @@ function reachableFrom(
       }
       if (seen[to] >= state) continue;
       seen[to] = state;
-      push(to);
+      stack.push(to);
     }
   }
   for (let n = 0; n < nodeCount; n++) if (seen[n] !== 0) seen[n] = 1;

@@ -9,6 +9,7 @@
  */
 import type { DominatorChildren } from './dominators.js';
 import { ROOT_ORDINAL } from './graph.js';
+import { growUint32 } from './uint32-stack.js';
 
 /** Marks a node that belongs to no group. */
 export const NO_GROUP = 0xffffffff;
@@ -64,8 +65,8 @@ export function groupTotals(
         if (from === to) continue;
         open[k][g] = 1;
         if (marks === markAt.length) {
-          markAt = grow(markAt);
-          markGroup = grow(markGroup);
+          markAt = growUint32(markAt);
+          markGroup = growUint32(markGroup);
           const bigger = new Uint8Array(marks * 2);
           bigger.set(markKind);
           markKind = bigger;
@@ -83,10 +84,4 @@ export function groupTotals(
     }
   }
   return totals;
-}
-
-function grow(a: Uint32Array): Uint32Array {
-  const bigger = new Uint32Array(a.length * 2);
-  bigger.set(a);
-  return bigger;
 }

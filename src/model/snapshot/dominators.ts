@@ -14,6 +14,7 @@
  */
 import type { HeapSnapshot } from '../../formats/heapsnapshot.js';
 import { exactDivisor, ROOT_ORDINAL } from './graph.js';
+import { growUint32 } from './uint32-stack.js';
 
 export interface DominatorTree {
   /** Immediate dominator of each node (an ordinal); the root's is the root. */
@@ -161,8 +162,8 @@ export function dominators(snapshot: EdgeGraph, options: DominatorOptions = {}):
       vertex[n] = w;
       parent[n] = num[v];
       if (++depth === stackNode.length) {
-        stackNode = grow(stackNode);
-        stackEdge = grow(stackEdge);
+        stackNode = growUint32(stackNode);
+        stackEdge = growUint32(stackEdge);
       }
       stackNode[depth] = w;
       stackEdge[depth] = firstEdge[w];
@@ -210,7 +211,7 @@ export function dominators(snapshot: EdgeGraph, options: DominatorOptions = {}):
     let v = v0;
     let sp = 0;
     while (ancestor[ancestor[v]] !== 0) {
-      if (++sp === stack.length) stack = grow(stack);
+      if (++sp === stack.length) stack = growUint32(stack);
       stack[sp] = v;
       v = ancestor[v];
     }
@@ -259,12 +260,6 @@ export function dominators(snapshot: EdgeGraph, options: DominatorOptions = {}):
   const dominator = ancestor.subarray(0, nodeCount);
   for (let w = 1; w <= n; w++) dominator[vertex[w]] = vertex[idom[w]];
   return { dominator, order: vertex.subarray(1, n + 1), unreachable: nodeCount - reached };
-}
-
-function grow(a: Uint32Array): Uint32Array {
-  const bigger = new Uint32Array(a.length * 2);
-  bigger.set(a);
-  return bigger;
 }
 
 /**

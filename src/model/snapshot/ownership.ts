@@ -6,6 +6,7 @@
  */
 import type { HeapSnapshot } from '../../formats/heapsnapshot.js';
 import { EphemeronNames, exactDivisor, type GraphKinds, ROOT_ORDINAL } from './graph.js';
+import { Uint32Stack } from './uint32-stack.js';
 
 /**
  * Nodes the program owns: everything reachable through non-weak edges from the root's
@@ -16,16 +17,7 @@ export function pageOwnedNodes(snapshot: HeapSnapshot, kinds: GraphKinds): Uint8
   const { nodes, edges, firstEdge, nodeFieldCount, nodeCount, strings } = snapshot;
   const { type: typeOff, toNode: toOff } = snapshot.edgeOffsets;
   const owned = new Uint8Array(nodeCount);
-  let stack = new Uint32Array(1024);
-  let top = 0;
-  const push = (n: number) => {
-    if (top === stack.length) {
-      const bigger = new Uint32Array(stack.length * 2);
-      bigger.set(stack);
-      stack = bigger;
-    }
-    stack[top++] = n;
-  };
+  const stack = new Uint32Stack();
   const root = ROOT_ORDINAL;
   for (let e = firstEdge[root]; e < firstEdge[root + 1]; e += snapshot.edgeFieldCount) {
     const type = edges[e + typeOff];
@@ -41,19 +33,19 @@ export function pageOwnedNodes(snapshot: HeapSnapshot, kinds: GraphKinds): Uint8
     }
     if (owned[to] === 0) {
       owned[to] = 1;
-      push(to);
+      stack.push(to);
     }
   }
   const efc = snapshot.edgeFieldCount;
   const weak = kinds.edgeWeak;
   const { shift, inverse } = exactDivisor(nodeFieldCount);
-  while (top > 0) {
-    const n = stack[--top];
+  while (stack.length > 0) {
+    const n = stack.pop();
     for (let e = firstEdge[n], end = firstEdge[n + 1]; e < end; e += efc) {
       const to = Math.imul(edges[e + toOff] >>> shift, inverse) >>> 0;
       if (owned[to] !== 0 || edges[e + typeOff] === weak) continue;
       owned[to] = 1;
-      push(to);
+      stack.push(to);
     }
   }
   return owned;
@@ -148,8 +140,7 @@ export function shallowSizes(snapshot: HeapSnapshot, kinds: GraphKinds): Float64
   const efc = snapshot.edgeFieldCount;
   const { type: eTypeOff, toNode: toOff } = snapshot.edgeOffsets;
   const weak = kinds.edgeWeak;
-  let work: Uint32Array = new Uint32Array(1024);
-  let top = 0;
+  const work = new Uint32Stack();
   const { shift, inverse } = exactDivisor(nodeFieldCount);
   const spread = (n: number, owner: number) => {
     for (let e = firstEdge[n], end = firstEdge[n + 1]; e < end; e += efc) {
@@ -159,19 +150,14 @@ export function shallowSizes(snapshot: HeapSnapshot, kinds: GraphKinds): Float64
       if (current === owner || current === MULTIPLE) continue;
       if (edges[e + eTypeOff] === weak) continue;
       owners[to] = current === UNVISITED ? owner : MULTIPLE;
-      if (top === work.length) {
-        const bigger = new Uint32Array(work.length * 2);
-        bigger.set(work);
-        work = bigger;
-      }
-      work[top++] = to;
+      work.push(to);
     }
   };
   for (let n = 0; n < nodeCount; n++) {
     if (owners[n] !== n) continue;
     spread(n, n);
-    while (top > 0) {
-      const m = work[--top];
+    while (work.length > 0) {
+      const m = work.pop();
       spread(m, owners[m]);
     }
   }
