@@ -172,7 +172,7 @@ export interface ParseHeapSnapshotOptions {
 }
 
 export interface ReadHeapSnapshotOptions {
-  /** Called after each chunk is parsed. */
+  /** Called after each chunk is parsed (`totalBytes` is 0 for a pipe, whose size is unknown). */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   /** Aborting stops the read at the next chunk and rejects with the signal's reason. */
   signal?: AbortSignal;
@@ -214,31 +214,36 @@ export async function readHeapSnapshot(
   const jobs: RunningArrayJob[] = [];
   const filled: Promise<void>[] = [];
   let workerFailure: Error | undefined;
-  const defer =
-    workers !== false && workersAvailable(workers === true)
-      ? {
-          minLength: workers === true ? 0 : MIN_WORKER_ARRAY,
-          onArray: (array: DeferredArray) => {
-            const { key, start, end, length } = array;
-            const job = parseArrayInWorker({ path, key, start, end, length });
-            jobs.push(job);
-            filled.push(
-              job.result.then(
-                (numbers) => array.fill(numbers),
-                (error: Error) => {
-                  workerFailure ??= error;
-                },
-              ),
-            );
-          },
-        }
-      : undefined;
   try {
-    const totalBytes = (await file.stat()).size;
-    const parser = new HeapSnapshotParser({ totalBytes, defer });
+    const stats = await file.stat();
+    // A pipe has no size and cannot be read at an offset: read it in order.
+    const regular = stats.isFile();
+    const totalBytes = regular ? stats.size : 0;
+    // Workers open the file again by its name: only for a regular file (not a pipe).
+    const defer =
+      workers !== false && regular && workersAvailable(workers === true)
+        ? {
+            minLength: workers === true ? 0 : MIN_WORKER_ARRAY,
+            onArray: (array: DeferredArray) => {
+              const { key, start, end, length } = array;
+              const job = parseArrayInWorker({ path, key, start, end, length });
+              jobs.push(job);
+              filled.push(
+                job.result.then(
+                  (numbers) => array.fill(numbers),
+                  (error: Error) => {
+                    workerFailure ??= error;
+                  },
+                ),
+              );
+            },
+          }
+        : undefined;
+    const parser = new HeapSnapshotParser({ totalBytes: regular ? totalBytes : undefined, defer });
     let position = 0;
     let which = 0;
-    pending = file.read(buffers[which], 0, chunkSize, position);
+    const at = () => (regular ? position : null);
+    pending = file.read(buffers[which], 0, chunkSize, at());
     for (;;) {
       const { bytesRead } = await pending;
       pending = undefined;
@@ -247,7 +252,7 @@ export async function readHeapSnapshot(
       const chunk = buffers[which];
       position += bytesRead;
       which ^= 1;
-      pending = file.read(buffers[which], 0, chunkSize, position);
+      pending = file.read(buffers[which], 0, chunkSize, at());
       parser.write(chunk.subarray(0, bytesRead));
       onProgress?.(position, totalBytes);
     }

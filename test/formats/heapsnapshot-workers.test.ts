@@ -5,7 +5,7 @@
  * Imports dist/ (the worker runs the compiled script): needs `npm run build`.
  */
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,6 +114,17 @@ describe('readHeapSnapshot with worker threads', () => {
       expect(without, what).toMatch(/^HeapSnapshotError: heapsnapshot: /);
       expect(withWorkers, what).toBe(without);
     }
+  });
+
+  it('reads a named pipe on this thread (workers cannot open it again)', async () => {
+    const fifo = join(dir, 'snapshot.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', path, fifo], { stdio: 'ignore' });
+    const written = new Promise((resolve) => writer.once('close', resolve));
+    const snapshot = await readHeapSnapshot(fifo, { workers: true });
+    expect(await written).toBe(0);
+    expect(snapshot.edges.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+    sameNumbers(snapshot.edges, json.edges, 'edges');
   });
 
   it('reports a file truncated inside an array as truncated', async () => {
