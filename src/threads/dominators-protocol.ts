@@ -1,6 +1,8 @@
 // What the thread analysing a snapshot and its dominators worker share.
 
 import type { EdgeGraph, ReverseEdges } from '../model/snapshot/dominators.js';
+import type { GraphKinds } from '../model/snapshot/graph.js';
+import type { SizeGraph } from '../model/snapshot/ownership.js';
 
 /** States of `DominatorsJob.ready`, one slot per input. */
 export const PENDING = 0;
@@ -10,10 +12,22 @@ export const ESSENTIAL_SLOT = 0;
 export const REVERSE_SLOT = 1;
 
 export interface DominatorsJob {
-  graph: EdgeGraph;
+  /** Nodes and edges, in shared memory. */
+  graph: EdgeGraph & SizeGraph;
+  kinds: GraphKinds;
+  /** Index of the string `system / ExternalStringData`, or -1 (see `shallowSizes`). */
+  externalString: number;
   /** Filled by the other thread; usable once `ready[ESSENTIAL_SLOT]` is READY. */
   essential: Uint32Array;
   /** Filled by the other thread; usable once `ready[REVERSE_SLOT]` is READY. */
   reverse: ReverseEdges;
   ready: Int32Array;
+}
+
+/**
+ * The worker's answers, in this order: the self sizes (computed while the other thread
+ * works out which edges count), then the dominator tree.
+ */
+export interface SizesAnswer {
+  selfSizes: Float64Array;
 }

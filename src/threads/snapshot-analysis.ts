@@ -22,17 +22,17 @@ import {
 } from '../model/snapshot/analyze.js';
 import {
   type DominatorTree,
-  type EdgeGraph,
   type ReverseEdges,
   reverseEdges,
 } from '../model/snapshot/dominators.js';
-import { shallowSizes } from '../model/snapshot/ownership.js';
+import { graphKinds } from '../model/snapshot/graph.js';
 import {
   ABANDONED,
   type DominatorsJob,
   ESSENTIAL_SLOT,
   READY,
   REVERSE_SLOT,
+  type SizesAnswer,
 } from './dominators-protocol.js';
 
 const entry = new URL('./dominators-worker.js', import.meta.url);
@@ -65,19 +65,23 @@ export async function analyzeSnapshotInParallel(
   const useWorker =
     workers !== false &&
     snapshot.nodeCount > 0 &&
+    shared(snapshot.nodes) &&
     shared(snapshot.edges) &&
     shared(snapshot.firstEdge) &&
     existsSync(fileURLToPath(entry)) &&
     (workers === true || (availableParallelism() > 1 && snapshot.nodeCount >= MIN_WORKER_NODES));
   if (!useWorker) return analyzeSnapshot(snapshot, options);
 
-  const { edges, firstEdge, nodeCount, nodeFieldCount, edgeFieldCount, edgeOffsets } = snapshot;
-  const graph: EdgeGraph = {
+  const { nodes, edges, firstEdge, nodeCount, nodeFieldCount, edgeFieldCount } = snapshot;
+  const { nodeOffsets, edgeOffsets } = snapshot;
+  const graph: DominatorsJob['graph'] = {
+    nodes,
     edges,
     firstEdge,
     nodeCount,
     nodeFieldCount,
     edgeFieldCount,
+    nodeOffsets,
     edgeOffsets,
   };
   const essential = sharedUint32(Math.ceil(snapshot.edgeCount / 32));
@@ -90,10 +94,17 @@ export async function analyzeSnapshotInParallel(
     Atomics.store(ready, slot, state);
     Atomics.notify(ready, slot);
   };
-  // Started first: it loads while this thread works out which edges count.
-  const worker = new Worker(entry, {
-    workerData: { graph, essential, reverse, ready } satisfies DominatorsJob,
-  });
+  // Started first: it computes the self sizes while this thread works out which edges
+  // count, then the tree.
+  const job: DominatorsJob = {
+    graph,
+    kinds: graphKinds(snapshot),
+    externalString: snapshot.strings.indexOf('system / ExternalStringData'),
+    essential,
+    reverse,
+    ready,
+  };
+  const worker = new Worker(entry, { workerData: job });
   const answers = workerAnswers(worker);
   try {
     const start = startAnalysis(snapshot, options, essential);
@@ -102,10 +113,9 @@ export async function analyzeSnapshotInParallel(
     reverseEdges(graph, essential, reverse);
     signal(REVERSE_SLOT, READY);
     const classes = classFigures(start, options);
+    const { selfSizes } = (await answers.next()) as SizesAnswer;
     const tree = (await answers.next()) as DominatorTree;
-    // The worker's arrays and the reversed edges can go before the sizes are made.
     void worker.terminate();
-    const selfSizes = shallowSizes(snapshot, start.kinds);
     return finishAnalysis(start, tree, { ...classes, selfSizes });
   } finally {
     signal(ESSENTIAL_SLOT, ABANDONED);

@@ -106,8 +106,29 @@ export function bit(bits: Uint32Array, i: number): boolean {
  * reachable from two owners keeps its own size. Skipped (raw sizes returned) when the
  * root has no user roots, i.e. a snapshot taken with V8 internals exposed.
  */
-export function shallowSizes(snapshot: HeapSnapshot, kinds: GraphKinds): Float64Array {
-  const { nodes, edges, firstEdge, nodeFieldCount, nodeCount, strings } = snapshot;
+/** What `shallowSizes` reads: the graph, and the strings only to find one name. */
+export type SizeGraph = Pick<
+  HeapSnapshot,
+  | 'nodes'
+  | 'edges'
+  | 'firstEdge'
+  | 'nodeCount'
+  | 'nodeFieldCount'
+  | 'edgeFieldCount'
+  | 'nodeOffsets'
+  | 'edgeOffsets'
+> & { strings?: HeapSnapshot['strings'] };
+
+/**
+ * `externalString`: index of the string `system / ExternalStringData` (-1: none),
+ * looked up in `snapshot.strings` when not given.
+ */
+export function shallowSizes(
+  snapshot: SizeGraph,
+  kinds: GraphKinds,
+  externalString = snapshot.strings?.indexOf('system / ExternalStringData') ?? -1,
+): Float64Array {
+  const { nodes, edges, firstEdge, nodeFieldCount, nodeCount } = snapshot;
   const { type: typeOff, name: nameOff, selfSize: sizeOff } = snapshot.nodeOffsets;
   const sizes = new Float64Array(nodeCount);
   for (let n = 0, p = sizeOff; n < nodeCount; n++, p += nodeFieldCount) sizes[n] = nodes[p];
@@ -119,7 +140,6 @@ export function shallowSizes(snapshot: HeapSnapshot, kinds: GraphKinds): Float64
   // One bit per node that can be owned: most edges lead elsewhere, and a bit vector
   // answers that from cache.
   const ownable = new Uint32Array((nodeCount >>> 5) + 1);
-  const externalString = strings.indexOf('system / ExternalStringData');
   for (let n = 0, p = 0; n < nodeCount; n++, p += nodeFieldCount) {
     const type = nodes[p + typeOff];
     if (
@@ -174,7 +194,7 @@ export function shallowSizes(snapshot: HeapSnapshot, kinds: GraphKinds): Float64
 }
 
 /** A root child that is not synthetic (a global object): DevTools' "user root". */
-export function hasUserRoots(snapshot: HeapSnapshot, kinds: GraphKinds): boolean {
+export function hasUserRoots(snapshot: SizeGraph, kinds: GraphKinds): boolean {
   const { nodes, edges, firstEdge } = snapshot;
   const root = ROOT_ORDINAL;
   for (let e = firstEdge[root]; e < firstEdge[root + 1]; e += snapshot.edgeFieldCount) {
