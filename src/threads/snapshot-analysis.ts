@@ -1,10 +1,11 @@
 /**
- * `analyzeSnapshot` on two threads. The dominator tree is the longest step: a worker
- * numbers the nodes depth first while this thread reverses the edges the tree needs,
- * then builds the tree while this thread names the nodes' classes; the sizes follow
- * here. Everything the worker reads is in shared memory (the reader's `nodes`/`edges`
- * with workers, and arrays allocated here), so nothing big is copied; the figures are
- * exactly those of `analyzeSnapshot`.
+ * `analyzeSnapshot` on two threads. The dominator tree is the longest step. A worker
+ * first computes the self sizes while this thread works out which edges count, then
+ * numbers the nodes depth first while this thread reverses those edges, then builds the
+ * tree while this thread names the nodes' classes; the totals follow here. Everything
+ * the worker reads is in shared memory (the reader's `nodes`/`edges` with workers, and
+ * arrays allocated here) and what it returns is transferred, so nothing big is copied;
+ * the figures are exactly those of `analyzeSnapshot`.
  */
 
 import { existsSync } from 'node:fs';
@@ -43,8 +44,8 @@ const MIN_WORKER_NODES = 500_000;
 export interface ParallelAnalyzeOptions extends AnalyzeOptions {
   /**
    * `'auto'` (default): a worker when the machine has more than one core, the snapshot
-   * has at least 500,000 nodes and its edges are in shared memory; `true`: whenever
-   * the edges are in shared memory; `false`: never (same as `analyzeSnapshot`).
+   * has at least 500,000 nodes and its nodes and edges are in shared memory; `true`:
+   * whenever they are; `false`: never (same as `analyzeSnapshot`).
    */
   workers?: boolean | 'auto';
 }
