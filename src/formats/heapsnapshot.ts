@@ -42,8 +42,10 @@
  *   what `JSON.parse` would.
  */
 
+import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import {
+  type ArrayJob,
   parseArrayInWorker,
   type RunningArrayJob,
   workersAvailable,
@@ -226,7 +228,16 @@ export async function readHeapSnapshot(
             minLength: workers === true ? 0 : MIN_WORKER_ARRAY,
             onArray: (array: DeferredArray) => {
               const { key, start, end, length } = array;
-              const job = parseArrayInWorker({ path, key, start, end, length });
+              const range: ArrayJob = { path, key, start, end, length };
+              let job: RunningArrayJob;
+              try {
+                job = parseArrayInWorker(range);
+              } catch {
+                // No thread to be had (e.g. Node's permission model without
+                // --allow-worker): parse the range here.
+                array.fill(readNumberRange(range, new Uint32Array(length)));
+                return;
+              }
               jobs.push(job);
               filled.push(
                 job.result.then(
@@ -949,6 +960,34 @@ export class NumberArrayReader implements ValueReader {
   resultFloat(): Float64Array {
     return trim(this.array as Float64Array, this.length);
   }
+}
+
+/**
+ * Parses a JSON array of integers that lies in `[start, end)` of a file (the value of
+ * `key`, possibly preceded by whitespace) into `into`, or into a bigger array when it
+ * holds more numbers than `into` has room for. Synchronous: for worker threads.
+ */
+export function readNumberRange(range: ArrayJob, into: Uint32Array): Uint32Array {
+  const reader = new NumberArrayReader(range.key, false, into.length, into);
+  const buffer = Buffer.allocUnsafe(
+    Math.min(DEFAULT_CHUNK_SIZE, Math.max(1, range.end - range.start)),
+  );
+  const fd = openSync(range.path, 'r');
+  try {
+    let position = range.start;
+    while (position < range.end && !reader.done) {
+      const want = Math.min(buffer.length, range.end - position);
+      const bytesRead = readSync(fd, buffer, 0, want, position);
+      if (bytesRead === 0) break;
+      position += reader.feed(buffer, 0, bytesRead, position);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  if (!reader.done) {
+    throw new HeapSnapshotError(`heapsnapshot: "${range.key}" changed while it was read`);
+  }
+  return reader.result();
 }
 
 /**

@@ -105,7 +105,13 @@ export async function analyzeSnapshotInParallel(
     reverse,
     ready,
   };
-  const worker = new Worker(entry, { workerData: job });
+  let worker: Worker;
+  try {
+    worker = new Worker(entry, { workerData: job });
+  } catch {
+    // No thread to be had (e.g. Node's permission model without --allow-worker).
+    return analyzeSnapshot(snapshot, options);
+  }
   const answers = workerAnswers(worker);
   try {
     const start = startAnalysis(snapshot, options, essential);

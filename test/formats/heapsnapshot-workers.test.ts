@@ -5,7 +5,7 @@
  * Imports dist/ (the worker runs the compiled script): needs `npm run build`.
  */
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,6 +125,31 @@ describe('readHeapSnapshot with worker threads', () => {
     expect(await written).toBe(0);
     expect(snapshot.edges.buffer).not.toBeInstanceOf(SharedArrayBuffer);
     sameNumbers(snapshot.edges, json.edges, 'edges');
+  });
+
+  it('reads on its own thread where no thread may be started (permission model)', () => {
+    const reader = new URL('../../dist/formats/heapsnapshot.js', import.meta.url).href;
+    const analysis = new URL('../../dist/threads/snapshot-analysis.js', import.meta.url).href;
+    const script = `
+      const { readHeapSnapshot } = await import(${JSON.stringify(reader)});
+      const { analyzeSnapshotInParallel } = await import(${JSON.stringify(analysis)});
+      const s = await readHeapSnapshot(process.argv[1], { workers: true });
+      const a = await analyzeSnapshotInParallel(s, { workers: true });
+      console.log(JSON.stringify({ shared: s.edges.buffer instanceof SharedArrayBuffer,
+        nodes: s.nodeCount, edges: s.edges.length, retained: a.retainedSizes[0] }));`;
+    const major = Number(process.versions.node.split('.')[0]);
+    const permission = major >= 22 ? '--permission' : '--experimental-permission';
+    const r = spawnSync(
+      process.execPath,
+      [permission, '--allow-fs-read=*', '--input-type=module', '-e', script, path],
+      { encoding: 'utf8' },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim());
+    expect(out.shared).toBe(false);
+    expect(out.nodes).toBe(json.snapshot.node_count);
+    expect(out.edges).toBe(json.edges.length);
+    expect(out.retained).toBeGreaterThan(0);
   });
 
   it('reports a file truncated inside an array as truncated', async () => {
