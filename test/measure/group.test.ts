@@ -133,8 +133,9 @@ describe('group', () => {
     expect(stats('A').allocatedBytes + stats('B').allocatedBytes).toBeGreaterThan(
       1.5 * (ownA + ownB),
     );
-    // The test runner ran meanwhile too, but not much.
-    expect(stats('A').allocatedBytes).toBeLessThan(ownA + ownB + 256 * 1024);
+    // The test runner ran meanwhile too and is counted: up to a few hundred KB on a
+    // busy machine (a measurement across an await has seen +282 KB).
+    expect(stats('A').allocatedBytes).toBeLessThan(ownA + ownB + 1024 * 1024);
   });
 
   it('keeps synchronous groups apart', () => {
