@@ -85,16 +85,25 @@ describe('Profiler', () => {
 describe('HeapStats', () => {
   it('gives the live heap after a GC', () => {
     HeapStats.get({ gc: true });
-    const before = HeapStats.get({ gc: true });
-    const kept = new Array(100_000).fill(0);
-    const after = HeapStats.get({ gc: true });
-    expect(after.collected).toBe(true);
-    // The array: JSArray 32 + FixedArray 16 + 8 per element; V8's own housekeeping
-    // between two plain reads (no region around them) may add or drop a few KB.
-    expect(Math.abs(after.currBytes - before.currBytes - (32 + 16 + 8 * 100_000))).toBeLessThan(
-      16 * 1024,
-    );
-    expect(after.heapLimitBytes).toBeGreaterThan(after.currBytes);
-    expect(kept.length).toBe(100_000);
+    const errors: number[] = [];
+    const kept: number[][] = [];
+    for (let i = 0; i < 3; i++) {
+      const before = HeapStats.get({ gc: true });
+      kept.push(new Array(100_000).fill(0));
+      const after = HeapStats.get({ gc: true });
+      expect(after.collected).toBe(true);
+      expect(after.heapLimitBytes).toBeGreaterThan(after.currBytes);
+      // The array: JSArray 32 + FixedArray 16 + 8 per element.
+      errors.push(after.currBytes - before.currBytes - (32 + 16 + 8 * 100_000));
+    }
+    // V8's own housekeeping between two plain reads (no region around them) may add or
+    // drop a few KB, and once in a while more (optimized code installed from a
+    // background thread: +160 KB seen): within 16 KB in most reads, never far.
+    expect(
+      errors.filter((e) => Math.abs(e) < 16 * 1024).length,
+      String(errors),
+    ).toBeGreaterThanOrEqual(2);
+    for (const e of errors) expect(Math.abs(e)).toBeLessThan(256 * 1024);
+    expect(kept).toHaveLength(3);
   });
 });
