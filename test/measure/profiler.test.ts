@@ -87,7 +87,7 @@ describe('HeapStats', () => {
     HeapStats.get({ gc: true });
     const errors: number[] = [];
     const kept: number[][] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       const before = HeapStats.get({ gc: true });
       kept.push(new Array(100_000).fill(0));
       const after = HeapStats.get({ gc: true });
@@ -96,14 +96,12 @@ describe('HeapStats', () => {
       // The array: JSArray 32 + FixedArray 16 + 8 per element.
       errors.push(after.currBytes - before.currBytes - (32 + 16 + 8 * 100_000));
     }
-    // V8's own housekeeping between two plain reads (no region around them) may add or
-    // drop a few KB, and once in a while more (optimized code installed from a
-    // background thread: +160 KB seen): within 16 KB in most reads, never far.
-    expect(
-      errors.filter((e) => Math.abs(e) < 16 * 1024).length,
-      String(errors),
-    ).toBeGreaterThanOrEqual(2);
-    for (const e of errors) expect(Math.abs(e)).toBeLessThan(256 * 1024);
-    expect(kept).toHaveLength(3);
+    // Between two plain reads (no region around them) the whole process counts: V8's
+    // own housekeeping adds or drops a few KB, and once in a while much more (optimized
+    // code installed from a background thread, the test runner's own work: +3.6 MB seen
+    // once under vitest on a busy machine). Within 16 KB in most reads.
+    const close = errors.filter((e) => Math.abs(e) < 16 * 1024).length;
+    expect(close, String(errors)).toBeGreaterThanOrEqual(3);
+    expect(kept).toHaveLength(5);
   });
 });
