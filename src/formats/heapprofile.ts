@@ -33,6 +33,7 @@ import { ProfileBuilder } from '../model/builder.js';
 import { formatFrame, parseFrameForExport } from '../model/frame.js';
 import type { HeapscopeMeta, Profile } from '../model/profile.js';
 import { validateProfile } from '../model/validate.js';
+import { type ProfileHeaderRecord, profileHeaderRecord } from './profile-header.js';
 import type { RawLocation } from './tracked-snapshot.js';
 
 interface CallFrame {
@@ -66,18 +67,9 @@ interface WireSample {
 }
 
 /** heapscope's record in files it writes (DevTools ignores it). */
-interface WireExtension {
-  version: 1;
-  mode: string;
-  verb: string;
-  cmd: string;
-  pid: number;
-  timeUnit: string;
-  timeUnitLarge: string;
-  endTime: number;
+interface WireExtension extends ProfileHeaderRecord {
   /** Which program point metric the nodes' selfSize/selfCount hold. */
   metric: 'total' | 'end';
-  meta?: HeapscopeMeta;
 }
 
 interface WireFile {
@@ -583,18 +575,7 @@ export function writeHeapProfile(profile: Profile, options: HeapProfileWriteOpti
       sample(node.id, pp.totalBytes, pp.totalBlocks);
     }
   }
-  const ext: WireExtension = {
-    version: 1,
-    mode: profile.mode,
-    verb: profile.verb,
-    cmd: profile.cmd,
-    pid: profile.pid,
-    timeUnit: profile.timeUnit,
-    timeUnitLarge: profile.timeUnitLarge,
-    endTime: profile.endTime,
-    metric,
-    ...(profile.heapscope ? { meta: profile.heapscope } : {}),
-  };
+  const ext: WireExtension = { ...profileHeaderRecord(profile), metric };
   const out: WireFile = { head, samples, heapscope: ext };
   return `${JSON.stringify(out)}\n`;
 }

@@ -31,6 +31,7 @@ import { ProfileBuilder } from '../model/builder.js';
 import { formatFrame, parseFrameForExport } from '../model/frame.js';
 import type { HeapscopeMeta, Profile } from '../model/profile.js';
 import { validateProfile } from '../model/validate.js';
+import { type ProfileHeaderRecord, profileHeaderRecord } from './profile-header.js';
 
 export class PprofFormatError extends Error {
   override name = 'PprofFormatError';
@@ -39,17 +40,7 @@ export class PprofFormatError extends Error {
 const COMMENT_PREFIX = 'heapscope:';
 
 /** The DHAT header and meta, kept in a pprof comment. */
-interface HeaderComment {
-  version: 1;
-  mode: string;
-  verb: string;
-  cmd: string;
-  pid: number;
-  timeUnit: string;
-  timeUnitLarge: string;
-  endTime: number;
-  meta?: HeapscopeMeta;
-}
+type HeaderComment = ProfileHeaderRecord;
 
 /** True when the bytes start with gzip's magic number. */
 export function isGzip(bytes: Uint8Array): boolean {
@@ -115,17 +106,7 @@ export function writePprof(profile: Profile): Uint8Array {
         ],
       }),
   );
-  const header: HeaderComment = {
-    version: 1,
-    mode: profile.mode,
-    verb: profile.verb,
-    cmd: profile.cmd,
-    pid: profile.pid,
-    timeUnit: profile.timeUnit,
-    timeUnitLarge: profile.timeUnitLarge,
-    endTime: profile.endTime,
-    ...(profile.heapscope ? { meta: profile.heapscope } : {}),
-  };
+  const header: HeaderComment = profileHeaderRecord(profile);
   const hs = profile.heapscope;
   const comments = [
     `heapscope profile of: ${profile.cmd} (pid ${profile.pid})`,
