@@ -16,6 +16,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { createFrameFormatter } from './frames.js';
 import { peakFromSample } from './peak-sample.js';
 import { startSampledSession } from './sampled-run.js';
+import { commandOf, noProfileReason, readJson, type StartedFile } from './session-files.js';
 
 const AGENT_PATH = fileURLToPath(new URL('./agent.cjs', import.meta.url));
 const OWN_SCRIPTS = [AGENT_PATH, fileURLToPath(new URL('./native-load.cjs', import.meta.url))];
@@ -70,13 +71,6 @@ export interface RunResult {
   missing: MissingProfile[];
 }
 
-interface StartedFile {
-  pid: number;
-  threadId: number;
-  argv?: string[];
-  error?: string;
-}
-
 interface MetaFile {
   pid: number;
   ppid: number;
@@ -109,13 +103,6 @@ function timelineOf(flat: number[]): { t: number; bytes: number }[] {
   const points: { t: number; bytes: number }[] = [];
   for (let i = 0; i + 1 < flat.length; i += 2) points.push({ t: flat[i]!, bytes: flat[i + 1]! });
   return points;
-}
-
-/** Quotes a command line for display the way a POSIX shell would read it back. */
-export function shellJoin(args: readonly string[]): string {
-  return args
-    .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`))
-    .join(' ');
 }
 
 function nodeOptionsWithAgent(existing: string | undefined): string {
@@ -154,7 +141,6 @@ export async function runProfiled(
           outDir,
           outFile: options.outFile ? resolve(cwd, options.outFile) : undefined,
           command,
-          shellJoin,
           onProfile: options.onProfile,
         })
       : undefined;
@@ -225,14 +211,6 @@ interface CollectOptions {
   onProgress?: RunOptions['onProgress'];
 }
 
-async function readJson<T>(path: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await fs.readFile(path, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
-
 async function collectProfiles(
   session: string,
   opts: CollectOptions,
@@ -256,10 +234,12 @@ async function collectProfiles(
     const isMain = hasRoot
       ? info.pid === opts.rootPid && info.threadId === 0
       : profiles.length === 0 && info.threadId === 0 && meta !== undefined;
-    const cmd =
-      info.pid === opts.rootPid && info.threadId === 0
-        ? shellJoin(opts.command)
-        : shellJoin(info.argv ?? []) + (info.threadId ? ` [worker thread ${info.threadId}]` : '');
+    const cmd = commandOf(
+      { pid: opts.rootPid, command: opts.command },
+      info.pid,
+      info.threadId,
+      info.argv ?? [],
+    );
     const snapshotPath = join(session, `${id}.heapsnapshot`);
     if (info.error) {
       missing.push({ pid: info.pid, threadId: info.threadId, cmd, reason: info.error });
@@ -270,9 +250,7 @@ async function collectProfiles(
         pid: info.pid,
         threadId: info.threadId,
         cmd,
-        reason: info.threadId
-          ? 'the thread ended before it could write its profile (terminated with its process?)'
-          : 'the process ended without writing its profile (killed by SIGKILL, out of memory, or crashed)',
+        reason: noProfileReason(info.threadId),
       });
       continue;
     }

@@ -20,6 +20,7 @@ import type { HeapscopeMeta } from '../model/profile.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { createFrameFormatter } from './frames.js';
 import type { MissingProfile, WrittenProfile } from './run.js';
+import { commandOf, noProfileReason, readJson, type StartedFile } from './session-files.js';
 
 const OWN_SCRIPTS = ['./agent.cjs', './sampled-agent.cjs', './native-load.cjs'].map((p) =>
   fileURLToPath(new URL(p, import.meta.url)),
@@ -36,14 +37,6 @@ const isOwnOrInspectorFrame = (loc: RawLocation) =>
 
 /** How often the session directory is looked at while the command runs. */
 const POLL_MS = 200;
-
-interface StartedFile {
-  pid: number;
-  threadId: number;
-  argv?: string[];
-  mode?: string;
-  error?: string;
-}
 
 /** What sampled-agent.cts writes beside each profile. */
 interface SampledMetaFile {
@@ -74,9 +67,8 @@ export interface SampledSessionOptions {
   outDir: string;
   /** File for the main process's final profile (its parts get `-<n>` before `.json`). */
   outFile?: string;
-  /** The command as run, and how to show a command line. */
+  /** The command as run. */
   command: readonly string[];
-  shellJoin: (args: readonly string[]) => string;
   /** Called as each profile is written, while the command may still run. */
   onProfile?: (profile: WrittenProfile) => void;
 }
@@ -109,18 +101,8 @@ export function startSampledSession(opts: SampledSessionOptions): SampledSession
   let scanning: Promise<void> = Promise.resolve();
   let onUsr2: (() => void) | undefined;
 
-  const readJson = async <T>(path: string): Promise<T | undefined> => {
-    try {
-      return JSON.parse(await fs.readFile(path, 'utf8')) as T;
-    } catch {
-      return undefined;
-    }
-  };
-
   const cmdOf = (pid: number, threadId: number, argv: readonly string[]) =>
-    pid === rootPid && threadId === 0
-      ? opts.shellJoin(opts.command)
-      : opts.shellJoin(argv) + (threadId ? ` [worker thread ${threadId}]` : '');
+    commandOf({ pid: rootPid, command: opts.command }, pid, threadId, argv);
 
   const convert = async (name: string, m: RegExpExecArray) => {
     const id = `${m[1]}.${m[2]}`;
@@ -252,9 +234,7 @@ export function startSampledSession(opts: SampledSessionOptions): SampledSession
             pid: info.pid,
             threadId: info.threadId,
             cmd,
-            reason: info.threadId
-              ? 'the thread ended before it could write its profile (terminated with its process?)'
-              : 'the process ended without writing its profile (killed by SIGKILL, out of memory, or crashed)',
+            reason: noProfileReason(info.threadId),
           });
         }
       }
