@@ -35,21 +35,6 @@ export class SnapshotStrings implements Iterable<string> {
     this.cache = new Array(count);
   }
 
-  /** Strings given as text (snapshots built in memory). */
-  static of(texts: readonly string[]): SnapshotStrings {
-    const bodies = texts.map((t) => Buffer.from(JSON.stringify(t).slice(1, -1), 'utf8'));
-    const bytes = Buffer.concat(bodies);
-    const ends = new Uint32Array(texts.length);
-    const flags = new Uint8Array(texts.length);
-    let end = 0;
-    bodies.forEach((body, i) => {
-      end += body.length;
-      ends[i] = end;
-      flags[i] = literalFlags(body, 0, body.length);
-    });
-    return new SnapshotStrings(bytes, ends, flags, texts.length);
-  }
-
   /** String `i`; undefined beyond the end (like an array). */
   get(i: number): string | undefined {
     if (!(i >= 0 && i < this.length)) return undefined;
@@ -116,17 +101,6 @@ export class SnapshotStrings implements Iterable<string> {
   *[Symbol.iterator](): Iterator<string> {
     for (let i = 0; i < this.length; i++) yield this.get(i)!;
   }
-}
-
-/** ESCAPED / NON_ASCII bits of a literal body. */
-export function literalFlags(bytes: Uint8Array, start: number, end: number): number {
-  let flags = 0;
-  for (let i = start; i < end; i++) {
-    const c = bytes[i];
-    if (c === 0x5c) flags |= ESCAPED;
-    else if (c >= 0x80) flags |= NON_ASCII;
-  }
-  return flags;
 }
 
 /** Whether every escape in an escaped literal's body is valid JSON. */

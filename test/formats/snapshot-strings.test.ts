@@ -6,7 +6,6 @@
 
 import { describe, expect, it } from 'vitest';
 import { parseHeapSnapshot } from '../../src/formats/heapsnapshot.js';
-import { SnapshotStrings } from '../../src/formats/snapshot-strings.js';
 
 const TEXTS = [
   '',
@@ -68,12 +67,6 @@ describe('SnapshotStrings', () => {
     // A needle that spans two neighbouring literals is not in either.
     expect(strings.mayContain(1, 'Objectmap')).toBe(false);
     expect(strings.mayContain(99, 'x')).toBe(false);
-  });
-
-  it('builds from texts in memory', () => {
-    const strings = SnapshotStrings.of(TEXTS);
-    expect(strings.toArray()).toEqual(TEXTS);
-    expect(strings.indexOf('map')).toBe(2);
   });
 
   it('rejects an invalid escape when the file is read, not later', () => {

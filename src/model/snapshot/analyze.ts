@@ -17,13 +17,7 @@ import {
   classifyNodes,
   type InterfaceDefinition,
 } from './classes.js';
-import {
-  type DominatorChildren,
-  type DominatorTree,
-  dominatorChildren,
-  dominators,
-  retainedSizes,
-} from './dominators.js';
+import { type DominatorTree, dominatorChildren, dominators, retainedSizes } from './dominators.js';
 import {
   edgeLabel,
   edgeName,
@@ -120,24 +114,17 @@ export function classFigures(
   };
 }
 
-/** Parts computed elsewhere (another thread); the rest is computed here. */
-export interface ComputedParts {
-  retained?: Float64Array;
-  children?: DominatorChildren;
-}
-
 export function finishAnalysis(
   start: AnalysisStart,
   tree: DominatorTree,
   owned: OwnedFigures,
-  computed: ComputedParts = {},
 ): SnapshotAnalysis {
   const { snapshot, kinds, phase } = start;
   const { selfSizes, classes, siteOf } = owned;
-  if (!computed.retained) phase('retained sizes');
-  const retained = computed.retained ?? retainedSizes(tree, selfSizes);
+  phase('retained sizes');
+  const retained = retainedSizes(tree, selfSizes);
   phase('totals');
-  const children = computed.children ?? dominatorChildren(tree);
+  const children = dominatorChildren(tree);
   const groupings = siteOf ? [classes.classOf, siteOf] : [classes.classOf];
   const counts = siteOf ? [classes.names.length, snapshot.trace.count] : [classes.names.length];
   const totals = groupTotals(children, selfSizes, retained, groupings, counts);
