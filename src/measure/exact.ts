@@ -13,7 +13,6 @@ import * as inspector from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as v8 from 'node:v8';
 import { createFrameFormatter, scriptPath } from '../capture/frames.js';
 import type { NativeAddon } from '../capture/native.js';
 import { collectSourceMapUrls } from '../capture/source-map-urls.cjs';
@@ -21,6 +20,7 @@ import { type HeapSnapshot, HeapSnapshotParser } from '../formats/heapsnapshot.j
 import { profileFromTrackedSnapshot, type RawLocation } from '../formats/tracked-snapshot.js';
 import type { Profile } from '../model/profile.js';
 import { ledger } from './ledger.js';
+import { switchOffPretenuring } from './pretenuring.js';
 import { type RegionHooks, type RegionRun, runInRegion } from './region.js';
 import { type FrameRoles, programProfile, type Site, sitesOf } from './sites.js';
 import { acquireTracker, releaseTracker } from './state.js';
@@ -86,8 +86,6 @@ export function frameRoles(cwd: string = process.cwd()): {
   return { formatFrame, roles };
 }
 
-let pretenuringOff = false;
-
 /**
  * Makes V8 drop all optimized code. Code that V8 optimized before the allocation
  * tracker started allocates past it (seen on Node 20 and 26: a hot function's objects
@@ -97,13 +95,7 @@ let pretenuringOff = false;
  * stops flushing bytecode, and functions get their feedback vectors now.
  */
 export function deoptimizeAll(): void {
-  if (!pretenuringOff) {
-    // Optimized code allocates objects of a "pretenured" allocation site (one whose
-    // objects tend to survive) straight into old space, past the tracker. Off for the
-    // rest of the process: it changes where V8 puts such objects, not how many bytes.
-    v8.setFlagsFromString('--no-allocation-site-pretenuring');
-    pretenuringOff = true;
-  }
+  switchOffPretenuring();
   try {
     const session = new inspector.Session();
     session.connect();

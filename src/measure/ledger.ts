@@ -26,6 +26,7 @@ import * as v8 from 'node:v8';
 import type { NativeAddon } from '../capture/native.js';
 import { programHeapUsed, programUsedOf } from './heap-spaces.js';
 import { addonOrUndefined } from './native.js';
+import { switchOffPretenuring } from './pretenuring.js';
 
 /** GC types that collect memory; the profiler also reports marking steps, which do not. */
 const COLLECTING = new Set([
@@ -89,6 +90,7 @@ class Ledger {
   open(): boolean {
     this.depth++;
     if (this.depth > 1) return false;
+    switchOffPretenuring();
     this.addon = addonOrUndefined();
     // Installs GC counting only (no allocation tracking); a no-op when already on.
     this.addon?.startTracking(false);
@@ -264,6 +266,10 @@ class Ledger {
     return cumUpTo;
   }
 }
+
+// As early as heapscope is loaded: V8 keeps the decisions it made for sites created
+// before the switch (on Node 20, code tenured that way is counted wrong in cheap mode).
+switchOffPretenuring();
 
 /** The process-wide ledger (one per thread: module state is per isolate). */
 export const ledger = new Ledger();

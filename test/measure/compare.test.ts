@@ -7,12 +7,23 @@ import { compare } from '../../dist/index.js';
 const n = 10_000;
 /** 48 + 8n bytes: a JSArray and its FixedArray of Smis. */
 const smis = () => new Array(n).fill(0);
-/** 48 + 48n bytes: the same, plus n `{a, b}` objects of 40 bytes. */
+/**
+ * 48 + 48n bytes retained: the same, plus n `{a, b}` objects of 40 bytes. Allocated:
+ * unoptimized code puts a 16-byte memento behind each literal object, and on a busy
+ * machine the measured calls may run before the optimized code is ready (seen in CI:
+ * 640,096 bytes, 48 + 64n + 48), so anything from 48 + 48n to 48 + 64n.
+ */
 const pairs = () => {
   const a = new Array(n);
   for (let i = 0; i < n; i++) a[i] = { a: i, b: i };
   return a;
 };
+class Pair {
+  constructor(
+    readonly a: number,
+    readonly b: number,
+  ) {}
+}
 
 describe('compare', () => {
   it('measures each candidate and gives figures per element', async () => {
@@ -25,13 +36,16 @@ describe('compare', () => {
     expect(a!.retainedBytesPerElement).toBeCloseTo(8 + 48 / n, 6);
     expect(b!.retainedVsBest).toBeCloseTo((48 + 48 * n) / (48 + 8 * n), 6);
     expect(a!.retainedVsBest).toBe(1);
-    expect(Math.abs(b!.allocatedBytes / (48 + 48 * n) - 1)).toBeLessThan(0.02);
+    expect(b!.allocatedBytes).toBeGreaterThanOrEqual(48 + 48 * n - 64);
+    expect(b!.allocatedBytes).toBeLessThanOrEqual(48 + 64 * n + 64);
+    expect(b!.allocatedBytesPerElement).toBe(b!.allocatedBytes / n);
     // The table shows the same rows.
     expect(c.table).toMatch(
       /^candidate +allocated +alloc \/ element +retained +retained \/ element +retained vs best$/m,
     );
     expect(c.table).toMatch(/^smis +[\d,]+ B +[\d.]+ B +80,048 B +8\.00 B +1\.00×$/m);
     expect(c.table).toMatch(/^pairs +[\d,]+ B +[\d.]+ B +480,048 B +48\.0 B +6\.00×$/m);
+    expect(c.table).toContain(`${b!.allocatedBytes.toLocaleString('en-US')} B`);
     expect(c.table).toMatch(/\(10,000 elements, one call, median of 5 runs; cheap mode\)/);
   });
 
@@ -41,7 +55,7 @@ describe('compare', () => {
     const c = await compare(
       {
         object: () => {
-          ring[i++ & 1023] = { a: i, b: i };
+          ring[i++ & 1023] = new Pair(i, i);
         },
         nothing: () => i++,
       },
