@@ -57,13 +57,16 @@ describe('cheap mode', () => {
     }
     // V8 may do housekeeping of its own during a call (feedback allocated while the
     // function tiers up, optimized code installed from a background thread with its
-    // metadata, a cache trimmed): exact in most calls, and never less than the
-    // structure. Seen once in CI: +160 KB (+3.3% of this 4.8 MB structure).
+    // metadata, its own data dropped): exact in most calls, and within 256 KB in every
+    // one. Seen: +160 KB once in CI, -90 KB once in 40 runs of this file on a busy
+    // machine (±2 KB is common), always in the same call of the six.
     expect(
       results.filter((r) => r === pairsBytes(n)).length,
       String(results),
     ).toBeGreaterThanOrEqual(4);
-    for (const r of results) expect(r).toBeGreaterThanOrEqual(pairsBytes(n) * 0.99);
+    for (const r of results) {
+      expect(Math.abs(r - pairsBytes(n)), String(results)).toBeLessThan(256 * 1024);
+    }
   });
 
   it('counts allocated bytes within 2% (garbage included, across GCs)', async () => {
@@ -107,7 +110,8 @@ describe('cheap mode', () => {
     );
     // The 4.8 MB built and dropped is not retained (V8's own code installs aside).
     expect(m.retainedBytes).toBeLessThan(256 * 1024);
-    expect(m.peakBytesUpperBound).toBeGreaterThanOrEqual(pairsBytes(n));
+    // The bound is also at most the bytes allocated, whose stated error is 1 KB.
+    expect(m.peakBytesUpperBound).toBeGreaterThanOrEqual(pairsBytes(n) - 1024);
     expect(m.peakBytesUpperBound).toBeLessThanOrEqual(m.allocatedBytes);
   });
 
@@ -122,19 +126,28 @@ describe('cheap mode', () => {
 
   it('measures async functions, including what they allocate after an await', async () => {
     const n = 200_000;
-    await measure(async () => buildInstances(n));
-    const m = await measure(async () => {
+    const fn = async () => {
       await new Promise((r) => setTimeout(r, 5));
       return buildInstances(n);
-    });
-    expect(m.value).toHaveLength(n);
-    // Everything allocated after the await is counted: never less than the structure.
-    expect(m.allocatedBytes).toBeGreaterThanOrEqual(pairsBytes(n) * 0.99);
-    // While the function awaits, the test runner runs too and is counted (a documented
-    // hazard of async measurements): seen up to +282 KB (+2.9%) on a busy machine, so
-    // the bound above is 1 MB; what it leaves reachable is collected before the end.
-    expect(m.allocatedBytes).toBeLessThan(pairsBytes(n) + 1024 * 1024);
-    expect(Math.abs(m.retainedBytes - pairsBytes(n))).toBeLessThan(128 * 1024);
+    };
+    await measure(fn);
+    const retained: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const m = await measure(fn);
+      expect(m.value).toHaveLength(n);
+      // Everything allocated after the await is counted: never less than the structure.
+      expect(m.allocatedBytes).toBeGreaterThanOrEqual(pairsBytes(n) * 0.99);
+      // While the function awaits, the test runner runs too and is counted (a documented
+      // hazard of async measurements): seen up to +282 KB (+2.9%) on a busy machine, so
+      // the bound above is 1 MB; what it leaves reachable is collected before the end.
+      expect(m.allocatedBytes).toBeLessThan(pairsBytes(n) + 1024 * 1024);
+      retained.push(m.retainedBytes - pairsBytes(n));
+    }
+    // Retained: exact but for V8's housekeeping, which a call can meet while V8 is
+    // still compiling the function (with compiles slowed down: -41 KB, +14 KB in the
+    // first calls), so the middle of three calls is checked.
+    retained.sort((a, b) => a - b);
+    expect(Math.abs(retained[1]!), String(retained)).toBeLessThan(128 * 1024);
   });
 
   it('gives per-operation figures with warm-up and spread', async () => {
@@ -182,25 +195,30 @@ describe('cheap mode', () => {
 describe('exact mode', () => {
   it('counts the objects of a structure exactly, with their site', async () => {
     const n = 10_000;
-    const m = await measure(() => buildPairs(n), { exact: true, warmup: 2 });
+    // Class instances: a literal made by unoptimized code is one 56-byte allocation
+    // (the object and V8's 16-byte memento), and heapscope makes V8 drop optimized
+    // code before a tracked region, so the count would depend on how soon V8
+    // re-optimizes (seen: 48 + 64n with background compiles slowed down).
+    const m = await measure(() => buildInstances(n), { exact: true, warmup: 2 });
     // JS values: n objects, the JSArray and its backing store.
     expect(m.retainedBytes).toBe(pairsBytes(n));
     expect(m.retainedBlocks).toBe(n + 2);
     // Allocated: the same objects (one event for the array and its store) plus V8's
-    // metadata charged to buildPairs as V8 recompiles it (stated bound: 10–150 KB).
+    // metadata charged to the measured functions as V8 recompiles them (stated bound:
+    // 10–150 KB).
     expect(m.allocatedBytes).toBeGreaterThanOrEqual(pairsBytes(n));
     expect(m.allocatedBytes).toBeLessThan(pairsBytes(n) + 150 * 1024);
     expect(m.allocatedBlocks).toBeGreaterThanOrEqual(n + 1);
     expect(m.allocatedBlocks).toBeLessThan(n + 64);
     const top = m.sites[0]!;
-    expect(top.stack[0]).toMatch(/^buildPairs \(test\/measure\/measure\.test\.ts:\d+:\d+\)$/);
+    expect(top.stack[0]).toMatch(/^buildInstances \(test\/measure\/measure\.test\.ts:\d+:\d+\)$/);
     expect(top.retainedBytes).toBe(pairsBytes(n));
     // The tracker saw what the GC counters saw. Code V8 installs from a background
     // thread during a call is not a tracked allocation: a call that catches one is not
     // a miss of the tracker, so the check gets three calls.
     const untracked = [m.untrackedBytes];
     while (untracked.length < 3 && untracked.at(-1)! >= 4096) {
-      untracked.push((await measure(() => buildPairs(n), { exact: true })).untrackedBytes);
+      untracked.push((await measure(() => buildInstances(n), { exact: true })).untrackedBytes);
     }
     expect(untracked.at(-1), String(untracked)).toBeLessThan(4096);
     // heapscope's frames and the test runner's are cut off below the measured function.
