@@ -12,13 +12,16 @@ import { BIN, heapscope, NODE, tempDir } from '../helpers/heapscope.js';
 
 // keep() retains N records of 40 B each (8 B more for their slot in the array): its
 // loop is hot, so V8 compiles it and charges code of varying size to keep's total bytes.
-// table() makes one array of M numbers: the same bytes in every run.
+// table() makes one array of M numbers: the same bytes in every run. Records are class
+// instances, not literals: a literal made by unoptimized code carries V8's 16-byte
+// memento, and how many calls run unoptimized varies (a slow machine compiles late).
 const PROGRAM = `// keep() retains N records; table() one array of M numbers.
 const N = 50000;
 const M = 20000;
+class Rec { constructor(i) { this.id = i; this.name = 'x'; } }
 function keep(n) {
   const out = new Array(n);
-  for (let i = 0; i < n; i++) out[i] = { id: i, name: 'x' };
+  for (let i = 0; i < n; i++) out[i] = new Rec(i);
   return out;
 }
 function table(m) {
@@ -33,12 +36,13 @@ globalThis.table = table(M);
 const MOVED = `// keep() retains N records; table() one array of M numbers.
 const N = 50000;
 const M = 20000;
+class Rec { constructor(i) { this.id = i; this.name = 'x'; } }
 function table(k) {
   return new Array(k).fill(0);
 }
 function keep(n) {
   const out = new Array(n);
-  for (let i = 0; i < n; i++) out[i] = { id: i, name: 'x' };
+  for (let i = 0; i < n; i++) out[i] = new Rec(i);
   return out;
 }
 globalThis.kept = keep(2 * N);

@@ -21,6 +21,14 @@ import {
 
 const METADATA_BLOCKS = 128;
 const METADATA_BYTES = 256 * 1024;
+/**
+ * Object and array literals made by unoptimized code are allocated with V8's 16-byte
+ * AllocationMemento behind them (one event: the tracker counts both); optimized code
+ * leaves it out. How many calls run before V8 has optimized code ready varies (with
+ * background compiles slowed down, all 100,000 of makePair's), so literal sites are
+ * allowed up to one memento per block.
+ */
+const MEMENTO_BYTES = 16;
 /** x64 Node without pointer compression: map, properties, elements + 2 in-object fields. */
 const PAIR_BYTES = 5 * 8;
 
@@ -28,11 +36,12 @@ function expectTotalsNear(
   actual: { totalBytes: number; totalBlocks: number },
   blocks: number,
   bytes: number,
+  literals = 0,
 ) {
   expect(actual.totalBlocks).toBeGreaterThanOrEqual(blocks);
   expect(actual.totalBlocks).toBeLessThanOrEqual(blocks + METADATA_BLOCKS);
   expect(actual.totalBytes).toBeGreaterThanOrEqual(bytes);
-  expect(actual.totalBytes).toBeLessThanOrEqual(bytes + METADATA_BYTES);
+  expect(actual.totalBytes).toBeLessThanOrEqual(bytes + literals * MEMENTO_BYTES + METADATA_BYTES);
 }
 
 describe('objects of one shape', () => {
@@ -51,7 +60,7 @@ describe('objects of one shape', () => {
 
   it('counts every allocation at the allocating function, though it is hot and optimized', () => {
     const pp = siteOf(profile, 'makePair');
-    expectTotalsNear(pp, N, N * PAIR_BYTES);
+    expectTotalsNear(pp, N, N * PAIR_BYTES, N);
   });
 
   it('has the caller below the allocating function, with 1-based positions', () => {
@@ -120,7 +129,7 @@ describe('arrays, strings and class instances', () => {
     // either way, blocks count events (N to 2N).
     const bytes = N * (4 * 8 + 5 * 8);
     expect(pp.totalBytes).toBeGreaterThanOrEqual(bytes);
-    expect(pp.totalBytes).toBeLessThanOrEqual(bytes + METADATA_BYTES);
+    expect(pp.totalBytes).toBeLessThanOrEqual(bytes + N * MEMENTO_BYTES + METADATA_BYTES);
     expect(pp.totalBlocks).toBeGreaterThanOrEqual(N);
     expect(pp.totalBlocks).toBeLessThanOrEqual(2 * N + METADATA_BLOCKS);
     expect(endOfType(pp, 'object')).toEqual([K * 4 * 8, K]);
