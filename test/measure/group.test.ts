@@ -83,7 +83,7 @@ describe('group', () => {
 
   it('measures retained bytes on request, exactly, nested too', () => {
     const figures: [number, number][] = [];
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 10; i++) {
       const prior = (name: string) => groupStats().find((g) => g.name === name)?.retainedBytes ?? 0;
       const before = [prior('r-outer'), prior('r-inner')];
       group(
@@ -100,8 +100,9 @@ describe('group', () => {
       ]);
     }
     // The first calls compile the test's closures and let V8 settle them (feedback,
-    // allocation sites): the figures converge to exact.
-    const last = figures.slice(2);
+    // allocation sites, optimized code installed): the figures converge to exact. With
+    // background compiles slowed down the first six were seen off by up to 55 KB.
+    const last = figures.slice(4);
     const want = [arrayBytes(5000) + arrayBytes(3000), arrayBytes(3000)];
     const exact = last.filter(([o, i]) => o === want[0] && i === want[1]);
     expect(exact.length, JSON.stringify(figures)).toBeGreaterThanOrEqual(2);

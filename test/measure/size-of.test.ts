@@ -154,11 +154,12 @@ describe('sizeOf: retained and reachable', () => {
   it('retained size is what the GC frees when the value is dropped', () => {
     const { sizeOf: retained, freed } = out.dropped;
     expect(retained).toBe(treeNodes(P.treeDepth) * TREE_NODE);
-    // V8 may do housekeeping of its own in a GC (a cache trimmed, code flushed): most
-    // drops free exactly the tree, none is far off.
+    // V8 may do housekeeping of its own in a GC (a cache trimmed, code flushed, the
+    // metadata of code it replaced): most drops free exactly the tree, none is far off
+    // (the bound of measure's retained bytes; 190 KB seen with compiles slowed down).
     expect(freed).toHaveLength(9);
-    expect(freed.filter((b) => b === retained).length).toBeGreaterThanOrEqual(5);
-    for (const b of freed) expect(Math.abs(b - retained)).toBeLessThan(16 * 1024);
+    expect(freed.filter((b) => b === retained).length, String(freed)).toBeGreaterThanOrEqual(5);
+    for (const b of freed) expect(Math.abs(b - retained), String(freed)).toBeLessThan(256 * 1024);
   });
 
   it('a shared subtree is in the reachable size of both sharers and the retained size of neither', () => {
