@@ -30,21 +30,27 @@ describe('compare', () => {
     const c = await compare({ smis, pairs }, { elements: n, runs: 5, warmup: 3, print: false });
     expect(c.rows.map((r) => r.name)).toEqual(['smis', 'pairs']);
     const [a, b] = c.rows;
-    // Retained bytes are the medians of five exact measurements.
-    expect(a!.retainedBytes).toBe(48 + 8 * n);
-    expect(b!.retainedBytes).toBe(48 + 48 * n);
-    expect(a!.retainedBytesPerElement).toBeCloseTo(8 + 48 / n, 6);
-    expect(b!.retainedVsBest).toBeCloseTo((48 + 48 * n) / (48 + 8 * n), 6);
+    // Retained bytes are the medians of five measurements, each exact when V8 keeps
+    // nothing of its own for the call (an allocation site or feedback: +48 B in most
+    // runs when background compiles were slowed down): within the stated 1 KB.
+    const smisBytes = 48 + 8 * n;
+    const pairsBytes = 48 + 48 * n;
+    expect(Math.abs(a!.retainedBytes - smisBytes)).toBeLessThan(1024);
+    expect(Math.abs(b!.retainedBytes - pairsBytes)).toBeLessThan(1024);
+    expect(a!.retainedBytesPerElement).toBe(a!.retainedBytes / n);
+    expect(b!.retainedVsBest).toBeCloseTo(pairsBytes / smisBytes, 1);
+    expect(b!.retainedVsBest).toBe(b!.retainedBytes / a!.retainedBytes);
     expect(a!.retainedVsBest).toBe(1);
-    expect(b!.allocatedBytes).toBeGreaterThanOrEqual(48 + 48 * n - 64);
-    expect(b!.allocatedBytes).toBeLessThanOrEqual(48 + 64 * n + 64);
+    expect(b!.allocatedBytes).toBeGreaterThanOrEqual(pairsBytes - 1024);
+    expect(b!.allocatedBytes).toBeLessThanOrEqual(48 + 64 * n + 1024);
     expect(b!.allocatedBytesPerElement).toBe(b!.allocatedBytes / n);
     // The table shows the same rows.
     expect(c.table).toMatch(
       /^candidate +allocated +alloc \/ element +retained +retained \/ element +retained vs best$/m,
     );
-    expect(c.table).toMatch(/^smis +[\d,]+ B +[\d.]+ B +80,048 B +8\.00 B +1\.00×$/m);
-    expect(c.table).toMatch(/^pairs +[\d,]+ B +[\d.]+ B +480,048 B +48\.0 B +6\.00×$/m);
+    expect(c.table).toMatch(/^smis +[\d,]+ B +[\d.]+ B +80,\d{3} B +8\.\d\d B +1\.00×$/m);
+    expect(c.table).toMatch(/^pairs +[\d,]+ B +[\d.]+ B +480,\d{3} B +48\.\d B +6\.\d\d×$/m);
+    expect(c.table).toContain(`${a!.retainedBytes.toLocaleString('en-US')} B`);
     expect(c.table).toContain(`${b!.allocatedBytes.toLocaleString('en-US')} B`);
     expect(c.table).toMatch(/\(10,000 elements, one call, median of 5 runs; cheap mode\)/);
   });
