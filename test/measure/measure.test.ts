@@ -132,7 +132,7 @@ describe('cheap mode', () => {
     };
     await measure(fn);
     const retained: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       const m = await measure(fn);
       expect(m.value).toHaveLength(n);
       // Everything allocated after the await is counted: never less than the structure.
@@ -143,11 +143,12 @@ describe('cheap mode', () => {
       expect(m.allocatedBytes).toBeLessThan(pairsBytes(n) + 1024 * 1024);
       retained.push(m.retainedBytes - pairsBytes(n));
     }
-    // Retained: exact but for V8's housekeeping, which a call can meet while V8 is
-    // still compiling the function (with compiles slowed down: -41 KB, +14 KB in the
-    // first calls), so the middle of three calls is checked.
-    retained.sort((a, b) => a - b);
-    expect(Math.abs(retained[1]!), String(retained)).toBeLessThan(128 * 1024);
+    // Retained: exact but for V8's housekeeping and the test runner's work during the
+    // await, which a call can meet (with compiles slowed down on a loaded machine: -235
+    // KB and -182 KB in two calls of three). The closest of five calls is checked: a
+    // wrong figure would be off in every one.
+    const closest = Math.min(...retained.map(Math.abs));
+    expect(closest, String(retained)).toBeLessThan(16 * 1024);
   });
 
   it('gives per-operation figures with warm-up and spread', async () => {

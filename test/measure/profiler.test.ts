@@ -87,7 +87,7 @@ describe('HeapStats', () => {
     HeapStats.get({ gc: true });
     const errors: number[] = [];
     const kept: number[][] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 9; i++) {
       const before = HeapStats.get({ gc: true });
       kept.push(new Array(100_000).fill(0));
       const after = HeapStats.get({ gc: true });
@@ -99,9 +99,10 @@ describe('HeapStats', () => {
     // Between two plain reads (no region around them) the whole process counts: V8's
     // own housekeeping adds or drops a few KB, and once in a while much more (optimized
     // code installed from a background thread, the test runner's own work: +3.6 MB seen
-    // once under vitest on a busy machine). Within 16 KB in most reads.
+    // once under vitest on a busy machine; ±256 KB in 2 of 5 reads with compiles slowed
+    // down). Within 16 KB in a third of the reads: a wrong figure would be in none.
     const close = errors.filter((e) => Math.abs(e) < 16 * 1024).length;
     expect(close, String(errors)).toBeGreaterThanOrEqual(3);
-    expect(kept).toHaveLength(5);
+    expect(kept).toHaveLength(9);
   });
 });

@@ -155,9 +155,11 @@ describe('sizeOf: retained and reachable', () => {
     const { sizeOf: retained, freed } = out.dropped;
     expect(retained).toBe(treeNodes(P.treeDepth) * TREE_NODE);
     // V8 may do housekeeping of its own in a GC (a cache trimmed, code flushed, the
-    // metadata of code it replaced): most drops free exactly the tree, none is far off
-    // (the bound of measure's retained bytes; 190 KB seen with compiles slowed down).
-    expect(freed).toHaveLength(9);
+    // metadata of code it replaced): drops free exactly the tree unless V8 did some
+    // meanwhile, and none is far off (the bound of measure's retained bytes). With
+    // compiles slowed down on a loaded machine, 4 drops of 9 were exact and one was
+    // 250 KB over: a third of 15 must be exact (a wrong retainedBytes would match none).
+    expect(freed).toHaveLength(15);
     expect(freed.filter((b) => b === retained).length, String(freed)).toBeGreaterThanOrEqual(5);
     for (const b of freed) expect(Math.abs(b - retained), String(freed)).toBeLessThan(256 * 1024);
   });
