@@ -22,16 +22,22 @@ interface Run {
   clean: { leaking: boolean; bytesPerIteration: number; rates: number[] };
 }
 
+/** The fixture's checks, `count` of each function, in a child Node with `flags`. */
+function fixtureRuns(count: number, flags: string[] = []): Run[] {
+  const r = spawnSync(NODE, [...flags, fixture, String(count)], { cwd: ROOT, encoding: 'utf8' });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  const runs = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Run);
+  expect(runs).toHaveLength(count);
+  return runs;
+}
+
 describe('checkLeak', () => {
   it('finds a one-object-per-call leak and its site, and flags no clean function, 20 times out of 20', () => {
-    const r = spawnSync(NODE, [fixture, '20'], { cwd: ROOT, encoding: 'utf8' });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    const runs = r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Run);
-    expect(runs).toHaveLength(20);
+    const runs = fixtureRuns(20);
     for (const run of runs) {
       const context = JSON.stringify(run);
       expect(run.leaky.leaking, context).toBe(true);
@@ -91,17 +97,7 @@ describe('checkLeak', () => {
     // V8's background compiler slowed down by 200 ms: code and its metadata arrive in
     // the middle of the checks, in steps. Before the exact-mode check, clean functions
     // were flagged in 7 of 60 such checks.
-    const r = spawnSync(NODE, ['--concurrent-recompilation-delay=200', fixture, '15'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    const runs = r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Run);
-    expect(runs).toHaveLength(15);
+    const runs = fixtureRuns(15, ['--concurrent-recompilation-delay=200']);
     for (const run of runs) expect(run.clean.leaking, JSON.stringify(run.clean)).toBe(false);
     // A leak whose growth V8 hides behind a larger drop of its own data is missed now
     // and then under this load (2 of 60 seen, before and after the check): most runs.
