@@ -48,6 +48,10 @@
  *   feedback vector.
  * - Peak: cheap mode only knows the heap at GCs, so it gives `peakBytesUpperBound`
  *   (garbage included); the true peak lies between `retainedBytes` and it.
+ * - What V8 allocates depends on the tier running the code: unoptimized code puts a
+ *   16-byte AllocationMemento behind each object or array literal, optimized code does
+ *   not. Both modes count it (it is allocated); warm up until V8 has optimized the
+ *   function, which on a busy machine takes longer. Retained figures never include it.
  * - A frame's position is the position of its function, not of the allocating line.
  *
  * Accuracy, per figure (measured on Node 20, 22, 24 and 26, x64):
