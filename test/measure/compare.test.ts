@@ -49,7 +49,10 @@ describe('compare', () => {
       /^candidate +allocated +alloc \/ element +retained +retained \/ element +retained vs best$/m,
     );
     expect(c.table).toMatch(/^smis +[\d,]+ B +[\d.]+ B +80,\d{3} B +8\.\d\d B +1\.00×$/m);
-    expect(c.table).toMatch(/^pairs +[\d,]+ B +[\d.]+ B +480,\d{3} B +48\.\d B +6\.\d\d×$/m);
+    // 6.00× when both are exact; 5.99× was seen with smis at +48 B.
+    expect(c.table).toMatch(
+      /^pairs +[\d,]+ B +[\d.]+ B +480,\d{3} B +48\.\d B +(?:5\.9\d|6\.0\d)×$/m,
+    );
     expect(c.table).toContain(`${a!.retainedBytes.toLocaleString('en-US')} B`);
     expect(c.table).toContain(`${b!.allocatedBytes.toLocaleString('en-US')} B`);
     expect(c.table).toMatch(/\(10,000 elements, one call, median of 5 runs; cheap mode\)/);
