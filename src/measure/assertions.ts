@@ -10,9 +10,7 @@
 // A failing assertion explains itself as dhat-rs does: the figure, the limit, the top
 // allocation sites, and a DHAT profile saved to a file whose path it prints. The sites
 // come from one more run of the function in exact mode (the cheap runs only count
-// bytes). That run also settles a retained figure over the limit: heap growth that it
-// does not find as JavaScript values the call left reachable was V8's own, and the
-// check passes.
+// bytes).
 
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -89,54 +87,52 @@ function bytes(n: number): string {
   return `${count(n)} bytes`;
 }
 
-/** The exact-mode re-run behind a failure: its measurement, or why there is none. */
-function exactRun(
-  fn: () => unknown,
-):
-  | ExactMeasurement<unknown>
-  | { error: string }
-  | Promise<ExactMeasurement<unknown> | { error: string }> {
-  const failed = (e: unknown) => ({ error: (e as Error).message.split('\n')[0]! });
-  try {
-    const run = measureOnce(fn, { exact: true }) as
-      | ExactMeasurement<unknown>
-      | Promise<ExactMeasurement<unknown>>;
-    return isThenable(run)
-      ? (run as Promise<ExactMeasurement<unknown>>).then((m) => m, failed)
-      : run;
-  } catch (e) {
-    return failed(e);
-  }
-}
-
-/** The sites of an exact re-run, and the profile saved for them. */
+/** The exact-mode re-run that finds sites and saves a profile; never throws. */
 function explain(
-  run: ExactMeasurement<unknown> | { error: string },
+  fn: () => unknown,
   assertion: HeapAssertion,
   by: 'allocated' | 'retained',
   label: string | undefined,
-): { lines: string[]; sites: Site[]; path?: string } {
-  if ('error' in run) return { lines: [`(no allocation sites: ${run.error})`], sites: [] };
-  const sites =
-    by === 'retained'
-      ? run.sites
-          .filter((s) => s.retainedBytes > 0)
-          .sort((a, b) => b.retainedBytes - a.retainedBytes)
-      : run.sites;
-  const path = saveProfile(run.profile, assertion, label);
-  return {
-    lines: [
-      `Top ${by === 'retained' ? 'retaining' : 'allocation'} sites (a second run of the function, in exact mode):`,
-      ...(sites.length
-        ? formatSites(sites, { by })
-        : ['  (none: the second run did not repeat it)']),
-      '',
-      `Profile saved to ${path}`,
-      '(open it with `heapscope report <file>` or Valgrind’s dh_view.html)',
-    ],
-    sites,
-    path,
+):
+  | { lines: string[]; sites: Site[]; path?: string }
+  | Promise<{ lines: string[]; sites: Site[]; path?: string }> {
+  let run: ExactMeasurement<unknown> | Promise<ExactMeasurement<unknown>>;
+  const failed = (e: unknown) => ({
+    lines: [`(no allocation sites: ${(e as Error).message.split('\n')[0]})`],
+    sites: [] as Site[],
+  });
+  try {
+    run = measureOnce(fn, { exact: true }) as
+      | ExactMeasurement<unknown>
+      | Promise<ExactMeasurement<unknown>>;
+  } catch (e) {
+    return failed(e);
+  }
+  const build = (m: ExactMeasurement<unknown>) => {
+    const sites =
+      by === 'retained'
+        ? m.sites
+            .filter((s) => s.retainedBytes > 0)
+            .sort((a, b) => b.retainedBytes - a.retainedBytes)
+        : m.sites;
+    const path = saveProfile(m.profile, assertion, label);
+    return {
+      lines: [
+        `Top ${by === 'retained' ? 'retaining' : 'allocation'} sites (a second run of the function, in exact mode):`,
+        ...(sites.length
+          ? formatSites(sites, { by })
+          : ['  (none: the second run did not repeat it)']),
+        '',
+        `Profile saved to ${path}`,
+        '(open it with `heapscope report <file>` or Valgrind’s dh_view.html)',
+      ],
+      sites,
+      path,
+    };
   };
+  return isThenable(run)
+    ? (run as Promise<ExactMeasurement<unknown>>).then(build, failed)
+    : build(run);
 }
 
 function limitCheck(
@@ -183,31 +179,14 @@ function limitCheck(
       return { pass, message: head.join('\n'), figure, limit, sites: [], profilePath: undefined };
     }
     const by = assertion === 'toAllocateAtMost' ? 'allocated' : 'retained';
-    return then(exactRun(fn), (run) => {
-      // Heap growth that exact mode does not find as the program's JavaScript values is
-      // V8's own (code it installed meanwhile, its metadata: +14 KB seen for a clean
-      // function on a loaded machine): not the function's retention.
-      if (by === 'retained' && !('error' in run) && run.retainedBytes <= limit) {
-        const note = `Exact mode: ${bytes(run.retainedBytes)} of JavaScript values retained; the rest was V8's own`;
-        return {
-          pass: true,
-          message: [...head, note].join('\n'),
-          figure: run.retainedBytes,
-          limit,
-          sites: [],
-          profilePath: undefined,
-        };
-      }
-      const x = explain(run, assertion, by, ctx.label);
-      return {
-        pass,
-        message: [...head, '', ...x.lines].join('\n'),
-        figure,
-        limit,
-        sites: x.sites,
-        profilePath: x.path,
-      };
-    });
+    return then(explain(fn, assertion, by, ctx.label), (x) => ({
+      pass,
+      message: [...head, '', ...x.lines].join('\n'),
+      figure,
+      limit,
+      sites: x.sites,
+      profilePath: x.path,
+    }));
   });
 }
 
