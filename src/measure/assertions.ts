@@ -5,7 +5,10 @@
 // A limit check calls the function once to warm it up and once measured; a figure over
 // the limit (any retained figure) is measured twice more and the median of the three
 // kept (V8 allocates for a function's first calls: its feedback, optimized code; its
-// housekeeping can free a little during a call).
+// housekeeping can free a little during a call). A median still over the limit gets a
+// second round of three, and the lower median is kept (V8 installing code it compiled
+// late on a busy machine put a clean `cache.get` at 13,696 B retained in two calls of
+// three).
 //
 // A failing assertion explains itself as dhat-rs does: the figure, the limit, the top
 // allocation sites, and a DHAT profile saved to a file whose path it prints. The sites
@@ -135,6 +138,10 @@ function explain(
     : build(run);
 }
 
+function middleOfThree(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[1]!;
+}
+
 function limitCheck(
   fn: () => unknown,
   limit: number,
@@ -161,7 +168,14 @@ function limitCheck(
       // free a little during a call, which would hide a small retention.
       if (all.length === 1 && all[0]! <= limit && assertion === 'toAllocateAtMost') return all[0]!;
       if (all.length < 3) return measureSettled(all);
-      return all.sort((a, b) => a - b)[1]!;
+      const first = middleOfThree(all.slice(0, 3));
+      // A burst of V8's own work (code it compiled late on a busy machine, installed
+      // during the calls) can put two calls of three over: a median over the limit gets
+      // a second round of three, and the lower median is kept. A function that really
+      // goes over does so in both rounds.
+      if (all.length === 3 && first <= limit) return first;
+      if (all.length < 6) return measureSettled(all);
+      return Math.min(first, middleOfThree(all.slice(3)));
     });
   };
   return then(measureSettled([]), (figure) => {
