@@ -55,10 +55,12 @@ describe.runIf(ARM64_NODE)('heapscope run on linux-arm64 (under qemu)', () => {
     expect(profile.frames[pp.stack[0]!]).toBe('makePair (test/fixtures/workloads/objects.js:6:18)');
     expect(endOfType(pp, 'object')).toEqual([K * PAIR_BYTES, K]);
     expect(pp.endBlocks).toBe(K);
-    // V8's own records made while makePair runs are charged to it (see run.test.ts).
+    // V8's own records made while makePair runs are charged to it, and literals made
+    // before V8 optimized makePair carry a 16-byte memento (see run.test.ts): under
+    // qemu V8 optimizes late (a CI dry run saw 1,100,384 B for 20,000 objects).
     expect(pp.totalBlocks).toBeGreaterThanOrEqual(N);
     expect(pp.totalBlocks).toBeLessThanOrEqual(N + 128);
     expect(pp.totalBytes).toBeGreaterThanOrEqual(N * PAIR_BYTES);
-    expect(pp.totalBytes).toBeLessThanOrEqual(N * PAIR_BYTES + 256 * 1024);
+    expect(pp.totalBytes).toBeLessThanOrEqual(N * (PAIR_BYTES + 16) + 256 * 1024);
   }, 180_000);
 });
