@@ -20,7 +20,6 @@ import { type HeapSnapshot, HeapSnapshotParser } from '../formats/heapsnapshot.j
 import { profileFromTrackedSnapshot, type RawLocation } from '../formats/tracked-snapshot.js';
 import type { Profile } from '../model/profile.js';
 import { ledger } from './ledger.js';
-import { switchOffPretenuring } from './pretenuring.js';
 import { type RegionHooks, type RegionRun, runInRegion } from './region.js';
 import { type FrameRoles, programProfile, type Site, sitesOf } from './sites.js';
 import { acquireTracker, releaseTracker } from './state.js';
@@ -95,7 +94,6 @@ export function frameRoles(cwd: string = process.cwd()): {
  * stops flushing bytecode, and functions get their feedback vectors now.
  */
 export function deoptimizeAll(): void {
-  switchOffPretenuring();
   try {
     const session = new inspector.Session();
     session.connect();

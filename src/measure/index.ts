@@ -37,12 +37,11 @@
  *   10–150 KB. What the tracker still misses shows in `untrackedBytes` (seen on Node
  *   26: part of what an awaited async function allocates is charged to heapscope's
  *   awaiting frame).
- * - Side effects on the process, once anything is first measured: V8's allocation-site
- *   pretenuring is switched off (its 16-byte mementos and straight-to-old-space
- *   allocations made the same call count differently from one run to the next: on
- *   Node 20 a call that met a scavenge was seen up to a third off; pretenured objects
- *   are also allocated past the tracker). It changes where V8 puts long-lived objects,
- *   not how many bytes they take. Once exact mode or a Profiler is first used,
+ * - Side effects on the process, once heapscope's measuring code is loaded: V8's
+ *   allocation-site pretenuring is switched off (objects V8 allocated straight into old
+ *   space were counted up to a third under on Node 20, and are allocated past the
+ *   tracker). It changes where V8 puts long-lived objects, not how many bytes they
+ *   take. Once exact mode or a Profiler is first used,
  *   dropping optimized code (through the inspector's precise-coverage switch, the one
  *   way V8 offers) also stops V8 from flushing bytecode and gives every function its
  *   feedback vector.

@@ -90,7 +90,6 @@ class Ledger {
   open(): boolean {
     this.depth++;
     if (this.depth > 1) return false;
-    switchOffPretenuring();
     this.addon = addonOrUndefined();
     // Installs GC counting only (no allocation tracking); a no-op when already on.
     this.addon?.startTracking(false);
