@@ -20,11 +20,12 @@
 //    each phase, since each at least doubles the number of calls so far.
 // 5. Growth confirmed that way is checked in exact mode (with the native helper): as
 //    many calls again as ran so far, tracked (a table that doubles must double within
-//    them), before the usual exact run for the sites; twice before it clears a leak. Growth that is not the program's JavaScript values (V8 installing
-//    code it compiled late on a loaded machine, its feedback and metadata) leaves no
-//    value behind: under half the threshold per call there means no leak. Seen without
-//    this step: a clean function flagged in 7 of 60 checks with V8's background
-//    compiles slowed down by 200 ms, 1 in 60 at 20 ms, three checks at a time.
+//    them), before the usual exact run for the sites. Growth that is not the program's
+//    JavaScript values (V8 installing code it compiled late on a loaded machine, its
+//    feedback and metadata) leaves no value behind: under half the threshold per call
+//    there, twice, means no leak. Seen without this step: a clean function flagged in
+//    7 of 60 checks with V8's background compiles slowed down by 200 ms, 1 in 60 at
+//    20 ms, three checks at a time.
 //
 // `bytesPerIteration` is the median interval rate (consistent growth) or the overall
 // rate (confirmed steps). Sites come from an exact-mode run of a few more calls: the
@@ -38,7 +39,6 @@ import {
   runExact,
 } from './exact.js';
 import { programHeapUsed } from './heap-spaces.js';
-import { addonOrUndefined } from './native.js';
 import { isThenable, type RegionRun, settleHeap } from './region.js';
 import type { Site } from './sites.js';
 
@@ -273,7 +273,7 @@ export function checkLeakCore(
         },
       };
       if (!leaking) return finish(result);
-      if (options.verify === false || !addonOrUndefined()) return withSites(result);
+      if (options.verify === false) return withSites(result);
       return verified(result, warmup + iterations + total);
     };
     const r = runSteps(confirm);
@@ -282,15 +282,21 @@ export function checkLeakCore(
 
   type Partial = Omit<LeakResult, 'sites' | 'profile' | 'sitesError'>;
 
-  /** Step 5: `calls` tracked calls; the sites then come from the usual run. */
+  /** `n` calls of `fn` in one tracked region. Throws where exact mode cannot run. */
+  function trackedCalls(n: number): ReturnType<typeof runExact<unknown>> {
+    return runExact(
+      isAsync ? () => heapscopeTrackedBatchAsync(fn, n) : () => heapscopeTrackedBatch(fn, n),
+    );
+  }
+
+  /**
+   * Step 5: `calls` tracked calls; the sites then come from the usual run. Where exact
+   * mode cannot run (no native helper, the tracker in use) the heap's verdict stands.
+   */
   function verified(p: Partial, calls: number, attempt = 1): LeakResult | Promise<LeakResult> {
     let run: ReturnType<typeof runExact<unknown>>;
     try {
-      run = runExact(
-        isAsync
-          ? () => heapscopeTrackedBatchAsync(fn, calls)
-          : () => heapscopeTrackedBatch(fn, calls),
-      );
+      run = trackedCalls(calls);
     } catch {
       return withSites(p);
     }
@@ -322,9 +328,7 @@ export function checkLeakCore(
     const n = count('siteIterations', options.siteIterations ?? Math.min(iterations, 20), 1);
     let run: ReturnType<typeof runExact<unknown>>;
     try {
-      run = runExact(
-        isAsync ? () => heapscopeTrackedBatchAsync(fn, n) : () => heapscopeTrackedBatch(fn, n),
-      );
+      run = trackedCalls(n);
     } catch (e) {
       return { ...p, sites: [], profile: undefined, sitesError: (e as Error).message };
     }
