@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import {
   endOfType,
   heapscope,
+  MEMENTO_BYTES,
   readProfile,
   siteOf,
   tempDir,
@@ -61,6 +62,6 @@ describe.runIf(ARM64_NODE)('heapscope run on linux-arm64 (under qemu)', () => {
     expect(pp.totalBlocks).toBeGreaterThanOrEqual(N);
     expect(pp.totalBlocks).toBeLessThanOrEqual(N + 128);
     expect(pp.totalBytes).toBeGreaterThanOrEqual(N * PAIR_BYTES);
-    expect(pp.totalBytes).toBeLessThanOrEqual(N * (PAIR_BYTES + 16) + 256 * 1024);
+    expect(pp.totalBytes).toBeLessThanOrEqual(N * (PAIR_BYTES + MEMENTO_BYTES) + 256 * 1024);
   }, 180_000);
 });

@@ -11,6 +11,7 @@ import type { Profile } from '../../src/model/profile.js';
 import {
   endOfType,
   heapscope,
+  MEMENTO_BYTES,
   NODE_MAJOR,
   profilesIn,
   readProfile,
@@ -21,14 +22,6 @@ import {
 
 const METADATA_BLOCKS = 128;
 const METADATA_BYTES = 256 * 1024;
-/**
- * Object and array literals made by unoptimized code are allocated with V8's 16-byte
- * AllocationMemento behind them (one event: the tracker counts both); optimized code
- * leaves it out. How many calls run before V8 has optimized code ready varies (with
- * background compiles slowed down, all 100,000 of makePair's), so literal sites are
- * allowed up to one memento per block.
- */
-const MEMENTO_BYTES = 16;
 /** x64 Node without pointer compression: map, properties, elements + 2 in-object fields. */
 const PAIR_BYTES = 5 * 8;
 
@@ -60,6 +53,8 @@ describe('objects of one shape', () => {
 
   it('counts every allocation at the allocating function, though it is hot and optimized', () => {
     const pp = siteOf(profile, 'makePair');
+    // Up to one memento per object: with background compiles slowed down, all 100,000
+    // of makePair's carried one.
     expectTotalsNear(pp, N, N * PAIR_BYTES, N);
   });
 

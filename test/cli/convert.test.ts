@@ -13,6 +13,7 @@ import { readDhat } from '../../src/formats/dhat.js';
 import { type Profile, stackFrames, totals } from '../../src/model/profile.js';
 import {
   heapscope,
+  MEMENTO_BYTES,
   NODE,
   ROOT,
   readProfile,
@@ -144,7 +145,7 @@ describe('a heap snapshot with allocation traces', () => {
     expect(pp.totalBlocks).toBeGreaterThanOrEqual(N);
     expect(pp.totalBlocks).toBeLessThanOrEqual(N + 64);
     expect(pp.totalBytes).toBeGreaterThanOrEqual(N * 40);
-    expect(pp.totalBytes).toBeLessThanOrEqual(N * (40 + 16) + 256 * 1024);
+    expect(pp.totalBytes).toBeLessThanOrEqual(N * (40 + MEMENTO_BYTES) + 256 * 1024);
     expect(p.heapscope?.capture).toBe('exact');
   });
 

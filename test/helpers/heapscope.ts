@@ -10,6 +10,13 @@ export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const BIN = join(ROOT, 'bin', 'heapscope.js');
 /** The Node that runs heapscope and the profiled workloads (CI sets it to test Node 22, 24, 26). */
 export const NODE = process.env.HEAPSCOPE_TEST_NODE || process.execPath;
+/**
+ * Object and array literals made by unoptimized code are allocated with V8's 16-byte
+ * AllocationMemento behind them (one event: the tracker counts both); optimized code
+ * leaves it out. How many calls run before V8 has optimized code ready varies with the
+ * machine's load, so totals of literal sites allow up to one memento per block.
+ */
+export const MEMENTO_BYTES = 16;
 export const NODE_MAJOR = Number(
   spawnSync(NODE, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.split('.')[0],
 );
