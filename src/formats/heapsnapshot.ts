@@ -44,6 +44,7 @@
 
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { readNumbersFast } from './heapsnapshot-numbers.js';
 import {
   type ArrayJob,
   parseArrayInWorker,
@@ -968,21 +969,26 @@ export class NumberArrayReader implements ValueReader {
  * holds more numbers than `into` has room for. Synchronous: for worker threads.
  */
 export function readNumberRange(range: ArrayJob, into: Uint32Array): Uint32Array {
+  const fd = openSync(range.path, 'r');
+  try {
+    return readNumbersFast(fd, range.start, range.end, into) ?? readNumbersInOrder(fd, range, into);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The general reader over a byte range: any JSON layout, and the errors worded. */
+function readNumbersInOrder(fd: number, range: ArrayJob, into: Uint32Array): Uint32Array {
   const reader = new NumberArrayReader(range.key, false, into.length, into);
   const buffer = Buffer.allocUnsafe(
     Math.min(DEFAULT_CHUNK_SIZE, Math.max(1, range.end - range.start)),
   );
-  const fd = openSync(range.path, 'r');
-  try {
-    let position = range.start;
-    while (position < range.end && !reader.done) {
-      const want = Math.min(buffer.length, range.end - position);
-      const bytesRead = readSync(fd, buffer, 0, want, position);
-      if (bytesRead === 0) break;
-      position += reader.feed(buffer, 0, bytesRead, position);
-    }
-  } finally {
-    closeSync(fd);
+  let position = range.start;
+  while (position < range.end && !reader.done) {
+    const want = Math.min(buffer.length, range.end - position);
+    const bytesRead = readSync(fd, buffer, 0, want, position);
+    if (bytesRead === 0) break;
+    position += reader.feed(buffer, 0, bytesRead, position);
   }
   if (!reader.done) {
     throw new HeapSnapshotError(`heapsnapshot: "${range.key}" changed while it was read`);

@@ -1,0 +1,93 @@
+/**
+ * The fast path for a known byte range of numbers: exactly the numbers for V8's layout
+ * across its 64 KB reads, and "give up" (undefined) for everything else, which the
+ * general reader then parses and words (tested in heapsnapshot-workers.test.ts).
+ */
+
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readNumbersFast } from '../../src/formats/heapsnapshot-numbers.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'heapscope-numbers-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** V8's layout: a newline after every `perLine` numbers, then the comma. */
+function v8Text(numbers: number[], perLine: number): string {
+  let text = '[';
+  numbers.forEach((n, i) => {
+    text += String(n);
+    const endOfLine = (i + 1) % perLine === 0;
+    if (i < numbers.length - 1) text += endOfLine ? '\n,' : ',';
+    else text += endOfLine ? '\n]' : ']';
+  });
+  return text;
+}
+
+/** Writes `prefix + text + suffix` and reads the range of `text`, with room for `capacity` numbers. */
+function read(text: string, capacity: number, prefix = '{"nodes":', suffix = ',"x":1}') {
+  const path = join(dir, `n${Math.random()}.json`);
+  writeFileSync(path, prefix + text + suffix);
+  const start = Buffer.byteLength(prefix);
+  const fd = openSync(path, 'r');
+  try {
+    return readNumbersFast(fd, start, start + Buffer.byteLength(text), new Uint32Array(capacity));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describe('readNumbersFast', () => {
+  // 300,000 numbers of 1 to 10 digits: ~2 MB, so ~30 reads whose ends fall anywhere.
+  const numbers = Array.from({ length: 300_000 }, (_, i) =>
+    i % 7 === 0 ? 0xffffffff - i : (i * 2654435761) % Math.min(10 ** ((i % 10) + 1), 2 ** 32),
+  );
+
+  it.each([1, 3, 7])('reads V8 layout with a newline every %i numbers', (perLine) => {
+    const got = read(v8Text(numbers, perLine), numbers.length);
+    expect(got).toBeDefined();
+    expect(got!.length).toBe(numbers.length);
+    let mismatches = 0;
+    for (let i = 0; i < numbers.length; i++) if (got![i] !== numbers[i]) mismatches++;
+    expect(mismatches).toBe(0);
+  });
+
+  it('returns the filled part when the array holds fewer numbers than room', () => {
+    expect(Array.from(read(v8Text([5, 6, 7], 3), 10)!)).toEqual([5, 6, 7]);
+    expect(read('[]', 10)!.length).toBe(0);
+  });
+
+  it.each([
+    ['more numbers than room', v8Text([1, 2, 3], 3), 2],
+    ['a number over 2^32 - 1', v8Text([1, 4294967296, 3], 3), 3],
+    ['a space', '[1, 2]', 2],
+    ['a letter', '[1,2a,3]', 3],
+    ['a negative number', '[1,-2]', 2],
+    ['a fraction', '[1,2.5]', 2],
+    ['two commas', '[1,,2]', 2],
+    ['no opening bracket', ' [1,2]', 2],
+    ['a trailing comma', '[1,2,]', 2],
+  ])('gives up on %s', (_what, text, capacity) => {
+    expect(read(text as string, capacity as number)).toBeUndefined();
+  });
+
+  it('gives up on a long run of digits that crosses a read', () => {
+    const text = `[${'1,'.repeat(40_000)}${'9'.repeat(80_000)}]`;
+    expect(read(text, 50_000)).toBeUndefined();
+  });
+
+  it('gives up when the file ends before the range does (it changed)', () => {
+    const path = join(dir, 'short.json');
+    writeFileSync(path, '{"nodes":[1,2,3]}');
+    const fd = openSync(path, 'r');
+    try {
+      expect(readNumbersFast(fd, 9, 9 + 200_000, new Uint32Array(10))).toBeUndefined();
+    } finally {
+      closeSync(fd);
+    }
+  });
+});
