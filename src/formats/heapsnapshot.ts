@@ -44,6 +44,8 @@
 
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { warmWorkers } from '../threads/pool.js';
 import { readNumbersFast } from './heapsnapshot-numbers.js';
 import {
   type ArrayJob,
@@ -196,6 +198,8 @@ export interface ReadHeapSnapshotOptions {
 const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
 /** Numbers below which a worker costs more (~30 ms to start) than it saves. */
 const MIN_WORKER_ARRAY = 8 * 1024 * 1024;
+/** Files from which a worker is started before the header says whether it is needed. */
+const WARM_WORKERS_BYTES = 32 * 1024 * 1024;
 
 /**
  * Reads a `.heapsnapshot` file of any size. Memory stays close to the size of the
@@ -216,6 +220,8 @@ export async function readHeapSnapshot(
   const workers = options.workers ?? 'auto';
   const jobs: RunningArrayJob[] = [];
   const filled: Promise<void>[] = [];
+  const local: DeferredArray[] = [];
+  let noThreads = false;
   let workerFailure: Error | undefined;
   try {
     const stats = await file.stat();
@@ -223,34 +229,54 @@ export async function readHeapSnapshot(
     const regular = stats.isFile();
     const totalBytes = regular ? stats.size : 0;
     // Workers open the file again by its name: only for a regular file (not a pipe).
-    const defer =
-      workers !== false && regular && workersAvailable(workers === true)
-        ? {
-            minLength: workers === true ? 0 : MIN_WORKER_ARRAY,
-            onArray: (array: DeferredArray) => {
-              const { key, start, end, length } = array;
-              const range: ArrayJob = { path, key, start, end, length };
-              let job: RunningArrayJob;
-              try {
-                job = parseArrayInWorker(range);
-              } catch {
-                // No thread to be had (e.g. Node's permission model without
-                // --allow-worker): parse the range here.
-                array.fill(readNumberRange(range, new Uint32Array(length)));
-                return;
-              }
-              jobs.push(job);
-              filled.push(
-                job.result.then(
-                  (numbers) => array.fill(numbers),
-                  (error: Error) => {
-                    workerFailure ??= error;
-                  },
-                ),
-              );
-            },
-          }
-        : undefined;
+    const useWorkers = workers !== false && regular && workersAvailable(workers === true);
+    // Threads for the arrays besides this one, which has the strings to read too.
+    const slots = workers === true ? 2 : Math.min(2, availableParallelism() - 1);
+    if (useWorkers && (workers === true || totalBytes >= WARM_WORKERS_BYTES)) {
+      // Loaded while this thread reads up to the arrays.
+      warmWorkers(slots);
+    }
+    const toWorker = (array: DeferredArray) => {
+      const { key, start, end, length } = array;
+      const range: ArrayJob = { path, key, start, end, length };
+      let job: RunningArrayJob;
+      try {
+        job = parseArrayInWorker(range);
+      } catch {
+        // No thread to be had (e.g. Node's permission model without --allow-worker).
+        noThreads = true;
+        local.push(array);
+        return;
+      }
+      jobs.push(job);
+      filled.push(
+        job.result.then(
+          (numbers) => array.fill(numbers),
+          (error: Error) => {
+            workerFailure ??= error;
+          },
+        ),
+      );
+    };
+    // With one worker for two arrays, the first waits for the second: the worker takes
+    // the bigger, this thread the other once it has read the rest of the file.
+    let held: DeferredArray | undefined;
+    const defer = useWorkers
+      ? {
+          minLength: workers === true ? 0 : MIN_WORKER_ARRAY,
+          onArray: (array: DeferredArray) => {
+            if (slots >= 2) return toWorker(array);
+            if (!held) {
+              held = array;
+              return;
+            }
+            const [bigger, smaller] = array.length >= held.length ? [array, held] : [held, array];
+            held = undefined;
+            toWorker(bigger);
+            local.push(smaller);
+          },
+        }
+      : undefined;
     const parser = new HeapSnapshotParser({ totalBytes: regular ? totalBytes : undefined, defer });
     let position = 0;
     let which = 0;
@@ -269,6 +295,16 @@ export async function readHeapSnapshot(
       onProgress?.(position, totalBytes);
     }
     signal?.throwIfAborted();
+    if (held) local.push(held);
+    for (const array of local) {
+      const { key, start, end, length } = array;
+      // Shared, so that the analysis can hand it to a worker too, if there can be one.
+      const bytes = length * Uint32Array.BYTES_PER_ELEMENT;
+      const into = new Uint32Array(
+        noThreads ? new ArrayBuffer(bytes) : new SharedArrayBuffer(bytes),
+      );
+      array.fill(readNumberRange({ path, key, start, end, length }, into));
+    }
     await Promise.all(filled);
     if (workerFailure) {
       throw new HeapSnapshotError(workerFailure.message, { cause: workerFailure });

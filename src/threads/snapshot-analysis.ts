@@ -8,10 +8,7 @@
  * the figures are exactly those of `analyzeSnapshot`.
  */
 
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { HeapSnapshot } from '../formats/heapsnapshot.js';
 import {
   type AnalyzeOptions,
@@ -35,8 +32,7 @@ import {
   REVERSE_SLOT,
   type SizesAnswer,
 } from './dominators-protocol.js';
-
-const entry = new URL('./dominators-worker.js', import.meta.url);
+import { runTask, type TaskRun, workerScriptAvailable } from './pool.js';
 
 /** Nodes below which a worker costs more (~30 ms to start) than it saves. */
 const MIN_WORKER_NODES = 500_000;
@@ -69,7 +65,7 @@ export async function analyzeSnapshotInParallel(
     shared(snapshot.nodes) &&
     shared(snapshot.edges) &&
     shared(snapshot.firstEdge) &&
-    existsSync(fileURLToPath(entry)) &&
+    workerScriptAvailable() &&
     (workers === true || (availableParallelism() > 1 && snapshot.nodeCount >= MIN_WORKER_NODES));
   if (!useWorker) return analyzeSnapshot(snapshot, options);
 
@@ -105,14 +101,14 @@ export async function analyzeSnapshotInParallel(
     reverse,
     ready,
   };
-  let worker: Worker;
+  let run: TaskRun;
   try {
-    worker = new Worker(entry, { workerData: job });
+    // Retired after: what the tree took in the worker's heap is freed at once.
+    run = runTask('dominators', job, { retire: true });
   } catch {
     // No thread to be had (e.g. Node's permission model without --allow-worker).
     return analyzeSnapshot(snapshot, options);
   }
-  const answers = workerAnswers(worker);
   try {
     const start = startAnalysis(snapshot, options, essential);
     signal(ESSENTIAL_SLOT, READY);
@@ -120,38 +116,15 @@ export async function analyzeSnapshotInParallel(
     reverseEdges(graph, essential, reverse);
     signal(REVERSE_SLOT, READY);
     const classes = classFigures(start, options);
-    const { selfSizes } = (await answers.next()) as SizesAnswer;
-    const tree = (await answers.next()) as DominatorTree;
-    void worker.terminate();
+    const { selfSizes } = (await run.next()) as SizesAnswer;
+    const tree = (await run.next()) as DominatorTree;
+    // The worker is retired when it has said it is done: its heap goes before the totals.
+    await run.finished;
     return finishAnalysis(start, tree, { ...classes, selfSizes });
   } finally {
+    // A worker still waiting for these is told to give up (and, if it is stuck, ended).
     signal(ESSENTIAL_SLOT, ABANDONED);
     signal(REVERSE_SLOT, ABANDONED);
-    void worker.terminate();
+    run.finished.catch(() => run.cancel());
   }
-}
-
-/** The worker's messages in order; each rejects if the worker fails first. */
-function workerAnswers(worker: Worker): { next(): Promise<unknown> } {
-  const messages: unknown[] = [];
-  const waiting: { resolve(v: unknown): void; reject(e: Error): void }[] = [];
-  let failure: Error | undefined;
-  worker.on('message', (m) => {
-    const w = waiting.shift();
-    if (w) w.resolve(m);
-    else messages.push(m);
-  });
-  const fail = (error: Error) => {
-    failure ??= error;
-    for (const w of waiting.splice(0)) w.reject(failure);
-  };
-  worker.once('error', fail);
-  worker.once('exit', (code) => fail(new Error(`the dominators worker exited with code ${code}`)));
-  return {
-    next: () => {
-      if (messages.length > 0) return Promise.resolve(messages.shift());
-      if (failure) return Promise.reject(failure);
-      return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
-    },
-  };
 }

@@ -1,0 +1,36 @@
+// Worker task: the self sizes and the dominator tree of a snapshot, read from shared
+// memory while the thread that gave it is still filling some of it (see
+// snapshot-analysis.ts). Answers with the arrays, transferred.
+
+import { dominators } from '../model/snapshot/dominators.js';
+import { shallowSizes } from '../model/snapshot/ownership.js';
+import {
+  type DominatorsJob,
+  ESSENTIAL_SLOT,
+  PENDING,
+  READY,
+  REVERSE_SLOT,
+  type SizesAnswer,
+} from './dominators-protocol.js';
+import type { Send } from './protocol.js';
+
+function waitFor(ready: Int32Array, slot: number): void {
+  Atomics.wait(ready, slot, PENDING);
+  if (Atomics.load(ready, slot) !== READY) throw new Error('abandoned');
+}
+
+export function dominatorsTask(job: DominatorsJob, send: Send): void {
+  const { graph, kinds, externalString, essential, reverse, ready } = job;
+  // First what needs no essential edges: the other thread is computing those meanwhile.
+  const sizes: SizesAnswer = { selfSizes: shallowSizes(graph, kinds, externalString) };
+  send(sizes, [sizes.selfSizes.buffer as ArrayBuffer]);
+  waitFor(ready, ESSENTIAL_SLOT);
+  const tree = dominators(graph, {
+    essential,
+    reverse: () => {
+      waitFor(ready, REVERSE_SLOT);
+      return reverse;
+    },
+  });
+  send(tree, [tree.dominator.buffer as ArrayBuffer, tree.order.buffer as ArrayBuffer]);
+}
