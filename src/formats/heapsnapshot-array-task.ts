@@ -3,6 +3,7 @@
 
 import type { Send } from '../threads/protocol.js';
 import { readNumberRange } from './heapsnapshot.js';
+import { summarizeEdges } from './heapsnapshot-edges.js';
 import type { ArrayJob, ArrayJobResult } from './heapsnapshot-workers.js';
 
 export function parseArrayTask(job: ArrayJob & { shared: SharedArrayBuffer }, send: Send): void {
@@ -11,5 +12,6 @@ export function parseArrayTask(job: ArrayJob & { shared: SharedArrayBuffer }, se
     result.buffer === job.shared
       ? { length: result.length }
       : { length: result.length, grown: result };
+  if (job.rules) answer.summary = summarizeEdges(result, job.rules);
   send(answer);
 }

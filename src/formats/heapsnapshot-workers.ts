@@ -7,6 +7,7 @@
 
 import { availableParallelism } from 'node:os';
 import { runTask, workerScriptAvailable } from '../threads/pool.js';
+import type { EdgeRules, EdgeSummary } from './heapsnapshot-edges.js';
 
 /** A byte range of the file holding one JSON array of integers. */
 export interface ArrayJob {
@@ -18,12 +19,15 @@ export interface ArrayJob {
   end: number;
   /** Numbers the header declares: the size of the shared array. */
   length: number;
+  /** For `edges`: checks to run on them once parsed (see heapsnapshot-edges.ts). */
+  rules?: EdgeRules;
 }
 
 /** What a worker answers: how many numbers, and a bigger array if they did not fit. */
 export interface ArrayJobResult {
   length: number;
   grown?: Uint32Array;
+  summary?: EdgeSummary;
 }
 
 /**
@@ -35,8 +39,8 @@ export function workersAvailable(force = false): boolean {
 }
 
 export interface RunningArrayJob {
-  /** The parsed numbers; rejects with the worker's parse error message. */
-  result: Promise<Uint32Array>;
+  /** The parsed numbers (and the edge checks' outcome); rejects with the worker's parse error message. */
+  result: Promise<{ numbers: Uint32Array; summary?: EdgeSummary }>;
   cancel(): void;
 }
 
@@ -47,8 +51,8 @@ export function parseArrayInWorker(job: ArrayJob): RunningArrayJob {
   const result = run.next().then(async (answer) => {
     // Settled only once the worker is free again, so a later cancel leaves it be.
     await run.finished;
-    const { length, grown } = answer as ArrayJobResult;
-    return grown ?? new Uint32Array(shared, 0, length);
+    const { length, grown, summary } = answer as ArrayJobResult;
+    return { numbers: grown ?? new Uint32Array(shared, 0, length), summary };
   });
   return { result, cancel: run.cancel };
 }

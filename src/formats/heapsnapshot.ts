@@ -46,6 +46,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { warmWorkers } from '../threads/pool.js';
+import type { EdgeRules, EdgeSummary } from './heapsnapshot-edges.js';
 import { readNumbersFast } from './heapsnapshot-numbers.js';
 import {
   type ArrayJob,
@@ -189,6 +190,12 @@ export interface ReadHeapSnapshotOptions {
    * 8M numbers (a snapshot of ~100 MB or more); `true` always, `false` never.
    */
   workers?: boolean | 'auto';
+  /**
+   * Worker threads for the arrays, at most (default: one fewer than the cores, at most
+   * 2, or 2 with `workers: true`). With one, it takes the bigger array and this thread
+   * parses the other after the strings.
+   */
+  threads?: number;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -231,14 +238,17 @@ export async function readHeapSnapshot(
     // Workers open the file again by its name: only for a regular file (not a pipe).
     const useWorkers = workers !== false && regular && workersAvailable(workers === true);
     // Threads for the arrays besides this one, which has the strings to read too.
-    const slots = workers === true ? 2 : Math.min(2, availableParallelism() - 1);
+    const slots = Math.max(
+      1,
+      options.threads ?? (workers === true ? 2 : Math.min(2, availableParallelism() - 1)),
+    );
     if (useWorkers && (workers === true || totalBytes >= WARM_WORKERS_BYTES)) {
       // Loaded while this thread reads up to the arrays.
       warmWorkers(slots);
     }
     const toWorker = (array: DeferredArray) => {
-      const { key, start, end, length } = array;
-      const range: ArrayJob = { path, key, start, end, length };
+      const { key, start, end, length, rules } = array;
+      const range: ArrayJob = { path, key, start, end, length, rules };
       let job: RunningArrayJob;
       try {
         job = parseArrayInWorker(range);
@@ -251,7 +261,7 @@ export async function readHeapSnapshot(
       jobs.push(job);
       filled.push(
         job.result.then(
-          (numbers) => array.fill(numbers),
+          ({ numbers, summary }) => array.fill(numbers, summary),
           (error: Error) => {
             workerFailure ??= error;
           },
@@ -560,6 +570,7 @@ export class HeapSnapshotParser {
           bound,
           this.declaredLength('edge_count', 'edge_fields'),
         );
+        if (this.edges instanceof DeferredArray) this.edges.rules = edgeRulesOf(this.header);
         return this.edges;
       case 'trace_function_infos':
         this.functionInfos = new NumberArrayReader(
@@ -1041,6 +1052,10 @@ function readNumbersInOrder(fd: number, range: ArrayJob, into: Uint32Array): Uin
 export class DeferredArray implements ValueReader {
   done = false;
   end = -1;
+  /** For `edges`: the checks whoever parses them can run (when the header allows). */
+  rules: EdgeRules | undefined;
+  /** Their outcome, if they were run. */
+  summary: EdgeSummary | undefined;
   private opened = false;
   private array: Uint32Array | undefined;
 
@@ -1068,8 +1083,9 @@ export class DeferredArray implements ValueReader {
     return close + 1;
   }
 
-  fill(array: Uint32Array): void {
+  fill(array: Uint32Array, summary?: EdgeSummary): void {
     this.array = array;
+    this.summary = summary;
   }
 
   result(): Uint32Array {
@@ -1360,6 +1376,36 @@ function requiredOffset(fields: string[], name: string, what: string): number {
   return offset;
 }
 
+/** The edge checks as the header states them, or undefined if it is incomplete or odd. */
+function edgeRulesOf(header: unknown): EdgeRules | undefined {
+  try {
+    const h = header as Record<string, unknown>;
+    const m = h.meta as Record<string, unknown>;
+    const nodeFields = stringList(m, 'node_fields', true);
+    const edgeFields = stringList(m, 'edge_fields', true);
+    const typeOffset = requiredOffset(edgeFields, 'type', 'edges');
+    const edgeTypes = typeNames(m, 'edge_types', typeOffset);
+    const nodeCount = optionalCount(h, 'node_count');
+    if (nodeCount === undefined || nodeFields.length === 0) return undefined;
+    return {
+      fieldCount: edgeFields.length,
+      typeOffset,
+      nameOffset: requiredOffset(edgeFields, 'name_or_index', 'edges'),
+      toOffset: requiredOffset(edgeFields, 'to_node', 'edges'),
+      typeCount: edgeTypes.length,
+      indexNamed: edgeTypes.map((t) => (indexNamedEdgeType(t) ? 1 : 0)),
+      nodeFieldCount: nodeFields.length,
+      nodesLength: nodeCount * nodeFields.length,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function indexNamedEdgeType(type: string): boolean {
+  return type === 'element' || type === 'hidden';
+}
+
 function optionalCount(header: Record<string, unknown>, key: string): number | undefined {
   const value = header[key];
   if (value === undefined) return undefined;
@@ -1475,11 +1521,16 @@ function assemble(parts: Parts): HeapSnapshot {
   // Edges: type in range, target a node, name a string unless the type names an index.
   const edgeTypes = meta.edgeTypes;
   const byIndex = new Uint8Array(edgeTypes.length);
-  for (let t = 0; t < edgeTypes.length; t++) {
-    byIndex[t] = edgeTypes[t] === 'element' || edgeTypes[t] === 'hidden' ? 1 : 0;
-  }
+  for (let t = 0; t < edgeTypes.length; t++) byIndex[t] = indexNamedEdgeType(edgeTypes[t]) ? 1 : 0;
   const nodesLength = nodes.length;
-  for (let p = 0; p < edges.length; p += edgeFieldCount) {
+  const summary = parts.edges instanceof DeferredArray ? parts.edges.summary : undefined;
+  const checked =
+    summary !== undefined &&
+    summary.sound &&
+    summary.maxName < stringCount &&
+    summary.rules.nodesLength === nodesLength &&
+    summary.rules.fieldCount === edgeFieldCount;
+  for (let p = 0; !checked && p < edges.length; p += edgeFieldCount) {
     const type = edges[p + edgeOffsets.type];
     const to = edges[p + edgeOffsets.toNode];
     if (type >= edgeTypes.length) {

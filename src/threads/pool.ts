@@ -29,6 +29,25 @@ export function workerScriptAvailable(): boolean {
   return existsSync(fileURLToPath(entry));
 }
 
+/**
+ * A worker inherits the process's options, but `--input-type` (`node --input-type=module
+ * -e …`) makes it refuse its script file. Options given explicitly may not hold V8's or
+ * process-wide ones (`--max-old-space-size`): then it gets none.
+ */
+function startWorker(): Worker {
+  const argv = process.execArgv;
+  const at = argv.findIndex((a) => a === '--input-type' || a.startsWith('--input-type='));
+  if (at < 0) return new Worker(entry);
+  const execArgv = argv.filter(
+    (_, i) => i !== at && !(argv[at] === '--input-type' && i === at + 1),
+  );
+  try {
+    return new Worker(entry, { execArgv });
+  } catch {
+    return new Worker(entry, { execArgv: [] });
+  }
+}
+
 class PooledWorker {
   readonly worker: Worker;
   private current: ActiveTask | undefined;
@@ -36,10 +55,7 @@ class PooledWorker {
   dead = false;
 
   constructor() {
-    // A worker inherits the process's options, but `--input-type` (`node
-    // --input-type=module -e …`) makes it refuse its script file.
-    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-    this.worker = new Worker(entry, { execArgv });
+    this.worker = startWorker();
     this.worker.on('message', (reply: WorkerReply) => this.current?.receive(reply));
     this.worker.on('error', (error) => this.die(error));
     this.worker.on('exit', (code) =>

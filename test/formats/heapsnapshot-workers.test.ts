@@ -116,6 +116,62 @@ describe('readHeapSnapshot with worker threads', () => {
     }
   });
 
+  it('checks the edges in the worker that parsed them, with the same errors', async () => {
+    const file = (name: string, edit: (edges: number[]) => void) => {
+      const copy = structuredClone(json);
+      edit(copy.edges);
+      const out = join(dir, `${name}.heapsnapshot`);
+      writeFileSync(out, JSON.stringify(copy));
+      return out;
+    };
+    const types: string[] = json.snapshot.meta.edge_types[0];
+    const property = types.indexOf('property');
+    const firstProperty = json.edges.findIndex(
+      (v: number, i: number) => i % 3 === 0 && v === property,
+    );
+    const cases: Record<string, [string, RegExp]> = {
+      'type beyond the types': [
+        file('edge-type', (e) => {
+          e[300] = types.length;
+        }),
+        /edge 100 has type 7, beyond the edge types/,
+      ],
+      'target inside a node': [
+        file('edge-target', (e) => {
+          e[302] += 1;
+        }),
+        /edge 100 points to nodes\[\d+\], not the start of a node/,
+      ],
+      'target beyond the nodes': [
+        file('edge-beyond', (e) => {
+          e[302] = json.nodes.length;
+        }),
+        /edge 100 points to nodes\[\d+\], not the start of a node/,
+      ],
+      'name beyond the strings': [
+        file('edge-name', (e) => {
+          e[firstProperty + 1] = json.strings.length;
+        }),
+        new RegExp(`edge ${firstProperty / 3} has name ${json.strings.length}, beyond the strings`),
+      ],
+    };
+    for (const [what, [path, message]] of Object.entries(cases)) {
+      const [withWorkers, without] = await errors(path);
+      expect(without, what).toMatch(message);
+      expect(withWorkers, what).toBe(without);
+      const oneThread = await readHeapSnapshot(path, { workers: true, threads: 1 }).then(
+        () => 'no error',
+        (e: Error) => `${e.name}: ${e.message}`,
+      );
+      expect(oneThread, what).toBe(without);
+    }
+    // Sound edges pass the worker's check: the plain file reads with one worker too.
+    const snapshot = await readHeapSnapshot(path, { workers: true, threads: 1 });
+    sameNumbers(snapshot.nodes, json.nodes, 'nodes');
+    sameNumbers(snapshot.edges, json.edges, 'edges');
+    expect(snapshot.nodes.buffer).toBeInstanceOf(SharedArrayBuffer);
+  });
+
   it('reads a named pipe on this thread (workers cannot open it again)', async () => {
     const fifo = join(dir, 'snapshot.fifo');
     execFileSync('mkfifo', [fifo]);

@@ -124,7 +124,8 @@ describe('worker pool', () => {
   it('never keeps the process alive with idle workers', () => {
     const pool = new URL('../../dist/threads/pool.js', import.meta.url).href;
     // Two warmed workers, one task run to its end, then the script falls off its end.
-    // Run with --input-type, which workers inherit and which must not stop them.
+    // Run with --input-type, which workers inherit and which must not stop them, beside
+    // a V8 option, which a worker may inherit but not be given.
     const script = `
       const { warmWorkers, runTask } = await import(${JSON.stringify(pool)});
       warmWorkers(2);
@@ -133,10 +134,14 @@ describe('worker pool', () => {
       const run = runTask('parse-array', job);
       console.log(JSON.stringify(await run.next()));
       await run.finished;`;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--max-old-space-size=4096', '--input-type=module', '-e', script],
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
     expect(r.error, 'the process did not exit by itself').toBeUndefined();
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim())).toEqual({ length: 1 });
