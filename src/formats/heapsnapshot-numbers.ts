@@ -24,9 +24,9 @@ const SENTINEL = 0x20;
 const U32_MAX = 0xffffffff;
 
 /** Where the chunk loop stopped. */
-interface Progress {
+export interface Progress {
   count: number;
-  /** First byte not consumed. */
+  /** First byte not consumed: after a number's comma, or the start of the number it stopped at. */
   next: number;
   done: boolean;
 }
@@ -71,12 +71,16 @@ export function readNumbersFast(
 }
 
 /**
- * The numbers that start in `buffer[i..limit)`; `close`: where the array's ']' must
- * be, or -1 when it is not in this chunk. False on anything unexpected. A function of
- * its own, called per chunk, so that V8 optimizes it early.
+ * The numbers that start in `buffer[i..limit)`, in V8's layout, into `into` from
+ * `progress.count`; `close`: where the array's ']' must be, or -1 when it is not in
+ * this chunk. Returns false at anything else (a number over 2^32 − 1, no room, another
+ * separator), with `progress.next` at the start of that number, so that a general
+ * parser can take over there. A function of its own, called per chunk, so that V8
+ * optimizes it early. Reading past the bytes gives `undefined`, which `| 0` turns into
+ * a non-digit: a long run of digits stops at the end of the buffer.
  */
-function parseChunk(
-  buffer: Buffer,
+export function parseChunk(
+  buffer: Uint8Array,
   i: number,
   limit: number,
   close: number,
@@ -86,25 +90,35 @@ function parseChunk(
   let count = progress.count;
   const capacity = into.length;
   while (i < limit) {
+    const at = i;
     let c = buffer[i] - DIGIT_0;
-    if (c >>> 0 > 9) return false;
+    if (c >>> 0 > 9) return stopAt(progress, count, at);
     let value = c;
     for (;;) {
-      c = buffer[++i] - DIGIT_0;
+      c = (buffer[++i] | 0) - DIGIT_0;
       if (c >>> 0 > 9) break;
       value = value * 10 + c;
     }
-    if (value > U32_MAX || count === capacity) return false;
-    into[count++] = value;
-    if (c === NEWLINE) c = buffer[++i] - DIGIT_0;
-    if (c === COMMA) i++;
-    else if (c === CLOSE && i === close) {
+    if (value > U32_MAX || count === capacity) return stopAt(progress, count, at);
+    if (c === NEWLINE) c = (buffer[++i] | 0) - DIGIT_0;
+    if (c === COMMA) {
+      into[count++] = value;
+      i++;
+    } else if (c === CLOSE && i === close) {
+      into[count++] = value;
       progress.count = count;
+      progress.next = i + 1;
       progress.done = true;
       return true;
-    } else return false;
+    } else return stopAt(progress, count, at);
   }
   progress.count = count;
   progress.next = i;
   return true;
+}
+
+function stopAt(progress: Progress, count: number, at: number): false {
+  progress.count = count;
+  progress.next = at;
+  return false;
 }

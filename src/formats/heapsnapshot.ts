@@ -47,7 +47,7 @@ import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { warmWorkers } from '../threads/pool.js';
 import type { EdgeRules, EdgeSummary } from './heapsnapshot-edges.js';
-import { readNumbersFast } from './heapsnapshot-numbers.js';
+import { type Progress, parseChunk, readNumbersFast } from './heapsnapshot-numbers.js';
 import {
   type ArrayJob,
   parseArrayInWorker,
@@ -817,6 +817,8 @@ const A_DONE = 5;
 const A_SIGN = 6; // after '-'
 
 const U32_MAX = 0xffffffff;
+/** Bytes at a chunk's end left to the state machine: a number and "\n," fit (see parseChunk). */
+const RUN_TAIL = 16;
 
 function grow<T extends Uint32Array | Int32Array | Float64Array>(array: T, min: number): T {
   let size = Math.max(array.length * 2, 1024);
@@ -844,6 +846,7 @@ export class NumberArrayReader implements ValueReader {
   private state = A_OPEN;
   private value = 0;
   private negative = false;
+  private readonly progress: Progress = { count: 0, next: 0, done: false };
 
   /** `into`: a Uint32Array to fill (e.g. over a SharedArrayBuffer) instead of a new one. */
   constructor(
@@ -863,7 +866,22 @@ export class NumberArrayReader implements ValueReader {
     let capacity = array.length;
     let length = this.length;
     let i = start;
+    // Numbers that start before this end within the chunk: the fast loop may take them.
+    const runLimit = end - RUN_TAIL;
+    const progress = this.progress;
     scan: while (i < end) {
+      if ((state === A_NEXT || state === A_FIRST) && i < runLimit && length < capacity) {
+        // V8's layout goes through the fast loop; where it stops, this state machine
+        // takes over (and words any error).
+        progress.count = length;
+        parseChunk(buf, i, runLimit, -1, array, progress);
+        if (progress.count > length) {
+          length = progress.count;
+          i = progress.next;
+          state = A_NEXT;
+          if (i >= end) break;
+        }
+      }
       let c = buf[i];
       if (state === A_IN_VALUE) {
         // Fast path: a run of "digits," stays in this loop.
@@ -890,6 +908,7 @@ export class NumberArrayReader implements ValueReader {
           } else if (c !== 0x2c) break;
           state = A_NEXT;
           if (i === end) break scan;
+          if (i < runLimit && length < capacity) continue scan;
           c = buf[i];
           if (c < 0x30 || c > 0x39) continue scan;
           // Starting from the first digit keeps `value` a small integer for V8.

@@ -1,13 +1,16 @@
 /**
  * The fast path for a known byte range of numbers: exactly the numbers for V8's layout
  * across its 64 KB reads, and "give up" (undefined) for everything else, which the
- * general reader then parses and words (tested in heapsnapshot-workers.test.ts).
+ * general reader then parses and words (tested in heapsnapshot-workers.test.ts); and the
+ * general reader, which runs the same loop over V8's layout and its own state machine
+ * over the rest of a chunk and any other layout.
  */
 
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NumberArrayReader } from '../../src/formats/heapsnapshot.js';
 import { readNumbersFast } from '../../src/formats/heapsnapshot-numbers.js';
 
 let dir: string;
@@ -88,6 +91,81 @@ describe('readNumbersFast', () => {
       expect(readNumbersFast(fd, 9, 9 + 200_000, new Uint32Array(10))).toBeUndefined();
     } finally {
       closeSync(fd);
+    }
+  });
+});
+
+describe('NumberArrayReader with the fast loop inside', () => {
+  /** Feeds `text` (with `tail` after it) in chunks of `chunk` bytes; the numbers read. */
+  function readAll(text: string, tail: string, chunk: number, capacity: number): number[] {
+    const buf = Buffer.from(text + tail);
+    const reader = new NumberArrayReader('nodes', false, capacity);
+    for (let p = 0; p < buf.length && !reader.done; ) {
+      const end = Math.min(buf.length, p + chunk);
+      p = reader.feed(buf, p, end, 0);
+      if (p < end && !reader.done) throw new Error(`stopped at ${p}`);
+    }
+    expect(reader.done).toBe(true);
+    return Array.from(reader.result());
+  }
+
+  const numbers = Array.from({ length: 2000 }, (_, i) => (i * 2654435761) % 2 ** 32);
+
+  it('reads V8 layout whatever follows the array and wherever chunks end', () => {
+    const text = v8Text(numbers, 4);
+    for (const tail of [
+      '',
+      ']',
+      ',"strings":[]}',
+      ' '.repeat(15),
+      ' '.repeat(16),
+      ' '.repeat(40),
+    ]) {
+      for (const chunk of [text.length + tail.length, 4096, 1000, 97, 17, 16, 15]) {
+        for (const capacity of [1, 1024, numbers.length]) {
+          expect(
+            readAll(text, tail, chunk, capacity),
+            `${tail.length} ${chunk} ${capacity}`,
+          ).toEqual(numbers);
+        }
+      }
+    }
+  });
+
+  it('reads other layouts, as JSON.parse does', () => {
+    for (const text of [
+      `[ ${numbers.join(' , ')} ]`,
+      `[${numbers.join(',\r\n')}]`,
+      `[\n${numbers.slice(0, 500).join(',')},\n${numbers.slice(500).join(',')}\n]`,
+    ]) {
+      expect(readAll(text, '', text.length, 16)).toEqual(JSON.parse(text));
+    }
+  });
+
+  it('words errors after a run of well-formed numbers as the state machine does', () => {
+    const good = numbers.slice(0, 300).join(',');
+    const cases: [string, RegExp][] = [
+      [`[${good},12x4,5]`, /unexpected 'x' in "nodes".* at byte \d+/],
+      [`[${good},4294967296,5]`, /"nodes"\[300\] = 4294967296 \(ending at byte \d+\) is not an integer/],
+      [`[${good},,5]`, /unexpected ','/],
+      [`[${good},-5]`, /"nodes"\[300\]/],
+    ];
+    for (const [text, message] of cases) {
+      expect(() => readAll(text, ' '.repeat(20), text.length + 20, 16)).toThrow(message);
+      // The byte offset is the same as when the state machine reads it alone (tiny chunks).
+      let whole = '';
+      let tiny = '';
+      try {
+        readAll(text, ' '.repeat(20), text.length + 20, 16);
+      } catch (e) {
+        whole = (e as Error).message;
+      }
+      try {
+        readAll(text, ' '.repeat(20), 7, 16);
+      } catch (e) {
+        tiny = (e as Error).message;
+      }
+      expect(whole).toBe(tiny);
     }
   });
 });

@@ -121,74 +121,76 @@ export function dominators(snapshot: EdgeGraph, options: DominatorOptions = {}):
     return reverse;
   };
 
-  // Depth-first numbering, 1-based. num: ordinal → number (0: not yet; later: labels);
-  // vertex: number → ordinal; parent: number → the parent's number.
+  // Depth-first numbering, 1-based. vertex: number → ordinal; parent: number → the
+  // parent's number; num: ordinal → number, filled after the search (a scattered write
+  // per node inside the search would wait on memory at every step).
   const num = new Uint32Array(size);
   const vertex = new Uint32Array(size);
   const parent = new Uint32Array(size);
   // Visited bits: small enough to stay in cache, unlike `num`.
   const seen = new Uint32Array((nodeCount >>> 5) + 1);
   let n = 0;
-  let stackNode: Uint32Array = new Uint32Array(1024);
+  // The path being searched: each node's number and the ordinal of its next edge.
+  let stackNumber: Uint32Array = new Uint32Array(1024);
   let stackEdge: Uint32Array = new Uint32Array(1024);
   const dfs = (start: number, parentNumber: number) => {
     seen[start >>> 5] |= 1 << (start & 31);
-    num[start] = ++n;
-    vertex[n] = start;
+    vertex[++n] = start;
     parent[n] = parentNumber;
     let depth = 0;
-    stackNode[0] = start;
-    stackEdge[0] = firstEdge[start];
+    stackNumber[0] = n;
+    stackEdge[0] = firstEdge[start] / efc;
     while (depth >= 0) {
-      const v = stackNode[depth];
-      const end = firstEdge[v + 1];
-      let e = stackEdge[depth];
+      const v = vertex[stackNumber[depth]];
+      const endOrdinal = firstEdge[v + 1] / efc;
+      let o = stackEdge[depth];
       let w = -1;
-      for (let o = e / efc; e < end; e += efc, o++) {
+      for (; o < endOrdinal; o++) {
         if (!counts(essential, o)) continue;
-        const t = Math.imul(edges[e + toOff] >>> shift, inverse) >>> 0;
+        const t = Math.imul(edges[o * efc + toOff] >>> shift, inverse) >>> 0;
         if ((seen[t >>> 5] & (1 << (t & 31))) === 0) {
           w = t;
+          o++;
           break;
         }
       }
-      stackEdge[depth] = e;
+      stackEdge[depth] = o;
       if (w < 0) {
         depth--;
         continue;
       }
       seen[w >>> 5] |= 1 << (w & 31);
-      num[w] = ++n;
-      vertex[n] = w;
-      parent[n] = num[v];
-      if (++depth === stackNode.length) {
-        stackNode = growUint32(stackNode);
+      vertex[++n] = w;
+      parent[n] = stackNumber[depth];
+      if (++depth === stackNumber.length) {
+        stackNumber = growUint32(stackNumber);
         stackEdge = growUint32(stackEdge);
       }
-      stackNode[depth] = w;
-      stackEdge[depth] = firstEdge[w];
+      stackNumber[depth] = n;
+      stackEdge[depth] = firstEdge[w] / efc;
     }
   };
+  const unseen = (v: number) => (seen[v >>> 5] & (1 << (v & 31))) === 0;
   dfs(root, 0);
   const reached = n;
   if (n < nodeCount) {
     // Nodes that nothing retains through a counting edge: each starts a DFS off the root.
     const { first } = retainersOf();
     for (let v = 0; v < nodeCount; v++) {
-      if (num[v] === 0 && first[v] === first[v + 1]) dfs(v, 1);
+      if (unseen(v) && first[v] === first[v + 1]) dfs(v, 1);
     }
   }
   // Numbers above `searched` are the leftovers: children of the root, edges ignored.
   const searched = n;
   if (n < nodeCount) {
     for (let v = 0; v < nodeCount; v++) {
-      if (num[v] === 0) {
-        num[v] = ++n;
-        vertex[n] = v;
+      if (unseen(v)) {
+        vertex[++n] = v;
         parent[n] = 1;
       }
     }
   }
+  for (let i = 1; i <= n; i++) num[vertex[i]] = i;
 
   // Retainers by number; a leftover's edges count for nothing (0 marks them).
   const { first, from } = retainersOf();
