@@ -47,6 +47,7 @@ import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { warmWorkers } from '../threads/pool.js';
 import type { EdgeRules, EdgeSummary } from './heapsnapshot-edges.js';
+import { type LiteralTable, scanLiterals } from './heapsnapshot-literals.js';
 import { type Progress, parseChunk, readNumbersFast } from './heapsnapshot-numbers.js';
 import {
   type ArrayJob,
@@ -1330,8 +1331,11 @@ class StringArrayReader implements ValueReader {
       }
       const c = buf[i++];
       if (isWhitespace(c)) continue;
-      if (c === 0x22 && (state === A_FIRST || state === A_NEXT)) state = A_IN_VALUE;
-      else if (c === 0x2c && state === A_AFTER) state = A_NEXT;
+      if (c === 0x22 && (state === A_FIRST || state === A_NEXT)) {
+        // A literal starts: V8's layout goes through the fast loop.
+        i = this.scan(buf, i, end);
+        state = this.table.stoppedAfter ? A_AFTER : A_IN_VALUE;
+      } else if (c === 0x2c && state === A_AFTER) state = A_NEXT;
       else if (c === 0x5d && (state === A_AFTER || state === A_FIRST)) {
         state = A_DONE;
         break;
@@ -1342,6 +1346,29 @@ class StringArrayReader implements ValueReader {
     this.state = state;
     this.done = state === A_DONE;
     return i;
+  }
+
+  private readonly table: LiteralTable = {
+    bytes: new Uint8Array(0),
+    length: 0,
+    ends: new Uint32Array(0),
+    flags: new Uint8Array(0),
+    count: 0,
+    stoppedAfter: false,
+  };
+
+  /** {@link scanLiterals} over this reader's arrays, from the body at `i`. */
+  private scan(buf: Buffer, i: number, end: number): number {
+    const table = this.table;
+    table.bytes = this.sink.bytes;
+    table.length = this.sink.length;
+    table.ends = this.ends;
+    table.flags = this.flags;
+    table.count = this.count;
+    const stop = scanLiterals(buf, i, end, table);
+    this.sink.length = table.length;
+    this.count = table.count;
+    return stop;
   }
 
   private push(flags: number): void {

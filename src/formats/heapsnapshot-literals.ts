@@ -1,0 +1,82 @@
+/**
+ * The fast loop for the `strings` array of a `.heapsnapshot` file: literal after
+ * literal in V8's layout (`"…",\n"…",\n…`), each body copied into one byte table with
+ * its end and flags. Like the number loop (heapsnapshot-numbers.ts) it is a small
+ * function of its own, which V8 optimizes early, and it stops at anything else (a
+ * literal that runs past the chunk, no room, an invalid escape, another separator),
+ * leaving that to the reader's state machine, which words any error.
+ */
+
+import { ESCAPED, NON_ASCII, validEscapes } from './snapshot-strings.js';
+
+/** The literals read so far: `bytes[ends[i − 1] .. ends[i])` is the body of literal `i`. */
+export interface LiteralTable {
+  bytes: Uint8Array;
+  length: number;
+  ends: Uint32Array;
+  flags: Uint8Array;
+  count: number;
+  /** Where the loop stopped: inside a literal (at the start of its body) or after one. */
+  stoppedAfter: boolean;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const NEWLINE = 0x0a;
+
+/**
+ * Reads literals from `buf[i..end)`, `i` being the first byte of a literal's body (just
+ * after its opening quote); returns where it stopped (see `table.stoppedAfter`).
+ */
+export function scanLiterals(buf: Uint8Array, i: number, end: number, table: LiteralTable): number {
+  const { bytes, ends, flags } = table;
+  let length = table.length;
+  let count = table.count;
+  let stop = i;
+  let after = false;
+  for (;;) {
+    let j = i;
+    let bits = 0;
+    let escaped = 0;
+    for (;;) {
+      if (j >= end) break;
+      const c = buf[j];
+      if (c === QUOTE) break;
+      bits |= c;
+      if (c === BACKSLASH) {
+        escaped = ESCAPED;
+        j += 2;
+      } else j++;
+    }
+    if (j >= end) break;
+    const n = j - i;
+    if (length + n > bytes.length || count === ends.length) break;
+    if (n < 64) for (let k = i; k < j; k++) bytes[length++] = buf[k];
+    else {
+      bytes.set(buf.subarray(i, j), length);
+      length += n;
+    }
+    if (escaped !== 0 && !validEscapes(bytes, length - n, length)) {
+      length -= n;
+      break;
+    }
+    ends[count] = length;
+    flags[count] = escaped | ((bits & 0x80) !== 0 ? NON_ASCII : 0);
+    count++;
+    // After the literal: `,"` or `,\n"` goes on; anything else is the state machine's.
+    stop = j + 1;
+    after = true;
+    let k = j + 1;
+    if (k >= end || buf[k] !== COMMA) break;
+    if (++k < end && buf[k] === NEWLINE) k++;
+    if (k >= end || buf[k] !== QUOTE) break;
+    i = k + 1;
+    stop = i;
+    after = false;
+  }
+  table.length = length;
+  table.count = count;
+  table.stoppedAfter = after;
+  return stop;
+}
