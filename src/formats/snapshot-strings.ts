@@ -17,7 +17,8 @@ export const NON_ASCII = 2;
 
 export class SnapshotStrings implements Iterable<string> {
   readonly length: number;
-  private readonly cache: (string | undefined)[];
+  /** Decoded strings, by index: a map, as an analysis asks for few of them (an array of millions of slots would take 8 bytes each). */
+  private readonly cache = new Map<number, string>();
   private readonly bytes: Buffer;
 
   /**
@@ -32,18 +33,17 @@ export class SnapshotStrings implements Iterable<string> {
   ) {
     this.bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.length = count;
-    this.cache = new Array(count);
   }
 
   /** String `i`; undefined beyond the end (like an array). */
   get(i: number): string | undefined {
     if (!(i >= 0 && i < this.length)) return undefined;
-    let text = this.cache[i];
+    let text = this.cache.get(i);
     if (text === undefined) {
       const start = i === 0 ? 0 : this.ends[i - 1];
       text = decodeLiteral(this.bytes, start, this.ends[i], this.flags[i]);
       if (text === undefined) throw new Error(`heapsnapshot: invalid escape in "strings"[${i}]`);
-      this.cache[i] = text;
+      this.cache.set(i, text);
     }
     return text;
   }

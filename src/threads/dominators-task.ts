@@ -22,7 +22,10 @@ function waitFor(ready: Int32Array, slot: number): void {
 export function dominatorsTask(job: DominatorsJob, send: Send): void {
   const { graph, kinds, externalString, essential, reverse, ready } = job;
   // First what needs no essential edges: the other thread is computing those meanwhile.
-  const sizes: SizesAnswer = { selfSizes: shallowSizes(graph, kinds, externalString) };
+  const selfSizes =
+    shallowSizes(graph, kinds, externalString, new Uint32Array(graph.nodeCount)) ??
+    shallowSizes(graph, kinds, externalString);
+  const sizes: SizesAnswer = { selfSizes };
   send(sizes, [sizes.selfSizes.buffer as ArrayBuffer]);
   waitFor(ready, ESSENTIAL_SLOT);
   const tree = dominators(graph, {

@@ -120,7 +120,10 @@ export async function analyzeSnapshotInParallel(
     const tree = (await run.next()) as DominatorTree;
     // The worker is retired when it has said it is done: its heap goes before the totals.
     await run.finished;
-    return finishAnalysis(start, tree, { ...classes, selfSizes });
+    // The worker's arrays are gone by now: the 64-bit sizes take their room, and the
+    // reversed edges, done with, hold the tree's children.
+    const sizes64 = selfSizes instanceof Float64Array ? selfSizes : Float64Array.from(selfSizes);
+    return finishAnalysis(start, tree, { ...classes, selfSizes: sizes64 }, reverse);
   } finally {
     // A worker still waiting for these is told to give up (and, if it is stuck, ended).
     signal(ESSENTIAL_SLOT, ABANDONED);

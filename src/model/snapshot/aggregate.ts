@@ -30,6 +30,8 @@ export function groupTotals(
   retainedSizes: Float64Array,
   groupings: readonly Uint32Array[],
   groupCounts: readonly number[],
+  /** Work list of at least one entry per node, to use instead of a new one. */
+  scratch?: Uint32Array,
 ): GroupTotals[] {
   const kinds = groupings.length;
   const totals = groupCounts.map((c) => ({
@@ -39,7 +41,7 @@ export function groupTotals(
   }));
   const open = groupCounts.map((c) => new Uint8Array(c));
   const { first, children } = tree;
-  const list = new Uint32Array(selfSizes.length);
+  const list = scratch ?? new Uint32Array(selfSizes.length);
   // A group is "open" while the walk is inside the subtree of a counted node of that
   // group; it closes when the list shrinks back to its length before that subtree.
   let markAt: Uint32Array = new Uint32Array(64);

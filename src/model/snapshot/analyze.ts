@@ -17,7 +17,13 @@ import {
   classifyNodes,
   type InterfaceDefinition,
 } from './classes.js';
-import { type DominatorTree, dominatorChildren, dominators, retainedSizes } from './dominators.js';
+import {
+  type DominatorTree,
+  dominatorChildren,
+  dominators,
+  type ReverseEdges,
+  retainedSizes,
+} from './dominators.js';
 import {
   edgeLabel,
   edgeName,
@@ -114,20 +120,32 @@ export function classFigures(
   };
 }
 
+/**
+ * `scratch`: arrays no longer needed (the reversed edges) that the dominator tree's
+ * children and the totals' work list may use instead of new ones; overwritten.
+ */
 export function finishAnalysis(
   start: AnalysisStart,
   tree: DominatorTree,
   owned: OwnedFigures,
+  scratch?: ReverseEdges,
 ): SnapshotAnalysis {
   const { snapshot, kinds, phase } = start;
   const { selfSizes, classes, siteOf } = owned;
   phase('retained sizes');
   const retained = retainedSizes(tree, selfSizes);
   phase('totals');
-  const children = dominatorChildren(tree);
+  const n = snapshot.nodeCount;
+  const room = scratch !== undefined && scratch.first.length > n && scratch.from.length >= 2 * n;
+  const children = dominatorChildren(
+    tree,
+    ROOT_ORDINAL,
+    room ? { first: scratch.first, children: scratch.from.subarray(0, n) } : undefined,
+  );
   const groupings = siteOf ? [classes.classOf, siteOf] : [classes.classOf];
   const counts = siteOf ? [classes.names.length, snapshot.trace.count] : [classes.names.length];
-  const totals = groupTotals(children, selfSizes, retained, groupings, counts);
+  const list = room ? scratch.from.subarray(n, 2 * n) : undefined;
+  const totals = groupTotals(children, selfSizes, retained, groupings, counts, list);
   return {
     snapshot,
     kinds,

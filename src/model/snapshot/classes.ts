@@ -64,6 +64,14 @@ function formatPropertyName(name: string): string {
   return /[,'"{}]/.test(name) ? JSON.stringify(name) : name;
 }
 
+/** Whether the location entries' node offsets never decrease. */
+function inNodeOrder(loc: Uint32Array, fields: number, indexOffset: number): boolean {
+  for (let i = fields; i < loc.length; i += fields) {
+    if (loc[i + indexOffset] < loc[i - fields + indexOffset]) return false;
+  }
+  return true;
+}
+
 /** 1 for each string index whose text is `Object` (V8 writes each string once, so usually one). */
 function plainObjectNames(strings: SnapshotStrings): Uint8Array {
   const found = new Uint8Array(strings.length);
@@ -330,21 +338,37 @@ export function classifyNodes(
   const matcher = interfaces.length > 0 ? new InterfaceMatcher(strings, interfaces) : undefined;
   const interfaceClass = interfaces.map((d) => plainClass(d.name));
 
-  // Constructor locations of object nodes: location entry per node ordinal.
+  // Constructor locations of object nodes. V8 writes them in node order: a cursor then
+  // walks them beside the nodes; otherwise an index per node ordinal (4 bytes a node).
   const loc = snapshot.locations;
   const lf = snapshot.meta.locationFields;
   const locIndex = lf.indexOf('object_index');
   const locScript = lf.indexOf('script_id');
   const locLine = lf.indexOf('line');
   const locColumn = lf.indexOf('column');
+  const hasLocations =
+    loc.length > 0 && locIndex >= 0 && locScript >= 0 && locLine >= 0 && locColumn >= 0;
   let locationOf: Int32Array | undefined;
-  if (loc.length > 0 && locIndex >= 0 && locScript >= 0 && locLine >= 0 && locColumn >= 0) {
+  if (hasLocations && !inNodeOrder(loc, lf.length, locIndex)) {
     locationOf = new Int32Array(nodeCount).fill(-1);
     for (let i = 0; i < loc.length; i += lf.length) {
       const ordinal = loc[i + locIndex] / nodeFieldCount;
       if (Number.isInteger(ordinal) && ordinal < nodeCount) locationOf[ordinal] = i;
     }
   }
+  let cursor = 0;
+  /** The (last) location entry of node `n`, or -1; in order, `n` must not decrease between calls. */
+  const locationAt = (n: number): number => {
+    if (locationOf !== undefined) return locationOf[n];
+    const target = n * nodeFieldCount;
+    while (cursor < loc.length && loc[cursor + locIndex] < target) cursor += lf.length;
+    let found = -1;
+    while (cursor < loc.length && loc[cursor + locIndex] === target) {
+      found = cursor;
+      cursor += lf.length;
+    }
+    return found;
+  };
   // The last located class seen per unlocated class: objects of one class come in runs.
   const lastScript: number[] = [];
   const lastLine: number[] = [];
@@ -370,8 +394,8 @@ export function classifyNodes(
     } else {
       id = classOfName(nameIndex);
     }
-    if (type === objectType && locationOf !== undefined && locationOf[n] >= 0) {
-      const i = locationOf[n];
+    const i = type === objectType && hasLocations ? locationAt(n) : -1;
+    if (i >= 0) {
       const script = loc[i + locScript];
       const line = loc[i + locLine];
       const column = loc[i + locColumn];

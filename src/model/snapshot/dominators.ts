@@ -284,19 +284,23 @@ export interface DominatorChildren {
   children: Uint32Array;
 }
 
+/** `into`: arrays to fill instead of new ones (`first` of at least nodeCount + 1 entries, `children` of nodeCount − 1). */
 export function dominatorChildren(
   tree: DominatorTree,
   root: number = ROOT_ORDINAL,
+  into?: DominatorChildren,
 ): DominatorChildren {
   const { dominator } = tree;
   const count = dominator.length;
-  const first = new Uint32Array(count + 1);
+  const first = into ? into.first.subarray(0, count + 1).fill(0) : new Uint32Array(count + 1);
   for (let n = 0; n < count; n++) if (n !== root) first[dominator[n]]++;
   for (let n = 0, sum = 0; n <= count; n++) {
     sum += first[n];
     first[n] = sum;
   }
-  const children = new Uint32Array(Math.max(0, count - 1));
+  const children = into
+    ? into.children.subarray(0, Math.max(0, count - 1))
+    : new Uint32Array(Math.max(0, count - 1));
   for (let n = count - 1; n >= 0; n--) if (n !== root) children[--first[dominator[n]]] = n;
   return { first, children };
 }

@@ -126,11 +126,27 @@ export type SizeGraph = Pick<
 export function shallowSizes(
   snapshot: SizeGraph,
   kinds: GraphKinds,
+  externalString?: number,
+): Float64Array;
+/**
+ * With `into` a Uint32Array (half the memory: every size V8 writes fits), the sizes go
+ * there; undefined if an owner's total would not fit.
+ */
+export function shallowSizes(
+  snapshot: SizeGraph,
+  kinds: GraphKinds,
+  externalString: number,
+  into: Uint32Array,
+): Uint32Array | undefined;
+export function shallowSizes(
+  snapshot: SizeGraph,
+  kinds: GraphKinds,
   externalString = snapshot.strings?.indexOf('system / ExternalStringData') ?? -1,
-): Float64Array {
+  into?: Uint32Array,
+): Float64Array | Uint32Array | undefined {
   const { nodes, edges, firstEdge, nodeFieldCount, nodeCount } = snapshot;
   const { type: typeOff, name: nameOff, selfSize: sizeOff } = snapshot.nodeOffsets;
-  const sizes = new Float64Array(nodeCount);
+  const sizes = into ?? new Float64Array(nodeCount);
   for (let n = 0, p = sizeOff; n < nodeCount; n++, p += nodeFieldCount) sizes[n] = nodes[p];
   if (!hasUserRoots(snapshot, kinds)) return sizes;
 
@@ -187,7 +203,9 @@ export function shallowSizes(
     if (owner === ROOT_ORDINAL || nodes[owner * nodeFieldCount + typeOff] === kinds.nodeSynthetic) {
       continue;
     }
-    sizes[owner] += sizes[n];
+    const total = sizes[owner] + sizes[n];
+    if (total > 0xffffffff && into) return undefined;
+    sizes[owner] = total;
     sizes[n] = 0;
   }
   return sizes;

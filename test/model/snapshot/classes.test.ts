@@ -123,6 +123,41 @@ describe('class names', () => {
     expect(classes.locations[d1]).toEqual({ scriptId: 7, line: 1, column: 2 });
     expect(classes.locations[d2]).toEqual({ scriptId: 8, line: 1, column: 2 });
   });
+
+  it('read locations in any order, the last entry of a node winning', () => {
+    // V8 writes them in node order (read with a cursor); these are not.
+    const shuffled = handSnapshot(GRAPH, {
+      locations: [
+        ['d2', 9, 1, 2],
+        ['d1', 7, 1, 2],
+        ['d2', 8, 1, 2],
+      ],
+    });
+    const other = classifyNodes(shuffled.snapshot, graphKinds(shuffled.snapshot));
+    const d1 = other.classOf[shuffled.ordinal.d1];
+    const d2 = other.classOf[shuffled.ordinal.d2];
+    expect(other.locations[d1]).toEqual({ scriptId: 7, line: 1, column: 2 });
+    expect(other.locations[d2]).toEqual({ scriptId: 8, line: 1, column: 2 });
+    // In node order, with a repeated entry: the same rule.
+    const ordered = handSnapshot(GRAPH, {
+      locations: [
+        ['d1', 7, 1, 2],
+        ['d2', 9, 1, 2],
+        ['d2', 8, 1, 2],
+      ],
+    });
+    const again = classifyNodes(ordered.snapshot, graphKinds(ordered.snapshot));
+    expect(again.locations[again.classOf[ordered.ordinal.d2]]).toEqual({
+      scriptId: 8,
+      line: 1,
+      column: 2,
+    });
+    expect(again.locations[again.classOf[ordered.ordinal.d1]]).toEqual({
+      scriptId: 7,
+      line: 1,
+      column: 2,
+    });
+  });
 });
 
 describe('totals per class', () => {
