@@ -55,6 +55,11 @@ export interface DominatorOptions {
   reverse?: ReverseEdges | (() => ReverseEdges);
 }
 
+/** A bit per edge, all set: every edge counts. */
+function allEdges(count: number): Uint32Array {
+  return new Uint32Array(Math.ceil(count / 32)).fill(0xffffffff);
+}
+
 /** Whether edge ordinal `o` counts. */
 function counts(essential: Uint32Array | undefined, o: number): boolean {
   return essential === undefined || (essential[o >>> 5] & (1 << (o & 31))) !== 0;
@@ -133,6 +138,8 @@ export function dominators(snapshot: EdgeGraph, options: DominatorOptions = {}):
   // The path being searched: each node's number and the ordinal of its next edge.
   let stackNumber: Uint32Array = new Uint32Array(1024);
   let stackEdge: Uint32Array = new Uint32Array(1024);
+  let stackEnd: Uint32Array = new Uint32Array(1024);
+  const counting = essential ?? allEdges(edges.length / efc);
   const dfs = (start: number, parentNumber: number) => {
     seen[start >>> 5] |= 1 << (start & 31);
     vertex[++n] = start;
@@ -140,13 +147,13 @@ export function dominators(snapshot: EdgeGraph, options: DominatorOptions = {}):
     let depth = 0;
     stackNumber[0] = n;
     stackEdge[0] = firstEdge[start] / efc;
+    stackEnd[0] = firstEdge[start + 1] / efc;
     while (depth >= 0) {
-      const v = vertex[stackNumber[depth]];
-      const endOrdinal = firstEdge[v + 1] / efc;
+      const endOrdinal = stackEnd[depth];
       let o = stackEdge[depth];
       let w = -1;
       for (; o < endOrdinal; o++) {
-        if (!counts(essential, o)) continue;
+        if ((counting[o >>> 5] & (1 << (o & 31))) === 0) continue;
         const t = Math.imul(edges[o * efc + toOff] >>> shift, inverse) >>> 0;
         if ((seen[t >>> 5] & (1 << (t & 31))) === 0) {
           w = t;
@@ -165,9 +172,11 @@ export function dominators(snapshot: EdgeGraph, options: DominatorOptions = {}):
       if (++depth === stackNumber.length) {
         stackNumber = growUint32(stackNumber);
         stackEdge = growUint32(stackEdge);
+        stackEnd = growUint32(stackEnd);
       }
       stackNumber[depth] = n;
       stackEdge[depth] = firstEdge[w] / efc;
+      stackEnd[depth] = firstEdge[w + 1] / efc;
     }
   };
   const unseen = (v: number) => (seen[v >>> 5] & (1 << (v & 31))) === 0;
