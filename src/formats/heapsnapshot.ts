@@ -1384,8 +1384,11 @@ class StringArrayReader implements ValueReader {
   }
 
   result(): SnapshotStrings {
+    const { bytes, length } = this.sink;
+    // The table was sized from the bytes left in the file: give back what it did not use.
+    const spare = bytes.length - length;
     return new SnapshotStrings(
-      this.sink.bytes.subarray(0, this.sink.length),
+      spare > 1 << 20 && spare > length / 8 ? bytes.slice(0, length) : bytes.subarray(0, length),
       this.ends.subarray(0, this.count),
       this.flags.subarray(0, this.count),
       this.count,

@@ -87,12 +87,12 @@ function plainObjectNames(strings: SnapshotStrings): Uint8Array {
 export function inferInterfaceDefinitions(
   snapshot: HeapSnapshot,
   kinds: GraphKinds,
+  objectNames: Uint8Array = plainObjectNames(snapshot.strings),
 ): InterfaceDefinition[] {
   const { nodes, edges, firstEdge, nodeFieldCount, nodeCount, strings } = snapshot;
   const efc = snapshot.edgeFieldCount;
   const { type: typeOff, name: nameOff } = snapshot.nodeOffsets;
   const { type: eTypeOff, nameOrIndex: eNameOff } = snapshot.edgeOffsets;
-  const objectNames = plainObjectNames(strings);
   const stringCount = strings.length;
   // Formatted length of each property name, -1 until needed; -2 for `__proto__`.
   const formatted = new Int32Array(stringCount).fill(-1);
@@ -288,7 +288,8 @@ export function classifyNodes(
 ): ClassTable {
   const { nodes, nodeFieldCount, nodeCount, strings } = snapshot;
   const { type: typeOff, name: nameOff } = snapshot.nodeOffsets;
-  const interfaces = options.interfaces ?? inferInterfaceDefinitions(snapshot, kinds);
+  const objectNames = plainObjectNames(strings);
+  const interfaces = options.interfaces ?? inferInterfaceDefinitions(snapshot, kinds, objectNames);
   const names: string[] = [];
   const locations: (ClassLocation | undefined)[] = [];
   const classByName = new Map<string, number>();
@@ -334,7 +335,6 @@ export function classifyNodes(
     return id;
   };
 
-  const objectNames = plainObjectNames(strings);
   const matcher = interfaces.length > 0 ? new InterfaceMatcher(strings, interfaces) : undefined;
   const interfaceClass = interfaces.map((d) => plainClass(d.name));
 
@@ -438,6 +438,15 @@ export function detachedNodes(snapshot: HeapSnapshot, kinds: GraphKinds): Uint8A
   const { type: eTypeOff, toNode: toOff } = snapshot.edgeOffsets;
   const ATTACHED = 1;
   const DETACHED = 2;
+  // Node.js snapshots mark no node: nothing to allocate or walk then.
+  let marked = false;
+  for (let p = off; p < nodes.length; p += nodeFieldCount) {
+    if ((nodes[p] & 3) !== 0) {
+      marked = true;
+      break;
+    }
+  }
+  if (!marked) return undefined;
   const state = new Uint8Array(nodeCount);
   const visited = new Uint8Array(nodeCount);
   const attached: number[] = [];

@@ -147,8 +147,10 @@ export function shallowSizes(
   const { nodes, edges, firstEdge, nodeFieldCount, nodeCount } = snapshot;
   const { type: typeOff, name: nameOff, selfSize: sizeOff } = snapshot.nodeOffsets;
   const sizes = into ?? new Float64Array(nodeCount);
-  for (let n = 0, p = sizeOff; n < nodeCount; n++, p += nodeFieldCount) sizes[n] = nodes[p];
-  if (!hasUserRoots(snapshot, kinds)) return sizes;
+  if (!hasUserRoots(snapshot, kinds)) {
+    for (let n = 0, p = sizeOff; n < nodeCount; n++, p += nodeFieldCount) sizes[n] = nodes[p];
+    return sizes;
+  }
 
   const UNVISITED = 0xffffffff;
   const MULTIPLE = 0xfffffffe;
@@ -157,6 +159,7 @@ export function shallowSizes(
   // answers that from cache.
   const ownable = new Uint32Array((nodeCount >>> 5) + 1);
   for (let n = 0, p = 0; n < nodeCount; n++, p += nodeFieldCount) {
+    sizes[n] = nodes[p + sizeOff];
     const type = nodes[p + typeOff];
     if (
       type === kinds.nodeHidden ||
