@@ -122,3 +122,24 @@ function stopAt(progress: Progress, count: number, at: number): false {
   progress.next = at;
   return false;
 }
+
+/**
+ * The numbers in the array in `[start, end)` of the open file `fd`, counted by their
+ * commas (one more than the commas, none for `[]`): exact for any well-formed array.
+ */
+export function countNumbers(fd: number, start: number, end: number): number {
+  const buffer = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1, end - start)));
+  let commas = 0;
+  let digits = false;
+  for (let position = start; position < end; ) {
+    const bytesRead = readSync(fd, buffer, 0, Math.min(buffer.length, end - position), position);
+    if (bytesRead === 0) break;
+    position += bytesRead;
+    for (let i = 0; i < bytesRead; i++) {
+      const c = buffer[i];
+      if (c === 0x2c) commas++;
+      else if (!digits && c >= 0x30 && c <= 0x39) digits = true;
+    }
+  }
+  return digits ? commas + 1 : 0;
+}

@@ -48,7 +48,12 @@ import { availableParallelism } from 'node:os';
 import { warmWorkers } from '../threads/pool.js';
 import type { EdgeRules, EdgeSummary } from './heapsnapshot-edges.js';
 import { type LiteralTable, scanLiterals } from './heapsnapshot-literals.js';
-import { type Progress, parseChunk, readNumbersFast } from './heapsnapshot-numbers.js';
+import {
+  countNumbers,
+  type Progress,
+  parseChunk,
+  readNumbersFast,
+} from './heapsnapshot-numbers.js';
 import {
   type ArrayJob,
   parseArrayInWorker,
@@ -183,7 +188,7 @@ export interface ReadHeapSnapshotOptions {
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   /** Aborting stops the read at the next chunk and rejects with the signal's reason. */
   signal?: AbortSignal;
-  /** Bytes per read (default 4 MiB). Small values are for tests of chunk boundaries. */
+  /** Bytes per read (default 1 MiB). Small values are for tests of chunk boundaries. */
   chunkSize?: number;
   /**
    * Parse `nodes` and `edges` in worker threads while this thread reads the rest:
@@ -203,9 +208,12 @@ export interface ReadHeapSnapshotOptions {
 // Entry points
 // ---------------------------------------------------------------------------------------
 
-const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
+/** 1 MiB: two are in use at a time, and left behind as garbage after the read. */
+const DEFAULT_CHUNK_SIZE = 1024 * 1024;
 /** Numbers below which a worker costs more (~30 ms to start) than it saves. */
 const MIN_WORKER_ARRAY = 8 * 1024 * 1024;
+/** `DeferredArray.length` of an array whose header declares no length (`locations`). */
+const UNKNOWN_LENGTH = -1;
 /** Files from which a worker is started before the header says whether it is needed. */
 const WARM_WORKERS_BYTES = 32 * 1024 * 1024;
 
@@ -276,6 +284,7 @@ export async function readHeapSnapshot(
       ? {
           minLength: workers === true ? 0 : MIN_WORKER_ARRAY,
           onArray: (array: DeferredArray) => {
+            if (array.length === UNKNOWN_LENGTH) return void local.push(array);
             if (slots >= 2) return toWorker(array);
             if (!held) {
               held = array;
@@ -308,13 +317,13 @@ export async function readHeapSnapshot(
     signal?.throwIfAborted();
     if (held) local.push(held);
     for (const array of local) {
-      const { key, start, end, length } = array;
+      const { key, start, end } = array;
+      const unknown = array.length === UNKNOWN_LENGTH;
+      const length = unknown ? countNumbersInRange(path, start, end) : array.length;
       // Shared, so that the analysis can hand it to a worker too, if there can be one.
       const bytes = length * Uint32Array.BYTES_PER_ELEMENT;
-      const into = new Uint32Array(
-        noThreads ? new ArrayBuffer(bytes) : new SharedArrayBuffer(bytes),
-      );
-      array.fill(readNumberRange({ path, key, start, end, length }, into));
+      const buffer = noThreads || unknown ? new ArrayBuffer(bytes) : new SharedArrayBuffer(bytes);
+      array.fill(readNumberRange({ path, key, start, end, length }, new Uint32Array(buffer)));
     }
     await Promise.all(filled);
     if (workerFailure) {
@@ -407,7 +416,7 @@ export class HeapSnapshotParser {
   private nodes: NumberArrayReader | DeferredArray | undefined;
   private edges: NumberArrayReader | DeferredArray | undefined;
   private functionInfos: NumberArrayReader | undefined;
-  private locations: NumberArrayReader | undefined;
+  private locations: NumberArrayReader | DeferredArray | undefined;
   private samples: NumberArrayReader | undefined;
   private traceTree: TraceTreeReader | undefined;
   private strings: StringArrayReader | undefined;
@@ -584,7 +593,11 @@ export class HeapSnapshotParser {
         );
         return this.functionInfos;
       case 'locations':
-        this.locations = new NumberArrayReader(key, false, 1024);
+        // Its length is not declared: read after the scan, where it can be counted first
+        // (growing it as it is read left up to twice its size behind as garbage).
+        this.locations = this.defer
+          ? new DeferredArray(key, offset, UNKNOWN_LENGTH)
+          : new NumberArrayReader(key, false, 1024);
         return this.locations;
       case 'samples':
         this.samples = new NumberArrayReader(key, true, 1024);
@@ -1035,6 +1048,16 @@ export class NumberArrayReader implements ValueReader {
  * `key`, possibly preceded by whitespace) into `into`, or into a bigger array when it
  * holds more numbers than `into` has room for. Synchronous: for worker threads.
  */
+/** How many numbers the array in `[start, end)` of the file holds, by its commas. */
+function countNumbersInRange(path: string, start: number, end: number): number {
+  const fd = openSync(path, 'r');
+  try {
+    return countNumbers(fd, start, end);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function readNumberRange(range: ArrayJob, into: Uint32Array): Uint32Array {
   const fd = openSync(range.path, 'r');
   try {
@@ -1384,11 +1407,8 @@ class StringArrayReader implements ValueReader {
   }
 
   result(): SnapshotStrings {
-    const { bytes, length } = this.sink;
-    // The table was sized from the bytes left in the file: give back what it did not use.
-    const spare = bytes.length - length;
     return new SnapshotStrings(
-      spare > 1 << 20 && spare > length / 8 ? bytes.slice(0, length) : bytes.subarray(0, length),
+      this.sink.bytes.subarray(0, this.sink.length),
       this.ends.subarray(0, this.count),
       this.flags.subarray(0, this.count),
       this.count,
@@ -1469,7 +1489,7 @@ interface Parts {
   nodes: NumberArrayReader | DeferredArray | undefined;
   edges: NumberArrayReader | DeferredArray | undefined;
   functionInfos: NumberArrayReader | undefined;
-  locations: NumberArrayReader | undefined;
+  locations: NumberArrayReader | DeferredArray | undefined;
   samples: NumberArrayReader | undefined;
   traceTree: TraceTreeReader | undefined;
   strings: StringArrayReader | undefined;

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NumberArrayReader } from '../../src/formats/heapsnapshot.js';
-import { readNumbersFast } from '../../src/formats/heapsnapshot-numbers.js';
+import { countNumbers, readNumbersFast } from '../../src/formats/heapsnapshot-numbers.js';
 
 let dir: string;
 beforeAll(() => {
@@ -146,7 +146,10 @@ describe('NumberArrayReader with the fast loop inside', () => {
     const good = numbers.slice(0, 300).join(',');
     const cases: [string, RegExp][] = [
       [`[${good},12x4,5]`, /unexpected 'x' in "nodes".* at byte \d+/],
-      [`[${good},4294967296,5]`, /"nodes"\[300\] = 4294967296 \(ending at byte \d+\) is not an integer/],
+      [
+        `[${good},4294967296,5]`,
+        /"nodes"\[300\] = 4294967296 \(ending at byte \d+\) is not an integer/,
+      ],
       [`[${good},,5]`, /unexpected ','/],
       [`[${good},-5]`, /"nodes"\[300\]/],
     ];
@@ -166,6 +169,37 @@ describe('NumberArrayReader with the fast loop inside', () => {
         tiny = (e as Error).message;
       }
       expect(whole).toBe(tiny);
+    }
+  });
+});
+
+describe('countNumbers', () => {
+  it.each([
+    ['[]', 0],
+    ['[7]', 1],
+    ['[1,2,3\n,4\n]', 4],
+    ['[ 1 , 2 ]', 2],
+  ])('counts the numbers of %j', (text, count) => {
+    const path = join(dir, `c${Math.random()}.json`);
+    writeFileSync(path, `{"locations":${text}}`);
+    const fd = openSync(path, 'r');
+    try {
+      expect(countNumbers(fd, 13, 13 + text.length)).toBe(count);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('counts across reads', () => {
+    const numbers = Array.from({ length: 100_000 }, (_, i) => i);
+    const text = v8Text(numbers, 4);
+    const path = join(dir, 'many.json');
+    writeFileSync(path, text);
+    const fd = openSync(path, 'r');
+    try {
+      expect(countNumbers(fd, 0, text.length)).toBe(numbers.length);
+    } finally {
+      closeSync(fd);
     }
   });
 });

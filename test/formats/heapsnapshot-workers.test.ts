@@ -74,6 +74,10 @@ describe('readHeapSnapshot with worker threads', () => {
     sameNumbers(snapshot.nodes, json.nodes, 'nodes');
     sameNumbers(snapshot.edges, json.edges, 'edges');
     expect(snapshot.strings.toArray()).toEqual(json.strings);
+    // Read after the scan, counted first (its length is not declared).
+    expect(json.locations.length).toBeGreaterThan(0);
+    sameNumbers(snapshot.locations, json.locations, 'locations');
+    expect(snapshot.locations.length).toBe(json.locations.length);
     expect(snapshot.nodeCount).toBe(json.snapshot.node_count);
     const inline = await readHeapSnapshot(path, { workers: false });
     expect(inline.nodes.buffer).not.toBeInstanceOf(SharedArrayBuffer);
