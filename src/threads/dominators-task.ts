@@ -22,14 +22,18 @@ function waitFor(ready: Int32Array, slot: number): void {
 export function dominatorsTask(job: DominatorsJob, send: Send): void {
   const { graph, kinds, externalString, essential, reverse, ready } = job;
   // First what needs no essential edges: the other thread is computing those meanwhile.
+  // The owners' working array becomes the tree's first working array: a worker's heap
+  // rarely sees a collection, so garbage here would stay for the whole task.
+  const scratch = new Uint32Array(graph.nodeCount + 1);
   const selfSizes =
-    shallowSizes(graph, kinds, externalString, new Uint32Array(graph.nodeCount)) ??
+    shallowSizes(graph, kinds, externalString, new Uint32Array(graph.nodeCount), scratch) ??
     shallowSizes(graph, kinds, externalString);
   const sizes: SizesAnswer = { selfSizes };
   send(sizes, [sizes.selfSizes.buffer as ArrayBuffer]);
   waitFor(ready, ESSENTIAL_SLOT);
   const tree = dominators(graph, {
     essential,
+    scratch,
     reverse: () => {
       waitFor(ready, REVERSE_SLOT);
       return reverse;

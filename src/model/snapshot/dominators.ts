@@ -53,6 +53,11 @@ export interface DominatorOptions {
    * the depth-first search runs). Default: computed here. Its `from` is overwritten.
    */
   reverse?: ReverseEdges | (() => ReverseEdges);
+  /**
+   * A Uint32Array of at least `nodeCount + 1` entries to use as one of the working arrays
+   * instead of a new one (say, one a previous step worked in): overwritten.
+   */
+  scratch?: Uint32Array;
 }
 
 /** A bit per edge, all set: every edge counts. */
@@ -129,7 +134,8 @@ export function dominators(snapshot: EdgeGraph, options: DominatorOptions = {}):
   // Depth-first numbering, 1-based. vertex: number → ordinal; parent: number → the
   // parent's number; num: ordinal → number, filled after the search (a scattered write
   // per node inside the search would wait on memory at every step).
-  const num = new Uint32Array(size);
+  // Written in full after the search (every node gets a number): a scratch array will do.
+  const num = options.scratch ? options.scratch.subarray(0, size) : new Uint32Array(size);
   const vertex = new Uint32Array(size);
   const parent = new Uint32Array(size);
   // Visited bits: small enough to stay in cache, unlike `num`.

@@ -137,12 +137,15 @@ export function shallowSizes(
   kinds: GraphKinds,
   externalString: number,
   into: Uint32Array,
+  scratch?: Uint32Array,
 ): Uint32Array | undefined;
+/** `scratch`: a Uint32Array of at least `nodeCount` entries to work in instead of a new one (overwritten). */
 export function shallowSizes(
   snapshot: SizeGraph,
   kinds: GraphKinds,
   externalString = snapshot.strings?.indexOf('system / ExternalStringData') ?? -1,
   into?: Uint32Array,
+  scratch?: Uint32Array,
 ): Float64Array | Uint32Array | undefined {
   const { nodes, edges, firstEdge, nodeFieldCount, nodeCount } = snapshot;
   const { type: typeOff, name: nameOff, selfSize: sizeOff } = snapshot.nodeOffsets;
@@ -154,7 +157,7 @@ export function shallowSizes(
 
   const UNVISITED = 0xffffffff;
   const MULTIPLE = 0xfffffffe;
-  const owners = new Uint32Array(nodeCount);
+  const owners = scratch ? scratch.subarray(0, nodeCount) : new Uint32Array(nodeCount);
   // One bit per node that can be owned: most edges lead elsewhere, and a bit vector
   // answers that from cache.
   const ownable = new Uint32Array((nodeCount >>> 5) + 1);
