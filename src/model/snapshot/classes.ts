@@ -21,6 +21,7 @@
  */
 import type { HeapSnapshot, SnapshotStrings } from '../../formats/heapsnapshot.js';
 import type { GraphKinds } from './graph.js';
+import { locationLookup } from './locations.js';
 
 /** A plain-object shape that names the `Object`s having (at least) these properties. */
 export interface InterfaceDefinition {
@@ -62,14 +63,6 @@ const MIN_PROPORTION_PER_INTERFACE = 1000;
 /** DevTools' `JSHeapSnapshotNode.formatPropertyName`. */
 function formatPropertyName(name: string): string {
   return /[,'"{}]/.test(name) ? JSON.stringify(name) : name;
-}
-
-/** Whether the location entries' node offsets never decrease. */
-function inNodeOrder(loc: Uint32Array, fields: number, indexOffset: number): boolean {
-  for (let i = fields; i < loc.length; i += fields) {
-    if (loc[i + indexOffset] < loc[i - fields + indexOffset]) return false;
-  }
-  return true;
 }
 
 /** 1 for each string index whose text is `Object` (V8 writes each string once, so usually one). */
@@ -338,8 +331,7 @@ export function classifyNodes(
   const matcher = interfaces.length > 0 ? new InterfaceMatcher(strings, interfaces) : undefined;
   const interfaceClass = interfaces.map((d) => plainClass(d.name));
 
-  // Constructor locations of object nodes. V8 writes them in node order: a cursor then
-  // walks them beside the nodes; otherwise an index per node ordinal (4 bytes a node).
+  // Constructor locations of object nodes, looked up node after node.
   const loc = snapshot.locations;
   const lf = snapshot.meta.locationFields;
   const locIndex = lf.indexOf('object_index');
@@ -348,27 +340,9 @@ export function classifyNodes(
   const locColumn = lf.indexOf('column');
   const hasLocations =
     loc.length > 0 && locIndex >= 0 && locScript >= 0 && locLine >= 0 && locColumn >= 0;
-  let locationOf: Int32Array | undefined;
-  if (hasLocations && !inNodeOrder(loc, lf.length, locIndex)) {
-    locationOf = new Int32Array(nodeCount).fill(-1);
-    for (let i = 0; i < loc.length; i += lf.length) {
-      const ordinal = loc[i + locIndex] / nodeFieldCount;
-      if (Number.isInteger(ordinal) && ordinal < nodeCount) locationOf[ordinal] = i;
-    }
-  }
-  let cursor = 0;
-  /** The (last) location entry of node `n`, or -1; in order, `n` must not decrease between calls. */
-  const locationAt = (n: number): number => {
-    if (locationOf !== undefined) return locationOf[n];
-    const target = n * nodeFieldCount;
-    while (cursor < loc.length && loc[cursor + locIndex] < target) cursor += lf.length;
-    let found = -1;
-    while (cursor < loc.length && loc[cursor + locIndex] === target) {
-      found = cursor;
-      cursor += lf.length;
-    }
-    return found;
-  };
+  const locationAt = hasLocations
+    ? locationLookup(loc, lf.length, locIndex, nodeFieldCount, nodeCount)
+    : () => -1;
   // The last located class seen per unlocated class: objects of one class come in runs.
   const lastScript: number[] = [];
   const lastLine: number[] = [];
