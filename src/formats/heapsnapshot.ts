@@ -1594,8 +1594,7 @@ function assemble(parts: Parts): HeapSnapshot {
   const nodesLength = nodes.length;
   const summary = parts.edges instanceof DeferredArray ? parts.edges.summary : undefined;
   const checked =
-    summary !== undefined &&
-    summary.sound &&
+    summary?.sound === true &&
     summary.maxName < stringCount &&
     summary.rules.nodesLength === nodesLength &&
     summary.rules.fieldCount === edgeFieldCount;
