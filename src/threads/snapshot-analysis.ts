@@ -110,10 +110,11 @@ export async function analyzeSnapshotInParallel(
     return analyzeSnapshot(snapshot, options);
   }
   try {
-    const start = startAnalysis(snapshot, options, essential);
+    // The retainers are counted with the essential edges, in the same pass.
+    const start = startAnalysis(snapshot, options, essential, reverse.first);
     signal(ESSENTIAL_SLOT, READY);
     start.phase('dominators');
-    reverseEdges(graph, essential, reverse);
+    reverseEdges(graph, essential, reverse, true);
     signal(REVERSE_SLOT, READY);
     const classes = classFigures(start, options);
     const { selfSizes } = (await run.next()) as SizesAnswer;
