@@ -39,6 +39,10 @@ export function groupTotals(
     selfSize: new Float64Array(c),
     retainedSize: new Float64Array(c),
   }));
+  if (kinds === 1) {
+    singleGrouping(tree, selfSizes, retainedSizes, groupings[0], totals[0], scratch);
+    return totals;
+  }
   const open = groupCounts.map((c) => new Uint8Array(c));
   const { first, children } = tree;
   const list = scratch ?? new Uint32Array(selfSizes.length);
@@ -86,4 +90,55 @@ export function groupTotals(
     }
   }
   return totals;
+}
+
+/**
+ * `groupTotals` for one grouping (per class, the common case), with everything the walk
+ * touches per node in locals: a third of the time of the general loop.
+ */
+function singleGrouping(
+  tree: DominatorChildren,
+  selfSizes: Float64Array,
+  retainedSizes: Float64Array,
+  groupOf: Uint32Array,
+  totals: GroupTotals,
+  scratch: Uint32Array | undefined,
+): void {
+  const { count, selfSize, retainedSize } = totals;
+  const open = new Uint8Array(count.length);
+  const { first, children } = tree;
+  const list = scratch ?? new Uint32Array(selfSizes.length);
+  let markAt: Uint32Array = new Uint32Array(64);
+  let markGroup: Uint32Array = new Uint32Array(64);
+  let marks = 0;
+  let length = 0;
+  list[length++] = ROOT_ORDINAL;
+  while (length > 0) {
+    const n = list[--length];
+    const from = first[n];
+    const to = first[n + 1];
+    const self = selfSizes[n];
+    if (self !== 0) {
+      const g = groupOf[n];
+      if (g !== NO_GROUP) {
+        count[g]++;
+        selfSize[g] += self;
+        if (open[g] === 0) {
+          retainedSize[g] += retainedSizes[n];
+          if (from !== to) {
+            open[g] = 1;
+            if (marks === markAt.length) {
+              markAt = growUint32(markAt);
+              markGroup = growUint32(markGroup);
+            }
+            markAt[marks] = length;
+            markGroup[marks] = g;
+            marks++;
+          }
+        }
+      }
+    }
+    for (let i = from; i < to; i++) list[length++] = children[i];
+    while (marks > 0 && markAt[marks - 1] === length) open[markGroup[--marks]] = 0;
+  }
 }
