@@ -110,11 +110,10 @@ export async function analyzeSnapshotInParallel(
     return analyzeSnapshot(snapshot, options);
   }
   try {
-    // The retainers are counted with the essential edges, in the same pass.
-    const start = startAnalysis(snapshot, options, essential, reverse.first);
+    const start = startAnalysis(snapshot, options, essential);
     signal(ESSENTIAL_SLOT, READY);
     start.phase('dominators');
-    reverseEdges(graph, essential, reverse, true);
+    reverseEdges(graph, essential, reverse);
     signal(REVERSE_SLOT, READY);
     const classes = classFigures(start, options);
     const { selfSizes } = (await run.next()) as SizesAnswer;

@@ -90,26 +90,17 @@ export interface OwnedFigures {
 }
 
 /** `essentialInto`: where the essential-edge bits go (see `essentialEdges`). */
-/** `countsInto`: zeroed, gets each node's number of counting retainers (see `essentialEdges`). */
 export function startAnalysis(
   snapshot: HeapSnapshot,
   options: AnalyzeOptions,
   essentialInto?: Uint32Array,
-  countsInto?: Uint32Array,
 ): AnalysisStart {
   if (snapshot.nodeCount === 0) throw new SnapshotQueryError('the snapshot has no nodes');
   const phase = (p: AnalysisPhase) => options.onPhase?.(p, PHASES.indexOf(p), PHASES.length);
   const kinds = graphKinds(snapshot);
   phase('ownership');
   const pageOwned = pageOwnedNodes(snapshot, kinds);
-  const essential = essentialEdges(
-    snapshot,
-    kinds,
-    pageOwned,
-    undefined,
-    essentialInto,
-    countsInto,
-  );
+  const essential = essentialEdges(snapshot, kinds, pageOwned, undefined, essentialInto);
   return { snapshot, kinds, essential, phase };
 }
 

@@ -78,18 +78,14 @@ export function reverseEdges(
   graph: EdgeGraph,
   essential?: Uint32Array,
   into?: ReverseEdges,
-  /** `into.first` already holds each node's number of counting retainers (see `essentialEdges`). */
-  counted = false,
 ): ReverseEdges {
   const { edges, firstEdge, nodeCount, nodeFieldCount, edgeFieldCount: efc } = graph;
   const toOff = graph.edgeOffsets.toNode;
   const { shift, inverse } = exactDivisor(nodeFieldCount);
   const first = into?.first ?? new Uint32Array(nodeCount + 1);
-  if (!(counted && into)) {
-    first.fill(0);
-    for (let e = toOff, o = 0; e < edges.length; e += efc, o++) {
-      if (counts(essential, o)) first[Math.imul(edges[e] >>> shift, inverse) >>> 0]++;
-    }
+  first.fill(0);
+  for (let e = toOff, o = 0; e < edges.length; e += efc, o++) {
+    if (counts(essential, o)) first[Math.imul(edges[e] >>> shift, inverse) >>> 0]++;
   }
   // Running sums: first[v] becomes the end of v's slice; filling walks it back to the start.
   for (let v = 1; v <= nodeCount; v++) first[v] += first[v - 1];

@@ -64,11 +64,6 @@ export function essentialEdges(
   ephemerons: EphemeronNames = new EphemeronNames(snapshot.strings),
   /** Where to set the bits (zeroed, `ceil(edgeCount / 32)` words), e.g. in shared memory. */
   bits: Uint32Array = new Uint32Array(Math.ceil(snapshot.edgeCount / 32)),
-  /**
-   * Zeroed, `nodeCount + 1` entries: gets the number of counting edges into each node,
-   * which `reverseEdges` needs first (counted here, it saves that a pass over the edges).
-   */
-  countsInto?: Uint32Array,
 ): Uint32Array {
   const { nodes, edges, firstEdge, nodeFieldCount, nodeCount, edgeFieldCount: efc } = snapshot;
   const { type: typeOff, toNode: toOff, nameOrIndex: nameOff } = snapshot.edgeOffsets;
@@ -88,14 +83,12 @@ export function essentialEdges(
       }
       const to = edges[e + toOff];
       if (to === nodeIndex) continue;
-      const toOrdinal = Math.imul(to >>> shift, inverse) >>> 0;
       if (!fromRoot) {
         if (type === shortcut) continue;
-        if (ownedFrom === 0 && pageOwned[toOrdinal] !== 0) continue;
+        if (ownedFrom === 0 && pageOwned[Math.imul(to >>> shift, inverse) >>> 0] !== 0) continue;
       }
       const ordinal = e / efc;
       bits[ordinal >>> 5] |= 1 << (ordinal & 31);
-      if (countsInto) countsInto[toOrdinal]++;
     }
   }
   return bits;
