@@ -226,6 +226,23 @@ export async function readHeapSnapshot(
   path: string,
   options: ReadHeapSnapshotOptions = {},
 ): Promise<HeapSnapshot> {
+  const jumps = { allowed: true, made: false };
+  try {
+    return await readSnapshotFile(path, options, jumps);
+  } catch (error) {
+    // A jump rests on V8's key order; whatever went wrong after one, the file is read
+    // again in order, which gives the authoritative result or error.
+    if (!jumps.made || options.signal?.aborted) throw error;
+    return readSnapshotFile(path, options, { allowed: false, made: false });
+  }
+}
+
+/** `jumps.allowed`: may skip the bytes of `edges` when their end can be found from the file's end. */
+async function readSnapshotFile(
+  path: string,
+  options: ReadHeapSnapshotOptions,
+  jumps: { allowed: boolean; made: boolean },
+): Promise<HeapSnapshot> {
   const { onProgress, signal } = options;
   const chunkSize = checkChunkSize(options.chunkSize ?? DEFAULT_CHUNK_SIZE);
   signal?.throwIfAborted();
@@ -295,6 +312,10 @@ export async function readHeapSnapshot(
             toWorker(bigger);
             local.push(smaller);
           },
+          // The end of `edges`, found from the file's end, lets this thread skip them
+          // (the worker reads them) and the worker start as soon as they begin.
+          endOf: (key: string, start: number) =>
+            jumps.allowed && key === 'edges' ? findEdgesEnd(file.fd, totalBytes, start) : undefined,
         }
       : undefined;
     const parser = new HeapSnapshotParser({ totalBytes: regular ? totalBytes : undefined, defer });
@@ -312,6 +333,14 @@ export async function readHeapSnapshot(
       which ^= 1;
       pending = file.read(buffers[which], 0, chunkSize, at());
       parser.write(chunk.subarray(0, bytesRead));
+      const to = parser.jumpTarget();
+      if (to !== undefined) {
+        await pending;
+        parser.jump();
+        jumps.made = true;
+        position = to;
+        pending = file.read(buffers[which], 0, chunkSize, at());
+      }
       onProgress?.(position, totalBytes);
     }
     signal?.throwIfAborted();
@@ -393,7 +422,15 @@ export interface HeapSnapshotParserOptions {
    * declares them) to someone else: the parser only finds where each one lies in the
    * input and hands it to `onArray`, whose owner must `fill` it before `end()`.
    */
-  defer?: { minLength: number; onArray: (array: DeferredArray) => void };
+  defer?: {
+    minLength: number;
+    onArray: (array: DeferredArray) => void;
+    /**
+     * Where the deferred array `key` that starts at byte `start` ends, if the caller can
+     * tell without the bytes between (see {@link HeapSnapshotParser.jumpTarget}).
+     */
+    endOf?: (key: string, start: number) => number | undefined;
+  };
 }
 
 /**
@@ -441,6 +478,30 @@ export class HeapSnapshotParser {
       throw this.failed;
     }
     this.base += buf.length;
+  }
+
+  /**
+   * A byte the caller may jump to instead of writing the bytes before it: the end of the
+   * deferred array being read, when its end was known from the start (`defer.endOf`).
+   * Undefined when the next bytes must be written.
+   */
+  jumpTarget(): number | undefined {
+    const reader = this.reader;
+    if (this.state !== T_VALUE || !(reader instanceof DeferredArray)) return undefined;
+    const to = reader.knownEnd;
+    return to !== undefined && to > this.base ? to : undefined;
+  }
+
+  /** Goes on after the deferred array as if its bytes up to {@link jumpTarget} were written. */
+  jump(): void {
+    const to = this.jumpTarget();
+    if (to === undefined) throw new Error('heapsnapshot: nothing to jump over');
+    const reader = this.reader as DeferredArray;
+    reader.finishAt(to);
+    this.base = to;
+    this.defer!.onArray(reader);
+    this.reader = undefined;
+    this.state = T_AFTER_VALUE;
   }
 
   end(): HeapSnapshot {
@@ -580,7 +641,10 @@ export class HeapSnapshotParser {
           bound,
           this.declaredLength('edge_count', 'edge_fields'),
         );
-        if (this.edges instanceof DeferredArray) this.edges.rules = edgeRulesOf(this.header);
+        if (this.edges instanceof DeferredArray) {
+          this.edges.rules = edgeRulesOf(this.header);
+          this.edges.knownEnd = this.defer?.endOf?.(key, offset);
+        }
         return this.edges;
       case 'trace_function_infos':
         this.functionInfos = new NumberArrayReader(
@@ -1048,6 +1112,49 @@ export class NumberArrayReader implements ValueReader {
  * `key`, possibly preceded by whitespace) into `into`, or into a bigger array when it
  * holds more numbers than `into` has room for. Synchronous: for worker threads.
  */
+/** The key V8 writes right after `edges`. */
+const AFTER_EDGES = Buffer.from('"trace_function_infos"');
+
+/**
+ * The byte after the ']' of `edges` that begin at `start`, found by searching back from
+ * the end of the file for the key V8 writes next (a raw `"` cannot occur inside a string
+ * literal, where it is escaped, nor in the number arrays): `],"trace_function_infos":`,
+ * with any whitespace. Undefined when it is not there.
+ */
+export function findEdgesEnd(fd: number, size: number, start: number): number | undefined {
+  const window = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(size - start, 1)));
+  let hi = size;
+  while (hi - start >= AFTER_EDGES.length) {
+    const lo = Math.max(start, hi - window.length);
+    if (readSync(fd, window, 0, hi - lo, lo) !== hi - lo) return undefined;
+    for (let at = window.lastIndexOf(AFTER_EDGES, hi - lo - AFTER_EDGES.length); at >= 0; ) {
+      const end = edgesEndBefore(fd, lo + at, size);
+      if (end !== undefined) return end;
+      at = at > 0 ? window.lastIndexOf(AFTER_EDGES, at - 1) : -1;
+    }
+    if (lo === start) return undefined;
+    // Overlap the windows by a key's length less one byte, for a key across the seam.
+    hi = lo + AFTER_EDGES.length - 1;
+  }
+  return undefined;
+}
+
+/** For the key at `at`: the byte after the ']' before it, if `]` ws `,` ws key ws `:` is there. */
+function edgesEndBefore(fd: number, at: number, size: number): number | undefined {
+  const before = Buffer.allocUnsafe(Math.min(at, 64));
+  const after = Buffer.allocUnsafe(Math.min(size - at - AFTER_EDGES.length, 64));
+  readSync(fd, before, 0, before.length, at - before.length);
+  readSync(fd, after, 0, after.length, at + AFTER_EDGES.length);
+  if (after[skipWhitespace(after, 0, after.length)] !== 0x3a) return undefined;
+  let i = before.length - 1;
+  while (i >= 0 && isWhitespace(before[i])) i--;
+  if (before[i] !== 0x2c) return undefined;
+  i--;
+  while (i >= 0 && isWhitespace(before[i])) i--;
+  if (before[i] !== 0x5d) return undefined;
+  return at - before.length + i + 1;
+}
+
 /** How many numbers the array in `[start, end)` of the file holds, by its commas. */
 function countNumbersInRange(path: string, start: number, end: number): number {
   const fd = openSync(path, 'r');
@@ -1083,6 +1190,12 @@ function readNumbersInOrder(fd: number, range: ArrayJob, into: Uint32Array): Uin
   if (!reader.done) {
     throw new HeapSnapshotError(`heapsnapshot: "${range.key}" changed while it was read`);
   }
+  if (position < range.end) {
+    // Its end was taken from what follows it (see findEdgesEnd), and that was wrong.
+    throw new HeapSnapshotError(
+      `heapsnapshot: "${range.key}" ends at byte ${position}, before byte ${range.end}`,
+    );
+  }
   return reader.result();
 }
 
@@ -1097,6 +1210,11 @@ export class DeferredArray implements ValueReader {
   end = -1;
   /** For `edges`: the checks whoever parses them can run (when the header allows). */
   rules: EdgeRules | undefined;
+  /**
+   * The byte after its ']', when known before its bytes are read (then they are not
+   * scanned: whoever parses the range finds out whether a ']' is really there).
+   */
+  knownEnd: number | undefined;
   /** Their outcome, if they were run. */
   summary: EdgeSummary | undefined;
   private opened = false;
@@ -1119,11 +1237,21 @@ export class DeferredArray implements ValueReader {
       this.opened = true;
       i++;
     }
+    if (this.knownEnd !== undefined) {
+      if (base + end < this.knownEnd) return end;
+      this.finishAt(this.knownEnd);
+      return this.knownEnd - base;
+    }
     const close = buf.indexOf(0x5d, i);
     if (close < 0 || close >= end) return end;
     this.done = true;
     this.end = base + close + 1;
     return close + 1;
+  }
+
+  finishAt(end: number): void {
+    this.done = true;
+    this.end = end;
   }
 
   fill(array: Uint32Array, summary?: EdgeSummary): void {

@@ -6,11 +6,19 @@
  */
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readHeapSnapshot } from '../../dist/formats/heapsnapshot.js';
+import { findEdgesEnd, readHeapSnapshot } from '../../dist/formats/heapsnapshot.js';
 
 let dir: string;
 let path: string;
@@ -174,6 +182,61 @@ describe('readHeapSnapshot with worker threads', () => {
     sameNumbers(snapshot.nodes, json.nodes, 'nodes');
     sameNumbers(snapshot.edges, json.edges, 'edges');
     expect(snapshot.nodes.buffer).toBeInstanceOf(SharedArrayBuffer);
+  });
+
+  it('finds the end of the edges from the end of the file, by the key V8 writes next', () => {
+    const edgesAt = bytes.indexOf('"edges":[') + 8;
+    const edgesEnd = bytes.indexOf(']', edgesAt) + 1;
+    const end = (file: string) => {
+      const fd = openSync(file, 'r');
+      try {
+        return findEdgesEnd(fd, statSync(file).size, readFileSync(file).indexOf('"edges":[') + 8);
+      } finally {
+        closeSync(fd);
+      }
+    };
+    expect(end(path)).toBe(edgesEnd);
+    // The key's text inside a string literal (its quotes escaped) is not the key.
+    const literal = variant('literal', (t) =>
+      t.replace('"strings":["', '"strings":["],\\"trace_function_infos\\":['),
+    );
+    expect(end(literal)).toBe(edgesEnd);
+    // Not after the edges at all: nothing found, the edges are scanned as before.
+    const before = variant('key-first', (t) =>
+      t
+        .replace(/,\s*"trace_function_infos":\[[^\]]*\]/, '')
+        .replace('"nodes":[', '"trace_function_infos":[],"nodes":['),
+    );
+    expect(end(before)).toBeUndefined();
+  });
+
+  it('reads snapshots whose keys V8 did not order, when the jump over the edges lands wrong', async () => {
+    // `samples` between `edges` and `trace_function_infos`: the end found from the file's
+    // end is past the samples; the worker finds its ']' earlier, and the file is read
+    // again in order.
+    const copy = structuredClone(json);
+    const { snapshot, nodes, edges, trace_function_infos, trace_tree, locations, strings } = copy;
+    const reordered = {
+      snapshot,
+      nodes,
+      edges,
+      samples: [5, 6, 7, 8],
+      trace_function_infos,
+      trace_tree,
+      locations,
+      strings,
+    };
+    reordered.snapshot.meta.sample_fields = ['timestamp_us', 'last_assigned_id'];
+    const file = join(dir, 'reordered.heapsnapshot');
+    writeFileSync(file, JSON.stringify(reordered));
+    for (const threads of [1, 2]) {
+      const read = await readHeapSnapshot(file, { workers: true, threads });
+      sameNumbers(read.edges, json.edges, 'edges');
+      sameNumbers(read.nodes, json.nodes, 'nodes');
+      expect(Array.from(read.samples)).toEqual([5, 6, 7, 8]);
+      sameNumbers(read.locations, json.locations, 'locations');
+      expect(read.strings.length).toBe(json.strings.length);
+    }
   });
 
   it('reads a named pipe on this thread (workers cannot open it again)', async () => {
