@@ -1,7 +1,8 @@
 /**
  * The location entry of each node, looked up node after node through the entries sorted
  * by node: the same answer as an index built from all the entries (the last entry of a
- * node wins), whether the entries come in node order, almost, or in any order.
+ * node wins), whether the entries come in node order, almost, or in any order, and for
+ * node offsets up to 2^32.
  */
 
 import { describe, expect, it } from 'vitest';
@@ -68,6 +69,20 @@ describe('locationLookup', () => {
       loc[1 * FIELDS] += 1;
       expect(lookups(loc, nodeCount)).toEqual(reference(loc, nodeCount));
     }
+  });
+
+  it('sorts node offsets up to 2^32 by their sort keys exactly', () => {
+    const next = random(7);
+    // Ordinals up to 600 million: node offsets up to 4.2e9, just under 2^32.
+    const ordinals = Array.from({ length: 3000 }, () => Math.floor(next() * 600_000_000));
+    for (let k = 0; k < 300; k++) ordinals.push(ordinals[Math.floor(next() * 3000)]);
+    const loc = entries(ordinals);
+    const last = new Map<number, number>();
+    ordinals.forEach((o, k) => last.set(o, k * FIELDS));
+    const queries = [...new Set([...ordinals, 1, 599_999_999])].sort((a, b) => a - b);
+    const at = locationLookup(loc, FIELDS, 0, NODE_FIELDS, 600_000_000);
+    const got = queries.map((o) => at(o));
+    expect(got).toEqual(queries.map((o) => last.get(o) ?? -1));
   });
 
   it("lets the last of a node's entries win, wherever they are", () => {
