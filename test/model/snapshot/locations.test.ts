@@ -78,7 +78,7 @@ describe('locationLookup', () => {
     for (let k = 0; k < 300; k++) ordinals.push(ordinals[Math.floor(next() * 3000)]);
     const loc = entries(ordinals);
     const last = new Map<number, number>();
-    ordinals.forEach((o, k) => last.set(o, k * FIELDS));
+    for (const [k, o] of ordinals.entries()) last.set(o, k * FIELDS);
     const queries = [...new Set([...ordinals, 1, 599_999_999])].sort((a, b) => a - b);
     const at = locationLookup(loc, FIELDS, 0, NODE_FIELDS, 600_000_000);
     const got = queries.map((o) => at(o));
