@@ -15,15 +15,13 @@ export async function parseArrayTask(
 ): Promise<void> {
   const into = new Uint32Array(job.shared);
   const fd = openSync(job.path, 'r');
-  let result: Uint32Array | undefined;
+  let result: Uint32Array;
   try {
-    result = readNumbersFast(fd, job.start, job.end, into);
+    result =
+      readNumbersFast(fd, job.start, job.end, into) ??
+      (await import('./heapsnapshot.js')).readNumbersInOrder(fd, job, into);
   } finally {
     closeSync(fd);
-  }
-  if (!result) {
-    const { readNumberRange } = await import('./heapsnapshot.js');
-    result = readNumberRange(job, into);
   }
   const answer: ArrayJobResult =
     result.buffer === job.shared

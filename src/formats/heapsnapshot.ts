@@ -348,7 +348,7 @@ async function readSnapshotFile(
     for (const array of local) {
       const { key, start, end } = array;
       const unknown = array.length === UNKNOWN_LENGTH;
-      const length = unknown ? countNumbersInRange(path, start, end) : array.length;
+      const length = unknown ? countNumbers(file.fd, start, end) : array.length;
       // Shared, so that the analysis can hand it to a worker too, if there can be one.
       const bytes = length * Uint32Array.BYTES_PER_ELEMENT;
       const buffer = noThreads || unknown ? new ArrayBuffer(bytes) : new SharedArrayBuffer(bytes);
@@ -1107,11 +1107,6 @@ export class NumberArrayReader implements ValueReader {
   }
 }
 
-/**
- * Parses a JSON array of integers that lies in `[start, end)` of a file (the value of
- * `key`, possibly preceded by whitespace) into `into`, or into a bigger array when it
- * holds more numbers than `into` has room for. Synchronous: for worker threads.
- */
 /** The key V8 writes right after `edges`. */
 const AFTER_EDGES = Buffer.from('"trace_function_infos"');
 
@@ -1155,16 +1150,12 @@ function edgesEndBefore(fd: number, at: number, size: number): number | undefine
   return at - before.length + i + 1;
 }
 
-/** How many numbers the array in `[start, end)` of the file holds, by its commas. */
-function countNumbersInRange(path: string, start: number, end: number): number {
-  const fd = openSync(path, 'r');
-  try {
-    return countNumbers(fd, start, end);
-  } finally {
-    closeSync(fd);
-  }
-}
-
+/**
+ * Parses a JSON array of integers that lies in `[start, end)` of a file (the value of
+ * `key`, possibly preceded by whitespace) into `into`, or into a bigger array when it
+ * holds more numbers than `into` has room for. Synchronous: for the arrays the reading
+ * thread parses itself (workers run the same two steps in heapsnapshot-array-task.ts).
+ */
 export function readNumberRange(range: ArrayJob, into: Uint32Array): Uint32Array {
   const fd = openSync(range.path, 'r');
   try {
@@ -1174,8 +1165,11 @@ export function readNumberRange(range: ArrayJob, into: Uint32Array): Uint32Array
   }
 }
 
-/** The general reader over a byte range: any JSON layout, and the errors worded. */
-function readNumbersInOrder(fd: number, range: ArrayJob, into: Uint32Array): Uint32Array {
+/**
+ * The general reader over a byte range of the open file `fd`: any JSON layout, and the
+ * errors worded (where {@link readNumbersFast} gave up).
+ */
+export function readNumbersInOrder(fd: number, range: ArrayJob, into: Uint32Array): Uint32Array {
   const reader = new NumberArrayReader(range.key, false, into.length, into);
   const buffer = Buffer.allocUnsafe(
     Math.min(DEFAULT_CHUNK_SIZE, Math.max(1, range.end - range.start)),
@@ -1208,13 +1202,13 @@ function readNumbersInOrder(fd: number, range: ArrayJob, into: Uint32Array): Uin
 export class DeferredArray implements ValueReader {
   done = false;
   end = -1;
-  /** For `edges`: the checks whoever parses them can run (when the header allows). */
-  rules: EdgeRules | undefined;
   /**
    * The byte after its ']', when known before its bytes are read (then they are not
    * scanned: whoever parses the range finds out whether a ']' is really there).
    */
   knownEnd: number | undefined;
+  /** For `edges`: the checks whoever parses them can run (when the header allows). */
+  rules: EdgeRules | undefined;
   /** Their outcome, if they were run. */
   summary: EdgeSummary | undefined;
   private opened = false;

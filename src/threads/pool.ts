@@ -50,10 +50,10 @@ function startWorker(): Worker {
 }
 
 class PooledWorker {
-  readonly worker: Worker;
+  private readonly worker: Worker;
   private current: ActiveTask | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
-  dead = false;
+  private dead = false;
 
   constructor() {
     this.worker = startWorker();
@@ -91,7 +91,7 @@ class PooledWorker {
     this.idleTimer.unref();
   }
 
-  kill(): void {
+  private kill(): void {
     this.die(new Error('the task was cancelled'));
     void this.worker.terminate();
   }

@@ -133,8 +133,8 @@ export function dominators(snapshot: EdgeGraph, options: DominatorOptions = {}):
 
   // Depth-first numbering, 1-based. vertex: number → ordinal; parent: number → the
   // parent's number; num: ordinal → number, filled after the search (a scattered write
-  // per node inside the search would wait on memory at every step).
-  // Written in full after the search (every node gets a number): a scratch array will do.
+  // per node inside the search would wait on memory at every step), and in full (every
+  // node gets a number), so a scratch array will do.
   const num = options.scratch ? options.scratch.subarray(0, size) : new Uint32Array(size);
   const vertex = new Uint32Array(size);
   const parent = new Uint32Array(size);

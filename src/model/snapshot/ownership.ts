@@ -130,7 +130,8 @@ export function shallowSizes(
 ): Float64Array;
 /**
  * With `into` a Uint32Array (half the memory: every size V8 writes fits), the sizes go
- * there; undefined if an owner's total would not fit.
+ * there; undefined if an owner's total would not fit. `scratch`: a Uint32Array of at
+ * least `nodeCount` entries to work in instead of a new one (overwritten).
  */
 export function shallowSizes(
   snapshot: SizeGraph,
@@ -139,7 +140,6 @@ export function shallowSizes(
   into: Uint32Array,
   scratch?: Uint32Array,
 ): Uint32Array | undefined;
-/** `scratch`: a Uint32Array of at least `nodeCount` entries to work in instead of a new one (overwritten). */
 export function shallowSizes(
   snapshot: SizeGraph,
   kinds: GraphKinds,
