@@ -47,12 +47,14 @@ export async function viewCommand(files: string[], flags: ViewFlags, io: Io): Pr
   }
 
   const server = await serveViewer((s) => renderViewerHtml(inputs, { server: s }), { port });
-  io.stdout.write(`heapscope: viewer at ${server.url}  (Ctrl-C or "Stop server" to stop)\n`);
-  if (flags.open !== false) openBrowser(server.url);
-  // Signals are the one bit of `process` this command needs: they stop the server.
+  // Signals are the one bit of `process` this command needs: they stop the server. Set
+  // before the address is printed: whoever reads it may signal at once, and a signal
+  // with no handler yet ends the process with no "stopped" and no exit code 0.
   const stop = () => void server.close();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  io.stdout.write(`heapscope: viewer at ${server.url}  (Ctrl-C or "Stop server" to stop)\n`);
+  if (flags.open !== false) openBrowser(server.url);
   const how = await server.closed;
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
