@@ -2,8 +2,8 @@
   "targets": [
     {
       "target_name": "heapscope",
-      "sources": ["heapscope.cc"],
-      "cflags_cc": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "sources": ["heapscope.cc", "snapshot.cc", "dominators.cc"],
+      "cflags_cc": ["-O3", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "ldflags": ["-Wl,--gc-sections"],
       "xcode_settings": {
         "OTHER_CPLUSPLUSFLAGS": ["-O2"],

@@ -20,6 +20,8 @@
 #include <v8-profiler.h>
 #include <v8.h>
 
+#include "snapshot.h"
+
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -674,6 +676,7 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   Export(isolate, context, exports, s, "objectId", ObjectId);
   Export(isolate, context, exports, s, "gcTimeline", GcTimeline);
   Export(isolate, context, exports, s, "peakSampleJson", PeakSampleJson);
+  ExportSnapshotFunctions(isolate, context, exports);
   Set(isolate, context, exports, "version",
       String::NewFromUtf8(isolate, "1", NewStringType::kNormal)
           .ToLocalChecked());

@@ -160,6 +160,16 @@ function targets() {
   return list;
 }
 
+/**
+ * The environment without npm's `npm_config_*` variables: under `npm run`, node-gyp
+ * takes them for its own options and built every ABI against the running Node's headers.
+ */
+function gypEnv() {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith('npm_config_')),
+  );
+}
+
 function build(nodeGyp, t) {
   const info = nodeInfo(t.nodeBin);
   log(`building for Node ${info.version} (ABI ${info.modules}, V8 ${info.v8})`);
@@ -181,7 +191,7 @@ function build(nodeGyp, t) {
       ...(cross ? [`--arch=${cross.gypArch}`] : []),
       '--loglevel=warn',
     ],
-    { cwd: nativeDir, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...tools } },
+    { cwd: nativeDir, stdio: ['ignore', 'inherit', 'inherit'], env: { ...gypEnv(), ...tools } },
   );
   if (r.status !== 0) throw new Error(`node-gyp failed for Node ${info.version}`);
   mkdirSync(outDir, { recursive: true });

@@ -10,6 +10,7 @@
  */
 
 import { readSync } from 'node:fs';
+import { nativeSnapshotFunctions } from './heapsnapshot-native.js';
 
 /** Small reads keep the bytes in the core's cache while the loop goes over them. */
 const CHUNK = 64 * 1024;
@@ -34,9 +35,23 @@ export interface Progress {
 /**
  * Parses the array in `[start, end)` of the open file `fd` (`start` at its '[', `end`
  * just after its ']') into `into`; returns the filled part, or `undefined` to say "use
- * the general reader".
+ * the general reader". In native code where the helper is there (about twice as fast
+ * again), else in {@link readNumbersInJs}.
  */
 export function readNumbersFast(
+  fd: number,
+  start: number,
+  end: number,
+  into: Uint32Array,
+): Uint32Array | undefined {
+  const native = nativeSnapshotFunctions();
+  if (!native) return readNumbersInJs(fd, start, end, into);
+  const count = native.parseNumberRange(fd, start, end, into);
+  return count < 0 ? undefined : into.subarray(0, count);
+}
+
+/** {@link readNumbersFast} in JavaScript. */
+export function readNumbersInJs(
   fd: number,
   start: number,
   end: number,

@@ -19,8 +19,13 @@ export interface DominatorsJob {
   externalString: number;
   /** Filled by the other thread; usable once `ready[ESSENTIAL_SLOT]` is READY. */
   essential: Uint32Array;
-  /** Filled by the other thread; usable once `ready[REVERSE_SLOT]` is READY. */
+  /**
+   * Filled by the other thread, usable once `ready[REVERSE_SLOT]` is READY; or, with
+   * `reverseHere`, by the worker (the native helper does it in a fraction of the time,
+   * and the other thread goes on to the classes at once).
+   */
   reverse: ReverseEdges;
+  reverseHere: boolean;
   ready: Int32Array;
 }
 

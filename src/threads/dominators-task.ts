@@ -2,7 +2,8 @@
 // memory while the thread that gave it is still filling some of it (see
 // snapshot-analysis.ts). Answers with the arrays, transferred.
 
-import { dominators } from '../model/snapshot/dominators.js';
+import { nativeSnapshotFunctions } from '../formats/heapsnapshot-native.js';
+import { type DominatorTree, dominators, reverseEdges } from '../model/snapshot/dominators.js';
 import { shallowSizes } from '../model/snapshot/ownership.js';
 import {
   type DominatorsJob,
@@ -12,6 +13,7 @@ import {
   REVERSE_SLOT,
   type SizesAnswer,
 } from './dominators-protocol.js';
+import { dominatorsNative, reverseEdgesNative } from './native-dominators.js';
 import type { Send } from './protocol.js';
 
 function waitFor(ready: Int32Array, slot: number): void {
@@ -31,13 +33,32 @@ export function dominatorsTask(job: DominatorsJob, send: Send): void {
   const sizes: SizesAnswer = { selfSizes };
   send(sizes, [sizes.selfSizes.buffer as ArrayBuffer]);
   waitFor(ready, ESSENTIAL_SLOT);
-  const tree = dominators(graph, {
-    essential,
-    scratch,
-    reverse: () => {
-      waitFor(ready, REVERSE_SLOT);
-      return reverse;
-    },
-  });
+  const native = nativeSnapshotFunctions();
+  if (job.reverseHere) {
+    if (native) reverseEdgesNative(native, graph, essential, reverse);
+    else reverseEdges(graph, essential, reverse);
+  }
+  const tree: DominatorTree = native
+    ? dominatorsNative(
+        native,
+        graph,
+        essential,
+        job.reverseHere ? reverse : reverseFrom(ready, reverse),
+        scratch,
+      )
+    : dominators(graph, {
+        essential,
+        scratch,
+        // Needed only after the depth-first search: the other thread may still be on it.
+        reverse: () => (job.reverseHere ? reverse : reverseFrom(ready, reverse)),
+      });
   send(tree, [tree.dominator.buffer as ArrayBuffer, tree.order.buffer as ArrayBuffer]);
+}
+
+function reverseFrom(
+  ready: Int32Array,
+  reverse: DominatorsJob['reverse'],
+): DominatorsJob['reverse'] {
+  waitFor(ready, REVERSE_SLOT);
+  return reverse;
 }

@@ -10,6 +10,7 @@
 
 import { availableParallelism } from 'node:os';
 import type { HeapSnapshot } from '../formats/heapsnapshot.js';
+import { nativeSnapshotFunctions } from '../formats/heapsnapshot-native.js';
 import {
   type AnalyzeOptions,
   analyzeSnapshot,
@@ -99,6 +100,8 @@ export async function analyzeSnapshotInParallel(
     externalString: snapshot.strings.indexOf('system / ExternalStringData'),
     essential,
     reverse,
+    // The worker loads the same helper: where this thread has it, so does the worker.
+    reverseHere: nativeSnapshotFunctions() !== undefined,
     ready,
   };
   let run: TaskRun;
@@ -113,8 +116,10 @@ export async function analyzeSnapshotInParallel(
     const start = startAnalysis(snapshot, options, essential);
     signal(ESSENTIAL_SLOT, READY);
     start.phase('dominators');
-    reverseEdges(graph, essential, reverse);
-    signal(REVERSE_SLOT, READY);
+    if (!job.reverseHere) {
+      reverseEdges(graph, essential, reverse);
+      signal(REVERSE_SLOT, READY);
+    }
     const classes = classFigures(start, options);
     const { selfSizes } = (await run.next()) as SizesAnswer;
     const tree = (await run.next()) as DominatorTree;

@@ -216,10 +216,13 @@ console.log(JSON.stringify({ same: a.addon === b.addon, keys: Object.keys(a.addo
     const res = JSON.parse(r.stdout);
     expect(res.same).toBe(true);
     expect(res.keys).toEqual([
+      'dominators',
       'gcStats',
       'gcTimeline',
       'objectId',
+      'parseNumberRange',
       'peakSampleJson',
+      'reverseEdges',
       'startPeakSampling',
       'startTracking',
       'stopPeakSampling',

@@ -11,7 +11,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NumberArrayReader } from '../../src/formats/heapsnapshot.js';
-import { countNumbers, readNumbersFast } from '../../src/formats/heapsnapshot-numbers.js';
+import {
+  countNumbers,
+  type readNumbersFast,
+  readNumbersInJs,
+} from '../../src/formats/heapsnapshot-numbers.js';
+
+type ReadRange = typeof readNumbersFast;
+// From dist/: the helper's loader is CommonJS (native-load.cts), built there.
+const { nativeSnapshotFunctions } = await import('../../dist/formats/heapsnapshot-native.js');
+const native = nativeSnapshotFunctions();
+/** The native helper's parser (native/snapshot.cc) behind the same signature. */
+const readNumbersNative: ReadRange = (fd, start, end, into) => {
+  const count = native!.parseNumberRange(fd, start, end, into);
+  return count < 0 ? undefined : into.subarray(0, count);
+};
+
+it('has the native parser on linux-x64 and linux-arm64 (prebuilt for every supported Node)', () => {
+  if (process.platform === 'linux' && ['x64', 'arm64'].includes(process.arch)) {
+    expect(native).toBeDefined();
+  }
+});
 
 let dir: string;
 beforeAll(() => {
@@ -32,26 +52,35 @@ function v8Text(numbers: number[], perLine: number): string {
 }
 
 /** Writes `prefix + text + suffix` and reads the range of `text`, with room for `capacity` numbers. */
-function read(text: string, capacity: number, prefix = '{"nodes":', suffix = ',"x":1}') {
+function read(
+  readRange: ReadRange,
+  text: string,
+  capacity: number,
+  prefix = '{"nodes":',
+  suffix = ',"x":1}',
+) {
   const path = join(dir, `n${Math.random()}.json`);
   writeFileSync(path, prefix + text + suffix);
   const start = Buffer.byteLength(prefix);
   const fd = openSync(path, 'r');
   try {
-    return readNumbersFast(fd, start, start + Buffer.byteLength(text), new Uint32Array(capacity));
+    return readRange(fd, start, start + Buffer.byteLength(text), new Uint32Array(capacity));
   } finally {
     closeSync(fd);
   }
 }
 
-describe('readNumbersFast', () => {
+const implementations: [string, ReadRange][] = [['JavaScript', readNumbersInJs]];
+if (native) implementations.push(['native', readNumbersNative]);
+
+describe.each(implementations)('the fast path in %s', (_name, readRange) => {
   // 300,000 numbers of 1 to 10 digits: ~2 MB, so ~30 reads whose ends fall anywhere.
   const numbers = Array.from({ length: 300_000 }, (_, i) =>
     i % 7 === 0 ? 0xffffffff - i : (i * 2654435761) % Math.min(10 ** ((i % 10) + 1), 2 ** 32),
   );
 
   it.each([1, 3, 7])('reads V8 layout with a newline every %i numbers', (perLine) => {
-    const got = read(v8Text(numbers, perLine), numbers.length);
+    const got = read(readRange, v8Text(numbers, perLine), numbers.length);
     expect(got).toBeDefined();
     expect(got!.length).toBe(numbers.length);
     let mismatches = 0;
@@ -60,8 +89,10 @@ describe('readNumbersFast', () => {
   });
 
   it('returns the filled part when the array holds fewer numbers than room', () => {
-    expect(Array.from(read(v8Text([5, 6, 7], 3), 10)!)).toEqual([5, 6, 7]);
-    expect(read('[]', 10)!.length).toBe(0);
+    expect(Array.from(read(readRange, v8Text([5, 6, 7], 3), 10)!)).toEqual([5, 6, 7]);
+    expect(Array.from(read(readRange, v8Text([5, 6, 7], 1), 3)!)).toEqual([5, 6, 7]);
+    expect(read(readRange, '[]', 10)!.length).toBe(0);
+    expect(Array.from(read(readRange, '[0]', 1)!)).toEqual([0]);
   });
 
   it.each([
@@ -74,13 +105,27 @@ describe('readNumbersFast', () => {
     ['two commas', '[1,,2]', 2],
     ['no opening bracket', ' [1,2]', 2],
     ['a trailing comma', '[1,2,]', 2],
+    ['a newline before the bracket and after a comma', '[1,\n2]', 2],
+    ['two newlines', '[1\n\n,2]', 2],
+    ['a newline inside a number', '[1\n2,3]', 3],
+    ['no closing bracket', '[1,2,3', 3],
+    ['an empty array with a newline', '[\n]', 2],
+    ['nothing', '[', 2],
   ])('gives up on %s', (_what, text, capacity) => {
-    expect(read(text as string, capacity as number)).toBeUndefined();
+    expect(read(readRange, text as string, capacity as number)).toBeUndefined();
   });
 
   it('gives up on a long run of digits that crosses a read', () => {
-    const text = `[${'1,'.repeat(40_000)}${'9'.repeat(80_000)}]`;
-    expect(read(text, 50_000)).toBeUndefined();
+    // Past the first read of either parser: 64 KB in JavaScript, 1 MiB in native code.
+    for (const ones of [40_000, 600_000]) {
+      const text = `[${'1,'.repeat(ones)}${'9'.repeat(80_000)}]`;
+      expect(read(readRange, text, ones + 10)).toBeUndefined();
+      const over = `[${'1,'.repeat(ones)}4294967296]`;
+      expect(read(readRange, over, ones + 10)).toBeUndefined();
+      const last = read(readRange, `[${'1,'.repeat(ones)}4294967295]`, ones + 10);
+      expect(last?.length).toBe(ones + 1);
+      expect(last?.[ones]).toBe(4294967295);
+    }
   });
 
   it('gives up when the file ends before the range does (it changed)', () => {
@@ -88,7 +133,7 @@ describe('readNumbersFast', () => {
     writeFileSync(path, '{"nodes":[1,2,3]}');
     const fd = openSync(path, 'r');
     try {
-      expect(readNumbersFast(fd, 9, 9 + 200_000, new Uint32Array(10))).toBeUndefined();
+      expect(readRange(fd, 9, 9 + 200_000, new Uint32Array(10))).toBeUndefined();
     } finally {
       closeSync(fd);
     }
