@@ -9,15 +9,18 @@
 //   reverseEdges(...graph, first, from) -> false when the graph is not valid
 //   dominators(...graph, root, first, from, num, vertex, parent, semi, ancestor)
 //     -> nodes the root reaches, or -1 when the graph is not valid
+//   spreadOwned, essentialEdges, shallowSizes: see their bindings below
 // where graph = edges, firstEdge, nodeCount, edgeFieldCount, toNode, shift,
 // inverse, essential (Uint32Array or null): see dominators.h.
 
 #include "snapshot.h"
 
 #include "dominators.h"
+#include "ownership.h"
 
 #include <cerrno>
 #include <algorithm>
+#include <initializer_list>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -148,17 +151,34 @@ void ParseNumberRange(const FunctionCallbackInfo<Value>& info) {
   info.GetReturnValue().Set(static_cast<double>(count));
 }
 
-// A Uint32Array argument's elements, or null when `value` is not one.
-uint32_t* Elements(Local<Value> value, size_t* length) {
-  if (!value->IsUint32Array()) return nullptr;
-  Local<v8::Uint32Array> array = value.As<v8::Uint32Array>();
+// A typed array argument's elements, or null when `value` is not one of type T.
+template <typename T>
+T* ElementsOf(Local<Value> value, bool is, size_t* length) {
+  if (!is) return nullptr;
+  Local<v8::TypedArray> array = value.As<v8::TypedArray>();
   *length = array->Length();
   std::shared_ptr<v8::BackingStore> store = array->Buffer()->GetBackingStore();
   // An empty array may have no backing memory: any non-null pointer will do.
-  static uint32_t none;
+  static T none;
   if (store->Data() == nullptr) return &none;
-  return reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(store->Data()) +
-                                     array->ByteOffset());
+  return reinterpret_cast<T*>(static_cast<uint8_t*>(store->Data()) + array->ByteOffset());
+}
+
+uint32_t* Elements(Local<Value> value, size_t* length) {
+  return ElementsOf<uint32_t>(value, value->IsUint32Array(), length);
+}
+
+uint8_t* Bytes(Local<Value> value, size_t* length) {
+  return ElementsOf<uint8_t>(value, value->IsUint8Array(), length);
+}
+
+// Kinds from an Int32Array of 7, in the order of the struct.
+bool KindsArg(Local<Value> value, Kinds* k) {
+  size_t length = 0;
+  int32_t* v = ElementsOf<int32_t>(value, value->IsInt32Array(), &length);
+  if (v == nullptr || length != 7) return false;
+  *k = Kinds{v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
+  return true;
 }
 
 bool Uint32Arg(Local<Value> value, uint32_t* out) {
@@ -235,6 +255,106 @@ void DominatorsJs(const FunctionCallbackInfo<Value>& info) {
   info.GetReturnValue().Set(static_cast<double>(reached));
 }
 
+// info[i], info[i + 1]: the nodes (Uint32Array) and the node field count, checked
+// against the graph's node count and the offsets that will be read.
+bool NodeArgs(const FunctionCallbackInfo<Value>& info, int i, const EdgeGraph& g,
+              NodeTable* t, std::initializer_list<uint32_t> offsets) {
+  size_t length = 0;
+  t->nodes = Elements(info[i], &length);
+  if (t->nodes == nullptr || !Uint32Arg(info[i + 1], &t->nodeFieldCount)) return false;
+  for (uint32_t offset : offsets) {
+    if (offset >= t->nodeFieldCount) return false;
+  }
+  return length >= static_cast<size_t>(g.nodeCount) * t->nodeFieldCount;
+}
+
+// spreadOwned(...graph, edgeType, kinds, seeds, owned: Uint8Array) -> false when an
+// edge's target or a seed is not a node.
+void SpreadOwnedJs(const FunctionCallbackInfo<Value>& info) {
+  EdgeGraph g;
+  if (!GraphArgs(info, &g)) return;
+  const int i = kGraphArgs;
+  uint32_t edgeType = 0;
+  Kinds k;
+  size_t seedCount = 0;
+  size_t ownedLength = 0;
+  const uint32_t* seeds = Elements(info[i + 2], &seedCount);
+  uint8_t* owned = Bytes(info[i + 3], &ownedLength);
+  if (!Uint32Arg(info[i], &edgeType) || edgeType >= g.edgeFieldCount || !KindsArg(info[i + 1], &k) ||
+      seeds == nullptr || owned == nullptr || ownedLength < g.nodeCount) {
+    return ThrowTypeError(info.GetIsolate(), "spreadOwned: edgeType, kinds, seeds, owned");
+  }
+  info.GetReturnValue().Set(SpreadOwned(g, edgeType, k, seeds, seedCount, owned));
+}
+
+// essentialEdges(...graph, nodes, nodeFieldCount, idOffset, edgeType, edgeName, kinds,
+//                owned, ephemeronNames, ephemeronTables, bits)
+void EssentialEdgesJs(const FunctionCallbackInfo<Value>& info) {
+  EdgeGraph g;
+  if (!GraphArgs(info, &g)) return;
+  const int i = kGraphArgs;
+  NodeTable t;
+  uint32_t idOffset = 0;
+  uint32_t edgeType = 0;
+  uint32_t edgeName = 0;
+  Kinds k;
+  size_t ownedLength = 0;
+  size_t namesLength = 0;
+  size_t tablesLength = 0;
+  size_t bitsLength = 0;
+  const uint8_t* owned = Bytes(info[i + 6], &ownedLength);
+  const uint32_t* names = Elements(info[i + 7], &namesLength);
+  const uint32_t* tables = Elements(info[i + 8], &tablesLength);
+  uint32_t* bits = Elements(info[i + 9], &bitsLength);
+  bool ok = Uint32Arg(info[i + 2], &idOffset) && NodeArgs(info, i, g, &t, {idOffset}) &&
+            Uint32Arg(info[i + 3], &edgeType) && Uint32Arg(info[i + 4], &edgeName) &&
+            edgeType < g.edgeFieldCount && edgeName < g.edgeFieldCount &&
+            KindsArg(info[i + 5], &k) && owned != nullptr && ownedLength >= g.nodeCount &&
+            names != nullptr && tables != nullptr && namesLength == tablesLength &&
+            std::is_sorted(names, names + namesLength) && bits != nullptr &&
+            bitsLength * 32 >= g.edgeLength / g.edgeFieldCount;
+  if (!ok) {
+    return ThrowTypeError(info.GetIsolate(),
+                          "essentialEdges: nodes, nodeFieldCount, idOffset, edgeType, edgeName, "
+                          "kinds, owned, ephemeronNames, ephemeronTables, bits");
+  }
+  EssentialEdges(g, t, idOffset, edgeType, edgeName, k, owned,
+                 EphemeronTables{names, tables, namesLength}, bits);
+}
+
+// shallowSizes(...graph, nodes, nodeFieldCount, typeOffset, nameOffset, sizeOffset,
+//              edgeType, kinds, externalString, sizes, owners) -> false when a total
+// would not fit in 32 bits
+void ShallowSizesJs(const FunctionCallbackInfo<Value>& info) {
+  EdgeGraph g;
+  if (!GraphArgs(info, &g)) return;
+  const int i = kGraphArgs;
+  NodeTable t;
+  uint32_t typeOffset = 0;
+  uint32_t nameOffset = 0;
+  uint32_t sizeOffset = 0;
+  uint32_t edgeType = 0;
+  Kinds k;
+  size_t sizesLength = 0;
+  size_t ownersLength = 0;
+  uint32_t* sizes = Elements(info[i + 8], &sizesLength);
+  uint32_t* owners = Elements(info[i + 9], &ownersLength);
+  bool ok = Uint32Arg(info[i + 2], &typeOffset) && Uint32Arg(info[i + 3], &nameOffset) &&
+            Uint32Arg(info[i + 4], &sizeOffset) &&
+            NodeArgs(info, i, g, &t, {typeOffset, nameOffset, sizeOffset}) &&
+            Uint32Arg(info[i + 5], &edgeType) && edgeType < g.edgeFieldCount &&
+            KindsArg(info[i + 6], &k) && info[i + 7]->IsInt32() && sizes != nullptr &&
+            sizesLength >= g.nodeCount && owners != nullptr && ownersLength >= g.nodeCount;
+  if (!ok) {
+    return ThrowTypeError(info.GetIsolate(),
+                          "shallowSizes: nodes, nodeFieldCount, typeOffset, nameOffset, "
+                          "sizeOffset, edgeType, kinds, externalString, sizes, owners");
+  }
+  const int64_t externalString = info[i + 7].As<v8::Int32>()->Value();
+  info.GetReturnValue().Set(ShallowSizes(g, t, typeOffset, nameOffset, sizeOffset, edgeType, k,
+                                         externalString, sizes, owners));
+}
+
 void Export(v8::Isolate* isolate, Local<v8::Context> ctx, Local<v8::Object> exports,
             const char* name, v8::FunctionCallback callback) {
   Local<v8::String> key =
@@ -253,6 +373,9 @@ void ExportSnapshotFunctions(v8::Isolate* isolate, Local<v8::Context> ctx,
   Export(isolate, ctx, exports, "parseNumberRange", ParseNumberRange);
   Export(isolate, ctx, exports, "reverseEdges", ReverseEdgesJs);
   Export(isolate, ctx, exports, "dominators", DominatorsJs);
+  Export(isolate, ctx, exports, "spreadOwned", SpreadOwnedJs);
+  Export(isolate, ctx, exports, "essentialEdges", EssentialEdgesJs);
+  Export(isolate, ctx, exports, "shallowSizes", ShallowSizesJs);
 }
 
 }  // namespace heapscope

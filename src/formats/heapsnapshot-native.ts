@@ -39,7 +39,55 @@ export interface NativeSnapshotFunctions {
       ancestor: Uint32Array,
     ]
   ): number;
+  /** The walk of `pageOwnedNodes` (ownership.ts) from `seeds`; false for a graph that is not valid. */
+  spreadOwned(
+    ...args: [
+      ...NativeEdgeGraph,
+      edgeType: number,
+      kinds: Int32Array,
+      seeds: Uint32Array,
+      owned: Uint8Array,
+    ]
+  ): boolean;
+  /** `essentialEdges` (ownership.ts) into `bits` (zeroed). */
+  essentialEdges(
+    ...args: [
+      ...NativeEdgeGraph,
+      nodes: Uint32Array,
+      nodeFieldCount: number,
+      idOffset: number,
+      edgeType: number,
+      edgeName: number,
+      kinds: Int32Array,
+      owned: Uint8Array,
+      ephemeronNames: Uint32Array,
+      ephemeronTables: Uint32Array,
+      bits: Uint32Array,
+    ]
+  ): void;
+  /** `shallowSizes` (ownership.ts) into 32-bit sizes; false when a total would not fit. */
+  shallowSizes(
+    ...args: [
+      ...NativeEdgeGraph,
+      nodes: Uint32Array,
+      nodeFieldCount: number,
+      typeOffset: number,
+      nameOffset: number,
+      sizeOffset: number,
+      edgeType: number,
+      kinds: Int32Array,
+      externalString: number,
+      sizes: Uint32Array,
+      owners: Uint32Array,
+    ]
+  ): boolean;
 }
+
+/**
+ * The node and edge types the native functions test, in this order, as an Int32Array:
+ * nodeHidden, nodeArray, nodeNative, nodeSynthetic, edgeInternal, edgeWeak, edgeShortcut.
+ */
+export type NativeKinds = Int32Array;
 
 export type NativeEdgeGraph = [
   edges: Uint32Array,
@@ -68,11 +116,18 @@ function load(): NativeSnapshotFunctions | null {
     const loader = createRequire(import.meta.url)('../capture/native-load.cjs') as Loader;
     const loaded = loader.loadNative();
     if (!('addon' in loaded)) return null;
-    const { parseNumberRange, reverseEdges, dominators } = loaded.addon;
-    return typeof parseNumberRange === 'function' &&
-      typeof reverseEdges === 'function' &&
-      typeof dominators === 'function'
-      ? { parseNumberRange, reverseEdges, dominators }
+    const addon = loaded.addon;
+    const names: (keyof NativeSnapshotFunctions)[] = [
+      'parseNumberRange',
+      'reverseEdges',
+      'dominators',
+      'spreadOwned',
+      'essentialEdges',
+      'shallowSizes',
+    ];
+    // A binary from before one of them was added has none of them used.
+    return names.every((name) => typeof addon[name] === 'function')
+      ? (addon as NativeSnapshotFunctions)
       : null;
   } catch {
     return null;

@@ -93,6 +93,34 @@ export class SnapshotStrings implements Iterable<string> {
     return false;
   }
 
+  /**
+   * Indexes of the strings that may contain `needle` (as {@link mayContain} judges), in
+   * order: one search through all the bytes instead of a look at each string.
+   */
+  mayContainAll(needle: string): number[] {
+    const found: number[] = [];
+    const pattern = Buffer.from(needle, 'latin1');
+    const { bytes, ends } = this;
+    const total = this.length === 0 ? 0 : ends[this.length - 1];
+    let i = 0;
+    for (let at = bytes.indexOf(pattern, 0); at >= 0 && at < total; ) {
+      // The string the match starts in: the first whose end is past it.
+      let lo = i;
+      let hi = this.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (ends[mid] > at) hi = mid;
+        else lo = mid + 1;
+      }
+      i = lo;
+      const next = ends[i];
+      if (at + pattern.length <= next) found.push(i);
+      if (++i >= this.length) break;
+      at = bytes.indexOf(pattern, next);
+    }
+    return found;
+  }
+
   /** Every string, decoded (for small snapshots and tests). */
   toArray(): string[] {
     return Array.from({ length: this.length }, (_, i) => this.get(i)!);

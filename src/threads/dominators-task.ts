@@ -4,7 +4,7 @@
 
 import { nativeSnapshotFunctions } from '../formats/heapsnapshot-native.js';
 import { type DominatorTree, dominators, reverseEdges } from '../model/snapshot/dominators.js';
-import { shallowSizes } from '../model/snapshot/ownership.js';
+import { hasUserRoots, shallowSizes } from '../model/snapshot/ownership.js';
 import {
   type DominatorsJob,
   ESSENTIAL_SLOT,
@@ -13,7 +13,7 @@ import {
   REVERSE_SLOT,
   type SizesAnswer,
 } from './dominators-protocol.js';
-import { dominatorsNative, reverseEdgesNative } from './native-dominators.js';
+import { dominatorsNative, reverseEdgesNative, shallowSizesNative } from './native-graph.js';
 import type { Send } from './protocol.js';
 
 function waitFor(ready: Int32Array, slot: number): void {
@@ -27,13 +27,16 @@ export function dominatorsTask(job: DominatorsJob, send: Send): void {
   // The owners' working array becomes the tree's first working array: a worker's heap
   // rarely sees a collection, so garbage here would stay for the whole task.
   const scratch = new Uint32Array(graph.nodeCount + 1);
+  const native = nativeSnapshotFunctions();
+  const into = new Uint32Array(graph.nodeCount);
   const selfSizes =
-    shallowSizes(graph, kinds, externalString, new Uint32Array(graph.nodeCount), scratch) ??
+    (native && hasUserRoots(graph, kinds)
+      ? shallowSizesNative(native, graph, kinds, externalString, into, scratch)
+      : shallowSizes(graph, kinds, externalString, into, scratch)) ??
     shallowSizes(graph, kinds, externalString);
   const sizes: SizesAnswer = { selfSizes };
   send(sizes, [sizes.selfSizes.buffer as ArrayBuffer]);
   waitFor(ready, ESSENTIAL_SLOT);
-  const native = nativeSnapshotFunctions();
   if (job.reverseHere) {
     if (native) reverseEdgesNative(native, graph, essential, reverse);
     else reverseEdges(graph, essential, reverse);

@@ -33,6 +33,7 @@ import {
   REVERSE_SLOT,
   type SizesAnswer,
 } from './dominators-protocol.js';
+import { ownershipStepsNative } from './native-graph.js';
 import { runTask, type TaskRun, workerScriptAvailable } from './pool.js';
 
 /** Nodes below which a worker costs more (~30 ms to start) than it saves. */
@@ -83,6 +84,7 @@ export async function analyzeSnapshotInParallel(
     edgeOffsets,
   };
   const essential = sharedUint32(Math.ceil(snapshot.edgeCount / 32));
+  const native = nativeSnapshotFunctions();
   const reverse: ReverseEdges = {
     first: sharedUint32(nodeCount + 1),
     from: sharedUint32(snapshot.edgeCount),
@@ -101,7 +103,7 @@ export async function analyzeSnapshotInParallel(
     essential,
     reverse,
     // The worker loads the same helper: where this thread has it, so does the worker.
-    reverseHere: nativeSnapshotFunctions() !== undefined,
+    reverseHere: native !== undefined,
     ready,
   };
   let run: TaskRun;
@@ -113,7 +115,8 @@ export async function analyzeSnapshotInParallel(
     return analyzeSnapshot(snapshot, options);
   }
   try {
-    const start = startAnalysis(snapshot, options, essential);
+    const steps = native ? ownershipStepsNative(native) : undefined;
+    const start = startAnalysis(snapshot, options, essential, steps);
     signal(ESSENTIAL_SLOT, READY);
     start.phase('dominators');
     if (!job.reverseHere) {

@@ -69,6 +69,30 @@ describe('SnapshotStrings', () => {
     expect(strings.mayContain(99, 'x')).toBe(false);
   });
 
+  it('finds every string that may contain a needle in one search, as mayContain judges each', () => {
+    const texts = [
+      ...TEXTS,
+      'ab',
+      'cab',
+      '',
+      'abab ab',
+      'a',
+      'b',
+      'xa',
+      'bx',
+      '12 / part of key (Key @3) -> value (Value @5) pair in WeakMap (table @9)',
+      'ends with ab',
+    ];
+    const strings = parseHeapSnapshot(snapshotWith(texts)).strings;
+    for (const needle of [' pair in WeakMap (table @', 'ab', 'a', 'xab', 'Objectmap', 'zzz']) {
+      const each = texts.flatMap((_, i) => (strings.mayContain(i, needle) ? [i] : []));
+      expect(strings.mayContainAll(needle), needle).toEqual(each);
+    }
+    // 'a' + 'b' of two neighbouring literals, and a match reaching past the last string.
+    expect(strings.mayContainAll('ab')).not.toContain(texts.indexOf('a'));
+    expect(strings.mayContainAll('abx')).toEqual([]);
+  });
+
   it('rejects an invalid escape when the file is read, not later', () => {
     expect(() =>
       parseHeapSnapshot(snapshotWith(['ok', 'bad \\q']).replace('\\\\q', '\\q')),

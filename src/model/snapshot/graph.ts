@@ -127,6 +127,9 @@ export function nodeById(snapshot: HeapSnapshot, id: number): number {
 const EPHEMERON =
   /^\d+(?<pair> \/ part of key \(.*? @\d+\) -> value \(.*? @\d+\) pair in WeakMap \(table @(?<table>\d+)\))$/;
 
+/** Bytes every ephemeron edge name contains. */
+const EPHEMERON_MARK = ' pair in WeakMap (table @';
+
 /** WeakMap-edge facts per string index, parsed on first use. */
 export class EphemeronNames {
   /** 0 not parsed yet, 1 not an ephemeron name, 2 an ephemeron name. */
@@ -150,9 +153,27 @@ export class EphemeronNames {
     return this.tableId(nameIndex) < 0 ? undefined : this.pairs.get(nameIndex);
   }
 
+  /**
+   * Every ephemeron name with its table's object id, sorted by name (string index), found
+   * by one search through the strings' bytes: what a native pass over the edges needs.
+   */
+  allTables(): { names: Uint32Array; tables: Uint32Array } {
+    const names: number[] = [];
+    const tables: number[] = [];
+    for (const i of this.strings.mayContainAll(EPHEMERON_MARK)) {
+      const table = this.tableId(i);
+      // An id no node can have (over 32 bits) matches nothing: left out.
+      if (table >= 0 && table <= 0xffffffff) {
+        names.push(i);
+        tables.push(table);
+      }
+    }
+    return { names: Uint32Array.from(names), tables: Uint32Array.from(tables) };
+  }
+
   private parse(nameIndex: number): number {
     // Most names are not ephemerons: tell from the bytes, without decoding the string.
-    const m = this.strings.mayContain(nameIndex, ' pair in WeakMap (table @')
+    const m = this.strings.mayContain(nameIndex, EPHEMERON_MARK)
       ? EPHEMERON.exec(this.strings.get(nameIndex) ?? '')
       : null;
     if (!m?.groups) {

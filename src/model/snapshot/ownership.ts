@@ -14,23 +14,11 @@ import { Uint32Stack } from './uint32-stack.js';
  * 1 for such a node, 0 otherwise.
  */
 export function pageOwnedNodes(snapshot: HeapSnapshot, kinds: GraphKinds): Uint8Array {
-  const { nodes, edges, firstEdge, nodeFieldCount, nodeCount, strings } = snapshot;
+  const { edges, firstEdge, nodeFieldCount, nodeCount } = snapshot;
   const { type: typeOff, toNode: toOff } = snapshot.edgeOffsets;
   const owned = new Uint8Array(nodeCount);
   const stack = new Uint32Stack();
-  const root = ROOT_ORDINAL;
-  for (let e = firstEdge[root]; e < firstEdge[root + 1]; e += snapshot.edgeFieldCount) {
-    const type = edges[e + typeOff];
-    const to = edges[e + toOff] / nodeFieldCount;
-    if (type === kinds.edgeElement) {
-      const p = to * nodeFieldCount;
-      const isDomTrees =
-        nodes[p + snapshot.nodeOffsets.type] === kinds.nodeSynthetic &&
-        strings.get(nodes[p + snapshot.nodeOffsets.name]) === '(Document DOM trees)';
-      if (!isDomTrees) continue;
-    } else if (type !== kinds.edgeShortcut) {
-      continue;
-    }
+  for (const to of pageOwnedSeeds(snapshot, kinds)) {
     if (owned[to] === 0) {
       owned[to] = 1;
       stack.push(to);
@@ -49,6 +37,29 @@ export function pageOwnedNodes(snapshot: HeapSnapshot, kinds: GraphKinds): Uint8
     }
   }
   return owned;
+}
+
+/** Where the program's own nodes start: the root's shortcut edges and `(Document DOM trees)`. */
+export function pageOwnedSeeds(snapshot: HeapSnapshot, kinds: GraphKinds): number[] {
+  const { nodes, edges, firstEdge, nodeFieldCount, strings } = snapshot;
+  const { type: typeOff, toNode: toOff } = snapshot.edgeOffsets;
+  const seeds: number[] = [];
+  const root = ROOT_ORDINAL;
+  for (let e = firstEdge[root]; e < firstEdge[root + 1]; e += snapshot.edgeFieldCount) {
+    const type = edges[e + typeOff];
+    const to = edges[e + toOff] / nodeFieldCount;
+    if (type === kinds.edgeElement) {
+      const p = to * nodeFieldCount;
+      const isDomTrees =
+        nodes[p + snapshot.nodeOffsets.type] === kinds.nodeSynthetic &&
+        strings.get(nodes[p + snapshot.nodeOffsets.name]) === '(Document DOM trees)';
+      if (!isDomTrees) continue;
+    } else if (type !== kinds.edgeShortcut) {
+      continue;
+    }
+    seeds.push(to);
+  }
+  return seeds;
 }
 
 /**
