@@ -203,15 +203,6 @@ export function startSampled(ctx: SampledAgentContext): void {
     startHr: process.hrtime.bigint(),
     sampler: undefined as Sampler | undefined,
   };
-  ctx.writeJsonAtomic(startedPath, {
-    pid: process.pid,
-    ppid: process.ppid,
-    threadId,
-    argv: ctx.commandLine(),
-    mode: 'sampled',
-    signals: isMainThread,
-  });
-
   const facts = (reason: string) => ({
     pid: process.pid,
     ppid: process.ppid,
@@ -311,4 +302,14 @@ export function startSampled(ctx: SampledAgentContext): void {
     return;
   }
   state.phase = 'sampling';
+  // Written last: `heapscope run` forwards SIGUSR2 once this file exists, and the signal
+  // must find its handler set (without one it would end the program).
+  ctx.writeJsonAtomic(startedPath, {
+    pid: process.pid,
+    ppid: process.ppid,
+    threadId,
+    argv: ctx.commandLine(),
+    mode: 'sampled',
+    signals: isMainThread,
+  });
 }
