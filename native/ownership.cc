@@ -6,6 +6,7 @@
 #include "ownership.h"
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 namespace heapscope {
@@ -83,9 +84,10 @@ void EssentialEdges(const EdgeGraph& g, const NodeTable& t, uint32_t idOffset,
   }
 }
 
+template <typename Size>
 bool ShallowSizes(const EdgeGraph& g, const NodeTable& t, uint32_t typeOffset,
                   uint32_t nameOffset, uint32_t sizeOffset, uint32_t edgeType,
-                  const Kinds& k, int64_t externalString, uint32_t* sizes, uint32_t* owners) {
+                  const Kinds& k, int64_t externalString, Size* sizes, uint32_t* owners) {
   constexpr uint32_t kUnvisited = 0xffffffff;
   constexpr uint32_t kMultiple = 0xfffffffe;
   const uint32_t count = g.nodeCount;
@@ -131,12 +133,22 @@ bool ShallowSizes(const EdgeGraph& g, const NodeTable& t, uint32_t typeOffset,
     if (owner == 0 || Is(t.nodes[static_cast<size_t>(owner) * nfc + typeOffset], k.nodeSynthetic)) {
       continue;
     }
-    const uint64_t total = static_cast<uint64_t>(sizes[owner]) + sizes[n];
-    if (total > 0xffffffffu) return false;
-    sizes[owner] = static_cast<uint32_t>(total);
+    if constexpr (std::is_same_v<Size, uint32_t>) {
+      const uint64_t total = static_cast<uint64_t>(sizes[owner]) + sizes[n];
+      if (total > 0xffffffffu) return false;
+      sizes[owner] = static_cast<uint32_t>(total);
+    } else {
+      sizes[owner] += sizes[n];
+    }
     sizes[n] = 0;
   }
   return true;
 }
+
+template bool ShallowSizes<uint32_t>(const EdgeGraph&, const NodeTable&, uint32_t, uint32_t,
+                                     uint32_t, uint32_t, const Kinds&, int64_t, uint32_t*,
+                                     uint32_t*);
+template bool ShallowSizes<double>(const EdgeGraph&, const NodeTable&, uint32_t, uint32_t,
+                                   uint32_t, uint32_t, const Kinds&, int64_t, double*, uint32_t*);
 
 }  // namespace heapscope

@@ -10,6 +10,8 @@
 //   dominators(...graph, root, first, from, num, vertex, parent, semi, ancestor)
 //     -> nodes the root reaches, or -1 when the graph is not valid
 //   spreadOwned, essentialEdges, shallowSizes: see their bindings below
+//   shallowSizes(..., callback), dominatorTree, parseFileRange: the same work on
+//     libuv's thread pool, the answer given to a callback (tasks.cc)
 // where graph = edges, firstEdge, nodeCount, edgeFieldCount, toNode, shift,
 // inverse, essential (Uint32Array or null): see dominators.h.
 
@@ -17,6 +19,7 @@
 
 #include "dominators.h"
 #include "ownership.h"
+#include "tasks.h"
 
 #include <cerrno>
 #include <algorithm>
@@ -24,8 +27,10 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace heapscope {
@@ -131,6 +136,39 @@ int64_t ParseRange(int fd, int64_t start, int64_t end, uint32_t* into,
   }
 }
 
+struct EdgeCheck {
+  bool sound;
+  double maxName;
+};
+
+// summarizeEdges() of heapsnapshot-edges.ts. rules: fieldCount, typeOffset,
+// nameOffset, toOffset, typeCount, nodeFieldCount, nodesLength.
+EdgeCheck CheckEdges(const uint32_t* edges, size_t length, const std::vector<double>& rules,
+                     const uint8_t* indexNamed) {
+  const auto fieldCount = static_cast<size_t>(rules[0]);
+  const auto typeOffset = static_cast<size_t>(rules[1]);
+  const auto nameOffset = static_cast<size_t>(rules[2]);
+  const auto toOffset = static_cast<size_t>(rules[3]);
+  const double typeCount = rules[4];
+  const auto nodeFieldCount = static_cast<uint32_t>(rules[5]);
+  const double nodesLength = rules[6];
+  EdgeCheck check{fieldCount > 0 && length % fieldCount == 0 && nodeFieldCount > 0 &&
+                      typeOffset < fieldCount && nameOffset < fieldCount && toOffset < fieldCount,
+                  -1};
+  int64_t maxName = -1;
+  for (size_t p = 0; check.sound && p < length; p += fieldCount) {
+    const uint32_t type = edges[p + typeOffset];
+    const uint32_t to = edges[p + toOffset];
+    if (type >= typeCount || to >= nodesLength || to % nodeFieldCount != 0) {
+      check.sound = false;
+    } else if (indexNamed[type] == 0) {
+      maxName = std::max<int64_t>(maxName, edges[p + nameOffset]);
+    }
+  }
+  check.maxName = static_cast<double>(maxName);
+  return check;
+}
+
 void ParseNumberRange(const FunctionCallbackInfo<Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
   if (info.Length() < 4 || !info[0]->IsInt32() || !info[1]->IsNumber() ||
@@ -152,24 +190,28 @@ void ParseNumberRange(const FunctionCallbackInfo<Value>& info) {
 }
 
 // A typed array argument's elements, or null when `value` is not one of type T.
+// Memory a task on another thread uses: kept alive until it is done.
+using Keep = std::vector<std::shared_ptr<v8::BackingStore>>;
+
 template <typename T>
-T* ElementsOf(Local<Value> value, bool is, size_t* length) {
+T* ElementsOf(Local<Value> value, bool is, size_t* length, Keep* keep = nullptr) {
   if (!is) return nullptr;
   Local<v8::TypedArray> array = value.As<v8::TypedArray>();
   *length = array->Length();
   std::shared_ptr<v8::BackingStore> store = array->Buffer()->GetBackingStore();
+  if (keep != nullptr) keep->push_back(store);
   // An empty array may have no backing memory: any non-null pointer will do.
   static T none;
   if (store->Data() == nullptr) return &none;
   return reinterpret_cast<T*>(static_cast<uint8_t*>(store->Data()) + array->ByteOffset());
 }
 
-uint32_t* Elements(Local<Value> value, size_t* length) {
-  return ElementsOf<uint32_t>(value, value->IsUint32Array(), length);
+uint32_t* Elements(Local<Value> value, size_t* length, Keep* keep = nullptr) {
+  return ElementsOf<uint32_t>(value, value->IsUint32Array(), length, keep);
 }
 
-uint8_t* Bytes(Local<Value> value, size_t* length) {
-  return ElementsOf<uint8_t>(value, value->IsUint8Array(), length);
+uint8_t* Bytes(Local<Value> value, size_t* length, Keep* keep = nullptr) {
+  return ElementsOf<uint8_t>(value, value->IsUint8Array(), length, keep);
 }
 
 // Kinds from an Int32Array of 7, in the order of the struct.
@@ -196,11 +238,11 @@ constexpr int kGraphArgs = 8;
 
 // The graph in info[0 .. 8): false (an exception thrown) when an argument is
 // wrong or an array is too short for the counts given.
-bool GraphArgs(const FunctionCallbackInfo<Value>& info, EdgeGraph* g) {
+bool GraphArgs(const FunctionCallbackInfo<Value>& info, EdgeGraph* g, Keep* keep = nullptr) {
   size_t firstLength = 0;
   size_t essentialLength = 0;
-  uint32_t* edges = Elements(info[0], &g->edgeLength);
-  uint32_t* firstEdge = Elements(info[1], &firstLength);
+  uint32_t* edges = Elements(info[0], &g->edgeLength, keep);
+  uint32_t* firstEdge = Elements(info[1], &firstLength, keep);
   bool ok = edges != nullptr && firstEdge != nullptr && Uint32Arg(info[2], &g->nodeCount) &&
             Uint32Arg(info[3], &g->edgeFieldCount) && Uint32Arg(info[4], &g->toNode) &&
             Uint32Arg(info[5], &g->shift) && Uint32Arg(info[6], &g->inverse);
@@ -208,7 +250,7 @@ bool GraphArgs(const FunctionCallbackInfo<Value>& info, EdgeGraph* g) {
   g->firstEdge = firstEdge;
   g->essential = nullptr;
   if (ok && !info[7]->IsNull()) {
-    g->essential = Elements(info[7], &essentialLength);
+    g->essential = Elements(info[7], &essentialLength, keep);
     ok = g->essential != nullptr &&
          essentialLength * 32 >= g->edgeLength / std::max<uint32_t>(g->edgeFieldCount, 1);
   }
@@ -258,9 +300,9 @@ void DominatorsJs(const FunctionCallbackInfo<Value>& info) {
 // info[i], info[i + 1]: the nodes (Uint32Array) and the node field count, checked
 // against the graph's node count and the offsets that will be read.
 bool NodeArgs(const FunctionCallbackInfo<Value>& info, int i, const EdgeGraph& g,
-              NodeTable* t, std::initializer_list<uint32_t> offsets) {
+              NodeTable* t, std::initializer_list<uint32_t> offsets, Keep* keep = nullptr) {
   size_t length = 0;
-  t->nodes = Elements(info[i], &length);
+  t->nodes = Elements(info[i], &length, keep);
   if (t->nodes == nullptr || !Uint32Arg(info[i + 1], &t->nodeFieldCount)) return false;
   for (uint32_t offset : offsets) {
     if (offset >= t->nodeFieldCount) return false;
@@ -323,11 +365,15 @@ void EssentialEdgesJs(const FunctionCallbackInfo<Value>& info) {
 }
 
 // shallowSizes(...graph, nodes, nodeFieldCount, typeOffset, nameOffset, sizeOffset,
-//              edgeType, kinds, externalString, sizes, owners) -> false when a total
-// would not fit in 32 bits
+//              edgeType, kinds, externalString, sizes, owners[, callback]) -> false
+// when a total would not fit: sizes a Uint32Array (32 bits) or a Float64Array
+// (never false), owners a Uint32Array of nodeCount to work in or null (native
+// memory, freed at once). With a callback, on the thread pool, and the callback
+// gets that answer (as 1 or 0).
 void ShallowSizesJs(const FunctionCallbackInfo<Value>& info) {
   EdgeGraph g;
-  if (!GraphArgs(info, &g)) return;
+  Keep keep;
+  if (!GraphArgs(info, &g, &keep)) return;
   const int i = kGraphArgs;
   NodeTable t;
   uint32_t typeOffset = 0;
@@ -337,22 +383,131 @@ void ShallowSizesJs(const FunctionCallbackInfo<Value>& info) {
   Kinds k;
   size_t sizesLength = 0;
   size_t ownersLength = 0;
-  uint32_t* sizes = Elements(info[i + 8], &sizesLength);
-  uint32_t* owners = Elements(info[i + 9], &ownersLength);
+  uint32_t* narrow = Elements(info[i + 8], &sizesLength, &keep);
+  double* wide = info[i + 8]->IsFloat64Array()
+                     ? ElementsOf<double>(info[i + 8], true, &sizesLength, &keep)
+                     : nullptr;
+  uint32_t* owners = info[i + 9]->IsNull() ? nullptr : Elements(info[i + 9], &ownersLength, &keep);
   bool ok = Uint32Arg(info[i + 2], &typeOffset) && Uint32Arg(info[i + 3], &nameOffset) &&
             Uint32Arg(info[i + 4], &sizeOffset) &&
-            NodeArgs(info, i, g, &t, {typeOffset, nameOffset, sizeOffset}) &&
+            NodeArgs(info, i, g, &t, {typeOffset, nameOffset, sizeOffset}, &keep) &&
             Uint32Arg(info[i + 5], &edgeType) && edgeType < g.edgeFieldCount &&
-            KindsArg(info[i + 6], &k) && info[i + 7]->IsInt32() && sizes != nullptr &&
-            sizesLength >= g.nodeCount && owners != nullptr && ownersLength >= g.nodeCount;
+            KindsArg(info[i + 6], &k) && info[i + 7]->IsInt32() &&
+            (narrow != nullptr || wide != nullptr) && sizesLength >= g.nodeCount &&
+            (info[i + 9]->IsNull() || (owners != nullptr && ownersLength >= g.nodeCount)) &&
+            (info.Length() <= i + 10 || info[i + 10]->IsFunction());
   if (!ok) {
     return ThrowTypeError(info.GetIsolate(),
                           "shallowSizes: nodes, nodeFieldCount, typeOffset, nameOffset, "
-                          "sizeOffset, edgeType, kinds, externalString, sizes, owners");
+                          "sizeOffset, edgeType, kinds, externalString, sizes, owners[, callback]");
   }
   const int64_t externalString = info[i + 7].As<v8::Int32>()->Value();
-  info.GetReturnValue().Set(ShallowSizes(g, t, typeOffset, nameOffset, sizeOffset, edgeType, k,
-                                         externalString, sizes, owners));
+  auto work = [=]() {
+    std::vector<uint32_t> room(owners == nullptr ? g.nodeCount : 0);
+    uint32_t* working = owners == nullptr ? room.data() : owners;
+    return wide != nullptr ? ShallowSizes(g, t, typeOffset, nameOffset, sizeOffset, edgeType, k,
+                                          externalString, wide, working)
+                           : ShallowSizes(g, t, typeOffset, nameOffset, sizeOffset, edgeType, k,
+                                          externalString, narrow, working);
+  };
+  if (info.Length() <= i + 10) return info.GetReturnValue().Set(work());
+  v8::Isolate* isolate = info.GetIsolate();
+  QueueTask(isolate, isolate->GetCurrentContext(), info[i + 10].As<v8::Function>(),
+            std::move(keep), [=]() {
+              TaskResult r;
+              r.values[0] = work() ? 1 : 0;
+              r.count = 1;
+              return r;
+            });
+}
+
+// dominatorTree(...graph, root, first, from, vertex, ancestor, callback): on the
+// thread pool, the counting edges reversed into first/from, then the dominators
+// (as dominators(), with its other working arrays in native memory, freed at
+// once); callback(reached), reached = -1 for a graph that is not valid.
+void DominatorTreeJs(const FunctionCallbackInfo<Value>& info) {
+  EdgeGraph g;
+  Keep keep;
+  if (!GraphArgs(info, &g, &keep)) return;
+  const int i = kGraphArgs;
+  uint32_t root = 0;
+  size_t firstLength = 0;
+  size_t fromLength = 0;
+  size_t vertexLength = 0;
+  size_t ancestorLength = 0;
+  uint32_t* first = Elements(info[i + 1], &firstLength, &keep);
+  uint32_t* from = Elements(info[i + 2], &fromLength, &keep);
+  uint32_t* vertex = Elements(info[i + 3], &vertexLength, &keep);
+  uint32_t* ancestor = Elements(info[i + 4], &ancestorLength, &keep);
+  bool ok = Uint32Arg(info[i], &root) && first != nullptr && firstLength > g.nodeCount &&
+            from != nullptr && vertex != nullptr && vertexLength > g.nodeCount &&
+            ancestor != nullptr && ancestorLength > g.nodeCount && info[i + 5]->IsFunction();
+  if (!ok) {
+    return ThrowTypeError(info.GetIsolate(),
+                          "dominatorTree: root, first, from, vertex, ancestor, callback");
+  }
+  v8::Isolate* isolate = info.GetIsolate();
+  QueueTask(isolate, isolate->GetCurrentContext(), info[i + 5].As<v8::Function>(),
+            std::move(keep), [=]() {
+              TaskResult r;
+              r.count = 1;
+              r.values[0] = -1;
+              if (!ReverseEdges(g, first, from, fromLength)) return r;
+              const size_t size = static_cast<size_t>(g.nodeCount) + 1;
+              std::vector<uint32_t> num(size), parent(size), semi(size);
+              DominatorArrays a{num.data(), vertex, parent.data(), semi.data(), ancestor};
+              r.values[0] = static_cast<double>(Dominators(g, root, first, from, fromLength, a));
+              return r;
+            });
+}
+
+// parseFileRange(path, start, end, into, rules: Float64Array | null,
+//                indexNamed: Uint8Array | null, callback): on the thread pool,
+// parseNumberRange over the file at `path`, then, with rules (edges: fieldCount,
+// typeOffset, nameOffset, toOffset, typeCount, nodeFieldCount, nodesLength), the
+// checks of summarizeEdges (heapsnapshot-edges.ts); callback(count, sound, maxName),
+// count = -1 for "use the general reader".
+void ParseFileRangeJs(const FunctionCallbackInfo<Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  Keep keep;
+  size_t capacity = 0;
+  size_t rulesLength = 0;
+  size_t namedLength = 0;
+  uint32_t* into = Elements(info[3], &capacity, &keep);
+  const double* rules = info[4]->IsFloat64Array()
+                            ? ElementsOf<double>(info[4], true, &rulesLength, &keep)
+                            : nullptr;
+  const uint8_t* named = Bytes(info[5], &namedLength, &keep);
+  bool ok = info[0]->IsString() && info[1]->IsNumber() && info[2]->IsNumber() &&
+            into != nullptr && info[6]->IsFunction() &&
+            (info[4]->IsNull() || (rules != nullptr && rulesLength == 7 && named != nullptr &&
+                                   namedLength >= rules[4]));
+  if (!ok) {
+    return ThrowTypeError(isolate,
+                          "parseFileRange(path, start, end, into, rules, indexNamed, callback)");
+  }
+  v8::String::Utf8Value path(isolate, info[0]);
+  std::string file(*path, path.length());
+  auto start = static_cast<int64_t>(info[1].As<v8::Number>()->Value());
+  auto end = static_cast<int64_t>(info[2].As<v8::Number>()->Value());
+  std::vector<double> edgeRules(rules, rules + (rules ? 7 : 0));
+  QueueTask(isolate, isolate->GetCurrentContext(), info[6].As<v8::Function>(), std::move(keep),
+            [=]() {
+              TaskResult r;
+              r.count = 3;
+              r.values[0] = -1;
+              int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+              if (fd < 0) return r;
+              int64_t count = ParseRange(fd, start, end, into, capacity);
+              close(fd);
+              r.values[0] = static_cast<double>(count);
+              if (count >= 0 && !edgeRules.empty()) {
+                EdgeCheck check = CheckEdges(into, static_cast<size_t>(count), edgeRules, named);
+                r.values[1] = check.sound ? 1 : 0;
+                r.values[2] = check.maxName;
+              }
+              return r;
+            });
 }
 
 void Export(v8::Isolate* isolate, Local<v8::Context> ctx, Local<v8::Object> exports,
@@ -376,6 +531,8 @@ void ExportSnapshotFunctions(v8::Isolate* isolate, Local<v8::Context> ctx,
   Export(isolate, ctx, exports, "spreadOwned", SpreadOwnedJs);
   Export(isolate, ctx, exports, "essentialEdges", EssentialEdgesJs);
   Export(isolate, ctx, exports, "shallowSizes", ShallowSizesJs);
+  Export(isolate, ctx, exports, "dominatorTree", DominatorTreeJs);
+  Export(isolate, ctx, exports, "parseFileRange", ParseFileRangeJs);
 }
 
 }  // namespace heapscope

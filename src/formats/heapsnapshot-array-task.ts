@@ -18,7 +18,7 @@ export async function parseArrayTask(
   let result: Uint32Array;
   try {
     result =
-      readNumbersFast(fd, job.start, job.end, into) ??
+      readNumbersFast(fd, job.start, job.end, into, job.native) ??
       (await import('./heapsnapshot.js')).readNumbersInOrder(fd, job, into);
   } finally {
     closeSync(fd);

@@ -65,23 +65,60 @@ export interface NativeSnapshotFunctions {
       bits: Uint32Array,
     ]
   ): void;
-  /** `shallowSizes` (ownership.ts) into 32-bit sizes; false when a total would not fit. */
-  shallowSizes(
+  /**
+   * `shallowSizes` (ownership.ts) into 32-bit sizes; false when a total would not fit.
+   * With a callback, on libuv's thread pool: the callback gets 1 or 0.
+   */
+  shallowSizes(...args: NativeShallowSizesArgs): boolean;
+  shallowSizes(...args: [...NativeShallowSizesArgs, callback: (fits: number) => void]): void;
+  /**
+   * On libuv's thread pool: the counting edges reversed into `first`/`from`, then the
+   * dominators (the order in `vertex[1 ..]`, the dominators in `ancestor`);
+   * `callback(reached)`, −1 for a graph that is not valid.
+   */
+  dominatorTree(
     ...args: [
       ...NativeEdgeGraph,
-      nodes: Uint32Array,
-      nodeFieldCount: number,
-      typeOffset: number,
-      nameOffset: number,
-      sizeOffset: number,
-      edgeType: number,
-      kinds: Int32Array,
-      externalString: number,
-      sizes: Uint32Array,
-      owners: Uint32Array,
+      root: number,
+      first: Uint32Array,
+      from: Uint32Array,
+      vertex: Uint32Array,
+      ancestor: Uint32Array,
+      callback: (reached: number) => void,
     ]
-  ): boolean;
+  ): void;
+  /**
+   * `parseNumberRange` on libuv's thread pool, over the file at `path`; with `rules`
+   * (edges: fieldCount, typeOffset, nameOffset, toOffset, typeCount, nodeFieldCount,
+   * nodesLength) and `indexNamed` (1 per edge type named by an index) also the checks of
+   * `summarizeEdges`. `callback(count, sound, maxName)`, count −1: "use the general reader".
+   */
+  parseFileRange(
+    path: string,
+    start: number,
+    end: number,
+    into: Uint32Array,
+    rules: Float64Array | null,
+    indexNamed: Uint8Array | null,
+    callback: (count: number, sound: number, maxName: number) => void,
+  ): void;
 }
+
+export type NativeShallowSizesArgs = [
+  ...NativeEdgeGraph,
+  nodes: Uint32Array,
+  nodeFieldCount: number,
+  typeOffset: number,
+  nameOffset: number,
+  sizeOffset: number,
+  edgeType: number,
+  kinds: Int32Array,
+  externalString: number,
+  /** 32-bit sizes (false when a total does not fit), or 64-bit (never false). */
+  sizes: Uint32Array | Float64Array,
+  /** Room to work in (nodeCount entries), or null: native memory, freed at once. */
+  owners: Uint32Array | null,
+];
 
 /**
  * The node and edge types the native functions test, in this order, as an Int32Array:
@@ -124,6 +161,8 @@ function load(): NativeSnapshotFunctions | null {
       'spreadOwned',
       'essentialEdges',
       'shallowSizes',
+      'dominatorTree',
+      'parseFileRange',
     ];
     // A binary from before one of them was added has none of them used.
     return names.every((name) => typeof addon[name] === 'function')

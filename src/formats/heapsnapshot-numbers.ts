@@ -43,8 +43,9 @@ export function readNumbersFast(
   start: number,
   end: number,
   into: Uint32Array,
+  useNative = true,
 ): Uint32Array | undefined {
-  const native = nativeSnapshotFunctions();
+  const native = useNative ? nativeSnapshotFunctions() : undefined;
   if (!native) return readNumbersInJs(fd, start, end, into);
   const count = native.parseNumberRange(fd, start, end, into);
   return count < 0 ? undefined : into.subarray(0, count);

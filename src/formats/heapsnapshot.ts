@@ -45,9 +45,11 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { isMainThread } from 'node:worker_threads';
 import { warmWorkers } from '../threads/pool.js';
 import type { EdgeRules, EdgeSummary } from './heapsnapshot-edges.js';
 import { type LiteralTable, scanLiterals } from './heapsnapshot-literals.js';
+import { nativeSnapshotFunctions } from './heapsnapshot-native.js';
 import {
   countNumbers,
   type Progress,
@@ -57,6 +59,7 @@ import {
 import {
   type ArrayJob,
   parseArrayInWorker,
+  parseArrayNatively,
   type RunningArrayJob,
   workersAvailable,
 } from './heapsnapshot-workers.js';
@@ -202,6 +205,12 @@ export interface ReadHeapSnapshotOptions {
    * parses the other after the strings.
    */
   threads?: number;
+  /**
+   * Use the native helper where this Node has one (default true): its loops parse the
+   * arrays, and on the main thread libuv's thread pool takes the place of worker threads.
+   * `false`: JavaScript and worker threads only.
+   */
+  native?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -261,23 +270,30 @@ async function readSnapshotFile(
     // A pipe has no size and cannot be read at an offset: read it in order.
     const regular = stats.isFile();
     const totalBytes = regular ? stats.size : 0;
-    // Workers open the file again by its name: only for a regular file (not a pipe).
-    const useWorkers = workers !== false && regular && workersAvailable(workers === true);
+    // Off this thread, the file is opened again by its name: only a regular file (not a pipe).
+    // Where the native helper is there, on libuv's thread pool; else in worker threads.
+    const native = options.native !== false && isMainThread ? nativeSnapshotFunctions() : undefined;
+    const useWorkers =
+      workers !== false &&
+      regular &&
+      (native
+        ? workers === true || availableParallelism() > 1
+        : workersAvailable(workers === true));
     // Threads for the arrays besides this one, which has the strings to read too.
     const slots = Math.max(
       1,
       options.threads ?? (workers === true ? 2 : Math.min(2, availableParallelism() - 1)),
     );
-    if (useWorkers && (workers === true || totalBytes >= WARM_WORKERS_BYTES)) {
+    if (useWorkers && !native && (workers === true || totalBytes >= WARM_WORKERS_BYTES)) {
       // Loaded while this thread reads up to the arrays.
       warmWorkers(slots);
     }
     const toWorker = (array: DeferredArray) => {
       const { key, start, end, length, rules } = array;
-      const range: ArrayJob = { path, key, start, end, length, rules };
+      const range: ArrayJob = { path, key, start, end, length, rules, native: options.native };
       let job: RunningArrayJob;
       try {
-        job = parseArrayInWorker(range);
+        job = native ? parseArrayNatively(range, native, file.fd) : parseArrayInWorker(range);
       } catch {
         // No thread to be had (e.g. Node's permission model without --allow-worker).
         noThreads = true;
@@ -352,7 +368,8 @@ async function readSnapshotFile(
       // Shared, so that the analysis can hand it to a worker too, if there can be one.
       const bytes = length * Uint32Array.BYTES_PER_ELEMENT;
       const buffer = noThreads || unknown ? new ArrayBuffer(bytes) : new SharedArrayBuffer(bytes);
-      array.fill(readNumberRange({ path, key, start, end, length }, new Uint32Array(buffer)));
+      const range: ArrayJob = { path, key, start, end, length, native: options.native };
+      array.fill(readNumberRange(range, new Uint32Array(buffer)));
     }
     await Promise.all(filled);
     if (workerFailure) {
@@ -1159,7 +1176,10 @@ function edgesEndBefore(fd: number, at: number, size: number): number | undefine
 export function readNumberRange(range: ArrayJob, into: Uint32Array): Uint32Array {
   const fd = openSync(range.path, 'r');
   try {
-    return readNumbersFast(fd, range.start, range.end, into) ?? readNumbersInOrder(fd, range, into);
+    return (
+      readNumbersFast(fd, range.start, range.end, into, range.native) ??
+      readNumbersInOrder(fd, range, into)
+    );
   } finally {
     closeSync(fd);
   }

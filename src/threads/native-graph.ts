@@ -19,7 +19,12 @@ import {
   type GraphKinds,
   ROOT_ORDINAL,
 } from '../model/snapshot/graph.js';
-import { pageOwnedSeeds, type SizeGraph } from '../model/snapshot/ownership.js';
+import {
+  hasUserRoots,
+  pageOwnedSeeds,
+  type SizeGraph,
+  shallowSizes,
+} from '../model/snapshot/ownership.js';
 
 function graphArgs(graph: EdgeGraph, essential: Uint32Array | undefined): NativeEdgeGraph {
   const { shift, inverse } = exactDivisor(graph.nodeFieldCount);
@@ -156,4 +161,70 @@ export function shallowSizesNative(
     scratch,
   );
   return fits ? into : undefined;
+}
+
+/** DevTools' self sizes (`shallowSizes`), computed on libuv's thread pool. */
+export function selfSizesOnThreadPool(
+  native: NativeSnapshotFunctions,
+  graph: SizeGraph,
+  kinds: GraphKinds,
+  externalString: number,
+): Promise<Float64Array> {
+  if (!hasUserRoots(graph, kinds)) {
+    return Promise.resolve(shallowSizes(graph, kinds, externalString));
+  }
+  // 64-bit at once (no 32-bit copy left as garbage), the owners in native memory.
+  const sizes = new Float64Array(graph.nodeCount);
+  return new Promise((resolve) => {
+    native.shallowSizes(
+      ...graphArgs(graph, undefined),
+      graph.nodes,
+      graph.nodeFieldCount,
+      graph.nodeOffsets.type,
+      graph.nodeOffsets.name,
+      graph.nodeOffsets.selfSize,
+      graph.edgeOffsets.type,
+      nativeKinds(kinds),
+      externalString,
+      sizes,
+      null,
+      () => resolve(sizes),
+    );
+  });
+}
+
+/**
+ * `reverseEdges` into `reverse`, then `dominators`, on libuv's thread pool: the same
+ * tree; the search's working arrays live in native memory and go as soon as it is built.
+ */
+export function dominatorTreeOnThreadPool(
+  native: NativeSnapshotFunctions,
+  graph: EdgeGraph,
+  essential: Uint32Array,
+  reverse: ReverseEdges,
+): Promise<DominatorTree> {
+  const size = graph.nodeCount + 1;
+  const vertex = new Uint32Array(size);
+  const ancestor = new Uint32Array(size);
+  return new Promise((resolve, reject) => {
+    native.dominatorTree(
+      ...graphArgs(graph, essential),
+      ROOT_ORDINAL,
+      reverse.first,
+      reverse.from,
+      vertex,
+      ancestor,
+      (reached) => {
+        if (reached < 0) {
+          reject(new RangeError('heapscope: an edge or a retainer points outside the nodes'));
+          return;
+        }
+        resolve({
+          dominator: ancestor.subarray(0, graph.nodeCount),
+          order: vertex.subarray(1, size),
+          unreachable: graph.nodeCount - reached,
+        });
+      },
+    );
+  });
 }

@@ -9,8 +9,12 @@
  */
 
 import { availableParallelism } from 'node:os';
+import { isMainThread } from 'node:worker_threads';
 import type { HeapSnapshot } from '../formats/heapsnapshot.js';
-import { nativeSnapshotFunctions } from '../formats/heapsnapshot-native.js';
+import {
+  type NativeSnapshotFunctions,
+  nativeSnapshotFunctions,
+} from '../formats/heapsnapshot-native.js';
 import {
   type AnalyzeOptions,
   analyzeSnapshot,
@@ -33,7 +37,11 @@ import {
   REVERSE_SLOT,
   type SizesAnswer,
 } from './dominators-protocol.js';
-import { ownershipStepsNative } from './native-graph.js';
+import {
+  dominatorTreeOnThreadPool,
+  ownershipStepsNative,
+  selfSizesOnThreadPool,
+} from './native-graph.js';
 import { runTask, type TaskRun, workerScriptAvailable } from './pool.js';
 
 /** Nodes below which a worker costs more (~30 ms to start) than it saves. */
@@ -46,6 +54,11 @@ export interface ParallelAnalyzeOptions extends AnalyzeOptions {
    * whenever they are; `false`: never (same as `analyzeSnapshot`).
    */
   workers?: boolean | 'auto';
+  /**
+   * Use the native helper where this Node has one (default true): on the main thread its
+   * tasks on libuv's thread pool take the worker's place, and its loops the JavaScript's.
+   */
+  native?: boolean;
 }
 
 function shared(array: Uint32Array): boolean {
@@ -61,6 +74,12 @@ export async function analyzeSnapshotInParallel(
   options: ParallelAnalyzeOptions = {},
 ): Promise<SnapshotAnalysis> {
   const workers = options.workers ?? 'auto';
+  const native = options.native === false ? undefined : nativeSnapshotFunctions();
+  const parallel =
+    workers === true || (availableParallelism() > 1 && snapshot.nodeCount >= MIN_WORKER_NODES);
+  if (native && isMainThread && workers !== false && snapshot.nodeCount > 0 && parallel) {
+    return analyzeOnThreadPool(snapshot, options, native);
+  }
   const useWorker =
     workers !== false &&
     snapshot.nodeCount > 0 &&
@@ -84,7 +103,6 @@ export async function analyzeSnapshotInParallel(
     edgeOffsets,
   };
   const essential = sharedUint32(Math.ceil(snapshot.edgeCount / 32));
-  const native = nativeSnapshotFunctions();
   const reverse: ReverseEdges = {
     first: sharedUint32(nodeCount + 1),
     from: sharedUint32(snapshot.edgeCount),
@@ -138,4 +156,30 @@ export async function analyzeSnapshotInParallel(
     signal(REVERSE_SLOT, ABANDONED);
     run.finished.catch(() => run.cancel());
   }
+}
+
+/**
+ * The same steps with the native helper's tasks on libuv's thread pool in the worker's
+ * place: the self sizes while this thread works out which edges count, then the
+ * reversed edges and the tree while it names the classes. No second JavaScript heap,
+ * and the tree's working arrays are freed as soon as it is built.
+ */
+async function analyzeOnThreadPool(
+  snapshot: HeapSnapshot,
+  options: ParallelAnalyzeOptions,
+  native: NativeSnapshotFunctions,
+): Promise<SnapshotAnalysis> {
+  const kinds = graphKinds(snapshot);
+  const externalString = snapshot.strings.indexOf('system / ExternalStringData');
+  const sizes = selfSizesOnThreadPool(native, snapshot, kinds, externalString);
+  const start = startAnalysis(snapshot, options, undefined, ownershipStepsNative(native));
+  start.phase('dominators');
+  const reverse: ReverseEdges = {
+    first: new Uint32Array(snapshot.nodeCount + 1),
+    from: new Uint32Array(snapshot.edgeCount),
+  };
+  const tree = dominatorTreeOnThreadPool(native, snapshot, start.essential, reverse);
+  const classes = classFigures(start, options);
+  const [selfSizes, dominators] = await Promise.all([sizes, tree]);
+  return finishAnalysis(start, dominators, { ...classes, selfSizes }, reverse);
 }

@@ -216,13 +216,18 @@ console.log(JSON.stringify({ same: a.addon === b.addon, keys: Object.keys(a.addo
     const res = JSON.parse(r.stdout);
     expect(res.same).toBe(true);
     expect(res.keys).toEqual([
+      'dominatorTree',
       'dominators',
+      'essentialEdges',
       'gcStats',
       'gcTimeline',
       'objectId',
+      'parseFileRange',
       'parseNumberRange',
       'peakSampleJson',
       'reverseEdges',
+      'shallowSizes',
+      'spreadOwned',
       'startPeakSampling',
       'startTracking',
       'stopPeakSampling',

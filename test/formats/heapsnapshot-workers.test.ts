@@ -61,21 +61,22 @@ function variant(name: string, edit: (text: string) => string): string {
 }
 
 /** The error each way of reading gives, as text. */
-async function errors(file: string): Promise<[string, string]> {
+async function errors(file: string, native: boolean): Promise<[string, string]> {
   const message = (p: Promise<unknown>) =>
     p.then(
       () => 'no error',
       (e: Error) => `${e.name}: ${e.message}`,
     );
   return [
-    await message(readHeapSnapshot(file, { workers: true })),
-    await message(readHeapSnapshot(file, { workers: false })),
+    await message(readHeapSnapshot(file, { native, workers: true })),
+    await message(readHeapSnapshot(file, { native, workers: false })),
   ];
 }
 
-describe('readHeapSnapshot with worker threads', () => {
+// Off this thread: libuv's thread pool with the native helper, worker threads without.
+describe.each([true, false])('readHeapSnapshot off this thread (native: %s)', (native) => {
   it('gives exactly what JSON.parse gives, in shared memory', async () => {
-    const snapshot = await readHeapSnapshot(path, { workers: true });
+    const snapshot = await readHeapSnapshot(path, { native, workers: true });
     // The arrays come from the workers (shared memory), not from this thread.
     expect(snapshot.nodes.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(snapshot.edges.buffer).toBeInstanceOf(SharedArrayBuffer);
@@ -87,13 +88,13 @@ describe('readHeapSnapshot with worker threads', () => {
     sameNumbers(snapshot.locations, json.locations, 'locations');
     expect(snapshot.locations.length).toBe(json.locations.length);
     expect(snapshot.nodeCount).toBe(json.snapshot.node_count);
-    const inline = await readHeapSnapshot(path, { workers: false });
+    const inline = await readHeapSnapshot(path, { native, workers: false });
     expect(inline.nodes.buffer).not.toBeInstanceOf(SharedArrayBuffer);
     sameNumbers(snapshot.firstEdge, inline.firstEdge, 'firstEdge');
   });
 
   it('reads a file whose arrays span many read chunks', async () => {
-    const snapshot = await readHeapSnapshot(path, { workers: true, chunkSize: 4093 });
+    const snapshot = await readHeapSnapshot(path, { native, workers: true, chunkSize: 4093 });
     sameNumbers(snapshot.edges, json.edges, 'edges');
   });
 
@@ -122,7 +123,7 @@ describe('readHeapSnapshot with worker threads', () => {
       ),
     };
     for (const [what, file] of Object.entries(cases)) {
-      const [withWorkers, without] = await errors(file);
+      const [withWorkers, without] = await errors(file, native);
       expect(without, what).toMatch(/^HeapSnapshotError: heapsnapshot: /);
       expect(withWorkers, what).toBe(without);
     }
@@ -168,17 +169,17 @@ describe('readHeapSnapshot with worker threads', () => {
       ],
     };
     for (const [what, [path, message]] of Object.entries(cases)) {
-      const [withWorkers, without] = await errors(path);
+      const [withWorkers, without] = await errors(path, native);
       expect(without, what).toMatch(message);
       expect(withWorkers, what).toBe(without);
-      const oneThread = await readHeapSnapshot(path, { workers: true, threads: 1 }).then(
+      const oneThread = await readHeapSnapshot(path, { native, workers: true, threads: 1 }).then(
         () => 'no error',
         (e: Error) => `${e.name}: ${e.message}`,
       );
       expect(oneThread, what).toBe(without);
     }
     // Sound edges pass the worker's check: the plain file reads with one worker too.
-    const snapshot = await readHeapSnapshot(path, { workers: true, threads: 1 });
+    const snapshot = await readHeapSnapshot(path, { native, workers: true, threads: 1 });
     sameNumbers(snapshot.nodes, json.nodes, 'nodes');
     sameNumbers(snapshot.edges, json.edges, 'edges');
     expect(snapshot.nodes.buffer).toBeInstanceOf(SharedArrayBuffer);
@@ -230,7 +231,7 @@ describe('readHeapSnapshot with worker threads', () => {
     const file = join(dir, 'reordered.heapsnapshot');
     writeFileSync(file, JSON.stringify(reordered));
     for (const threads of [1, 2]) {
-      const read = await readHeapSnapshot(file, { workers: true, threads });
+      const read = await readHeapSnapshot(file, { native, workers: true, threads });
       sameNumbers(read.edges, json.edges, 'edges');
       sameNumbers(read.nodes, json.nodes, 'nodes');
       expect(Array.from(read.samples)).toEqual([5, 6, 7, 8]);
@@ -240,11 +241,11 @@ describe('readHeapSnapshot with worker threads', () => {
   });
 
   it('reads a named pipe on this thread (workers cannot open it again)', async () => {
-    const fifo = join(dir, 'snapshot.fifo');
+    const fifo = join(dir, `snapshot-${native}.fifo`);
     execFileSync('mkfifo', [fifo]);
     const writer = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', path, fifo], { stdio: 'ignore' });
     const written = new Promise((resolve) => writer.once('close', resolve));
-    const snapshot = await readHeapSnapshot(fifo, { workers: true });
+    const snapshot = await readHeapSnapshot(fifo, { native, workers: true });
     expect(await written).toBe(0);
     expect(snapshot.edges.buffer).not.toBeInstanceOf(SharedArrayBuffer);
     sameNumbers(snapshot.edges, json.edges, 'edges');
@@ -256,8 +257,9 @@ describe('readHeapSnapshot with worker threads', () => {
     const script = `
       const { readHeapSnapshot } = await import(${JSON.stringify(reader)});
       const { analyzeSnapshotInParallel } = await import(${JSON.stringify(analysis)});
-      const s = await readHeapSnapshot(process.argv[1], { workers: true });
-      const a = await analyzeSnapshotInParallel(s, { workers: true });
+      const native = ${JSON.stringify(native)};
+      const s = await readHeapSnapshot(process.argv[1], { native, workers: true });
+      const a = await analyzeSnapshotInParallel(s, { native, workers: true });
       console.log(JSON.stringify({ shared: s.edges.buffer instanceof SharedArrayBuffer,
         nodes: s.nodeCount, edges: s.edges.length, retained: a.retainedSizes[0] }));`;
     const major = Number(process.versions.node.split('.')[0]);
@@ -278,7 +280,7 @@ describe('readHeapSnapshot with worker threads', () => {
   it('reports a file truncated inside an array as truncated', async () => {
     const file = join(dir, 'truncated.heapsnapshot');
     writeFileSync(file, bytes.subarray(0, bytes.indexOf('"edges":[') + 1000));
-    const [withWorkers, without] = await errors(file);
+    const [withWorkers, without] = await errors(file, native);
     expect(without).toMatch(/truncated file: input ended inside "edges"/);
     expect(withWorkers).toBe(without);
   });

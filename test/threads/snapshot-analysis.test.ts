@@ -42,18 +42,20 @@ function same(actual: ArrayLike<number>, expected: ArrayLike<number>, what: stri
   }
 }
 
-describe('analyzeSnapshotInParallel', () => {
-  it('gives exactly the figures of analyzeSnapshot, computed in a worker', async () => {
-    const snapshot = await readHeapSnapshot(path, { workers: true });
+// Off this thread: libuv's thread pool with the native helper, a worker without.
+describe.each([true, false])('analyzeSnapshotInParallel (native: %s)', (native) => {
+  it('gives exactly the figures of analyzeSnapshot, computed off this thread', async () => {
+    const snapshot = await readHeapSnapshot(path, { native, workers: true });
     expect(snapshot.edges.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(snapshot.firstEdge.buffer).toBeInstanceOf(SharedArrayBuffer);
     const phases: string[] = [];
     const parallel = await analyzeSnapshotInParallel(snapshot, {
+      native,
       workers: true,
       onPhase: (p) => phases.push(p),
     });
     const serial = analyzeSnapshot(snapshot);
-    // The tree came back from the worker (transferred), not from this thread's arrays.
+    // The tree came from the other thread, not from this thread's arrays.
     expect(parallel.dominators.dominator).not.toBe(serial.dominators.dominator);
     same(parallel.dominators.dominator, serial.dominators.dominator, 'dominator');
     same(parallel.dominators.order, serial.dominators.order, 'order');
@@ -67,9 +69,9 @@ describe('analyzeSnapshotInParallel', () => {
     expect(leaky?.count).toBe(3501);
   });
 
-  it('falls back to one thread when the edges are not in shared memory', async () => {
-    const snapshot = await readHeapSnapshot(path, { workers: false });
-    const analysis = await analyzeSnapshotInParallel(snapshot, { workers: true });
+  it('gives the same figures when the edges are not in shared memory', async () => {
+    const snapshot = await readHeapSnapshot(path, { native, workers: false });
+    const analysis = await analyzeSnapshotInParallel(snapshot, { native, workers: true });
     same(analysis.retainedSizes, analyzeSnapshot(snapshot).retainedSizes, 'retainedSizes');
   });
 });
