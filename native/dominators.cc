@@ -5,6 +5,8 @@
 
 #include "dominators.h"
 
+#include "scratch.h"
+
 #include <vector>
 
 namespace heapscope {
@@ -19,11 +21,11 @@ inline bool Counts(const EdgeGraph& g, uint32_t o) {
   return g.essential == nullptr || (g.essential[o >> 5] & (1u << (o & 31))) != 0;
 }
 
-inline bool Test(const std::vector<uint32_t>& bits, uint32_t v) {
+inline bool Test(const Scratch<uint32_t>& bits, uint32_t v) {
   return (bits[v >> 5] & (1u << (v & 31))) != 0;
 }
 
-inline void Mark(std::vector<uint32_t>& bits, uint32_t v) { bits[v >> 5] |= 1u << (v & 31); }
+inline void Mark(const Scratch<uint32_t>& bits, uint32_t v) { bits[v >> 5] |= 1u << (v & 31); }
 
 }  // namespace
 
@@ -74,7 +76,8 @@ int64_t Dominators(const EdgeGraph& g, uint32_t root, const uint32_t* first,
   uint32_t* num = a.num;
   uint32_t* vertex = a.vertex;
   uint32_t* parent = a.parent;
-  std::vector<uint32_t> seen((nodeCount >> 5) + 1);
+  Scratch<uint32_t> seen((nodeCount >> 5) + 1);
+  if (seen.data() == nullptr) return -2;
   uint32_t n = 0;
   // The path being searched: each node's number, its next edge and its end.
   struct Frame {

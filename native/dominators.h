@@ -37,8 +37,8 @@ struct DominatorArrays {
 
 // Semi-NCA, exactly as dominators() in dominators.ts (same numbering, same
 // treatment of what the root does not reach). `first`/`from`: ReverseEdges'
-// result; `from` is overwritten. Returns the nodes the root reaches, or -1
-// when an edge's target or a retainer is not a node.
+// result; `from` is overwritten. Returns the nodes the root reaches, -1 when an
+// edge's target or a retainer is not a node, -2 when memory could not be had.
 int64_t Dominators(const EdgeGraph& g, uint32_t root, const uint32_t* first,
                    uint32_t* from, size_t fromLength, const DominatorArrays& a);
 

@@ -5,6 +5,8 @@
 
 #include "ownership.h"
 
+#include "scratch.h"
+
 #include <algorithm>
 #include <type_traits>
 #include <vector>
@@ -92,7 +94,8 @@ bool ShallowSizes(const EdgeGraph& g, const NodeTable& t, uint32_t typeOffset,
   constexpr uint32_t kMultiple = 0xfffffffe;
   const uint32_t count = g.nodeCount;
   const uint32_t nfc = t.nodeFieldCount;
-  std::vector<uint32_t> ownable((count >> 5) + 1);
+  Scratch<uint32_t> ownable((count >> 5) + 1);
+  if (ownable.data() == nullptr) return false;
   for (uint32_t n = 0, p = 0; n < count; n++, p += nfc) {
     sizes[n] = t.nodes[p + sizeOffset];
     const uint32_t type = t.nodes[p + typeOffset];

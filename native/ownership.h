@@ -37,8 +37,9 @@ void EssentialEdges(const EdgeGraph& g, const NodeTable& t, uint32_t idOffset,
                     uint32_t edgeType, uint32_t edgeName, const Kinds& k,
                     const uint8_t* owned, const EphemeronTables& ephemerons, uint32_t* bits);
 
-// shallowSizes() of ownership.ts into 32-bit sizes (false when an owner's total
-// would not fit) or doubles, with owners[] as working room (nodeCount entries).
+// shallowSizes() of ownership.ts into 32-bit sizes or doubles, with owners[] as
+// working room (nodeCount entries). False when an owner's total would not fit in
+// 32 bits, or memory could not be had.
 template <typename Size>
 bool ShallowSizes(const EdgeGraph& g, const NodeTable& t, uint32_t typeOffset,
                   uint32_t nameOffset, uint32_t sizeOffset, uint32_t edgeType,

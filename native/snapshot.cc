@@ -19,6 +19,7 @@
 
 #include "dominators.h"
 #include "ownership.h"
+#include "scratch.h"
 #include "tasks.h"
 
 #include <cerrno>
@@ -403,8 +404,9 @@ void ShallowSizesJs(const FunctionCallbackInfo<Value>& info) {
   }
   const int64_t externalString = info[i + 7].As<v8::Int32>()->Value();
   auto work = [=]() {
-    std::vector<uint32_t> room(owners == nullptr ? g.nodeCount : 0);
+    Scratch<uint32_t> room(owners == nullptr ? g.nodeCount : 0);
     uint32_t* working = owners == nullptr ? room.data() : owners;
+    if (working == nullptr) return false;  // no memory: the JavaScript twin runs instead
     return wide != nullptr ? ShallowSizes(g, t, typeOffset, nameOffset, sizeOffset, edgeType, k,
                                           externalString, wide, working)
                            : ShallowSizes(g, t, typeOffset, nameOffset, sizeOffset, edgeType, k,
@@ -424,7 +426,8 @@ void ShallowSizesJs(const FunctionCallbackInfo<Value>& info) {
 // dominatorTree(...graph, root, first, from, vertex, ancestor, callback): on the
 // thread pool, the counting edges reversed into first/from, then the dominators
 // (as dominators(), with its other working arrays in native memory, freed at
-// once); callback(reached), reached = -1 for a graph that is not valid.
+// once); callback(reached), reached = -1 for a graph that is not valid, -2 when
+// the working memory could not be had.
 void DominatorTreeJs(const FunctionCallbackInfo<Value>& info) {
   EdgeGraph g;
   Keep keep;
@@ -454,7 +457,11 @@ void DominatorTreeJs(const FunctionCallbackInfo<Value>& info) {
               r.values[0] = -1;
               if (!ReverseEdges(g, first, from, fromLength)) return r;
               const size_t size = static_cast<size_t>(g.nodeCount) + 1;
-              std::vector<uint32_t> num(size), parent(size), semi(size);
+              Scratch<uint32_t> num(size), parent(size), semi(size);
+              if (!num.data() || !parent.data() || !semi.data()) {
+                r.values[0] = -2;  // no memory
+                return r;
+              }
               DominatorArrays a{num.data(), vertex, parent.data(), semi.data(), ancestor};
               r.values[0] = static_cast<double>(Dominators(g, root, first, from, fromLength, a));
               return r;

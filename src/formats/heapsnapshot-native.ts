@@ -24,7 +24,8 @@ export interface NativeSnapshotFunctions {
   /**
    * `dominators` of model/snapshot/dominators.ts in working arrays of nodeCount + 1
    * entries given here: the order is left in `vertex[1 ..]`, the dominators in
-   * `ancestor`. Returns the nodes the root reaches, or −1 for a graph that is not valid.
+   * `ancestor`. Returns the nodes the root reaches, −1 for a graph that is not valid, −2
+   * when the working memory could not be had.
    */
   dominators(
     ...args: [
@@ -74,7 +75,7 @@ export interface NativeSnapshotFunctions {
   /**
    * On libuv's thread pool: the counting edges reversed into `first`/`from`, then the
    * dominators (the order in `vertex[1 ..]`, the dominators in `ancestor`);
-   * `callback(reached)`, −1 for a graph that is not valid.
+   * `callback(reached)`, −1 for a graph that is not valid, −2 without memory.
    */
   dominatorTree(
     ...args: [

@@ -188,7 +188,8 @@ export function selfSizesOnThreadPool(
       externalString,
       sizes,
       null,
-      () => resolve(sizes),
+      // 0 only when the native working memory could not be had.
+      (fits) => resolve(fits === 1 ? sizes : shallowSizes(graph, kinds, externalString)),
     );
   });
 }
@@ -216,7 +217,11 @@ export function dominatorTreeOnThreadPool(
       ancestor,
       (reached) => {
         if (reached < 0) {
-          reject(new RangeError('heapscope: an edge or a retainer points outside the nodes'));
+          const why =
+            reached === -2
+              ? 'no memory for the dominator tree'
+              : 'an edge or a retainer points outside the nodes';
+          reject(new RangeError(`heapscope: ${why}`));
           return;
         }
         resolve({
