@@ -4,15 +4,17 @@
  * heapscope, heap-snapshot-toolkit (Chrome DevTools' HeapSnapshot code) and memlab.
  *
  *   npm run build && node bench/snapshot-analyze.mjs [--mb 100] [--big] [--file x.heapsnapshot]
- *                                                    [--runs 1] [--no-memlab]
+ *                                                    [--runs 1] [--no-memlab] [--no-js]
  *
  * Generates a snapshot of about `--mb` megabytes (default 100) from a child process with
  * `v8.writeHeapSnapshot()`, and with `--big` one of about 600 MB too (generating it takes
  * a minute or two), or uses `--file`. Each tool then runs in its own child process, so
  * each peak RSS is its own:
  *
- * - heapscope: `readHeapSnapshot` + `analyzeSnapshot` (dominators, retained sizes, class
- *   names and per-class totals: what `heapscope snapshot` computes) + `summarizeSnapshot`;
+ * - heapscope: `readHeapSnapshot` + `analyzeSnapshotInParallel` (dominators, retained
+ *   sizes, class names and per-class totals: what `heapscope snapshot` computes) +
+ *   `summarizeSnapshot`; then the same with `{ native: false }` (JavaScript only, as on
+ *   a platform without the prebuilt helper; `--no-js` skips it);
  * - heap-snapshot-toolkit: `parse` (DevTools' loader and `HeapSnapshot.initialize`:
  *   dominators, retained sizes, distances, class names);
  * - memlab: `getFullHeapFromFile` from @memlab/heap-analysis (dominators and retained
@@ -41,18 +43,21 @@ if (process.argv[2] === '--child') {
   const [, , , tool, file, memlabPrefix] = process.argv;
   const start = performance.now();
   let nodes;
-  if (tool === 'heapscope') {
+  if (tool === 'heapscope' || tool === 'heapscope-js') {
+    // heapscope-js: without the native helper, as on a platform it is not prebuilt for.
+    const native = tool === 'heapscope';
     const { readHeapSnapshot } = await import(
       pathToFileURL(join(dist, 'formats', 'heapsnapshot.js')).href
     );
     const { summarizeSnapshot } = await import(
       pathToFileURL(join(dist, 'model', 'snapshot', 'analyze.js')).href
     );
-    const snapshot = await readHeapSnapshot(file);
+    const snapshot = await readHeapSnapshot(file, { native });
     const { analyzeSnapshotInParallel } = await import(
       pathToFileURL(join(dist, 'threads', 'snapshot-analysis.js')).href
     );
-    const summary = summarizeSnapshot(await analyzeSnapshotInParallel(snapshot), { top: 20 });
+    const analysis = await analyzeSnapshotInParallel(snapshot, { native });
+    const summary = summarizeSnapshot(analysis, { top: 20 });
     nodes = summary.nodeCount;
   } else if (tool === 'heap-snapshot-toolkit') {
     const { createReadStream } = await import('node:fs');
@@ -222,6 +227,8 @@ for (const file of files) {
   console.log(`\n${file}: ${sizeMB.toFixed(1)} MB`);
   const ours = measure('heapscope', file);
   console.log(row('heapscope', ours, sizeMB));
+  const js = flag('no-js') ? { skipped: 'skipped (--no-js)' } : measure('heapscope-js', file);
+  console.log(row('heapscope, no helper', js, sizeMB));
   const peers = [];
   for (const tool of ['heap-snapshot-toolkit', 'memlab']) {
     const r =
@@ -241,6 +248,11 @@ for (const file of files) {
   }
   if (peers.length > 0) {
     const fastest = peers.reduce((a, b) => (a.ms <= b.ms ? a : b));
+    if (!js.skipped && !js.failed) {
+      console.log(
+        `  without the native helper (JavaScript only): ${(fastest.ms / js.ms).toFixed(2)}× faster than ${fastest.tool}, ${(fastest.maxRssMB / js.maxRssMB).toFixed(2)}× less memory`,
+      );
+    }
     const speed = fastest.ms / ours.ms;
     const memory = fastest.maxRssMB / ours.maxRssMB;
     const verdict = speed >= 5 && memory >= 2 ? 'met' : 'not met';
