@@ -55,7 +55,6 @@ export interface RunningArrayJob {
 export function parseArrayNatively(
   job: ArrayJob,
   native: NativeSnapshotFunctions,
-  fd: number,
 ): RunningArrayJob {
   const numbers = new Uint32Array(
     new SharedArrayBuffer(job.length * Uint32Array.BYTES_PER_ELEMENT),
@@ -85,9 +84,10 @@ export function parseArrayNatively(
           resolve({ numbers: numbers.subarray(0, count), summary });
           return;
         }
+        // On a file of its own opening: the reader may have closed its own by now (aborted).
         import('./heapsnapshot.js')
-          .then(({ readNumbersInOrder }) =>
-            resolve({ numbers: readNumbersInOrder(fd, job, numbers) }),
+          .then(({ readNumberRange }) =>
+            resolve({ numbers: readNumberRange({ ...job, native: false }, numbers) }),
           )
           .catch(reject);
       },

@@ -293,7 +293,7 @@ async function readSnapshotFile(
       const range: ArrayJob = { path, key, start, end, length, rules, native: options.native };
       let job: RunningArrayJob;
       try {
-        job = native ? parseArrayNatively(range, native, file.fd) : parseArrayInWorker(range);
+        job = native ? parseArrayNatively(range, native) : parseArrayInWorker(range);
       } catch {
         // No thread to be had (e.g. Node's permission model without --allow-worker).
         noThreads = true;
