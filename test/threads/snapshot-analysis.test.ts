@@ -76,6 +76,39 @@ describe.each([true, false])('analyzeSnapshotInParallel (native: %s)', (native) 
   });
 });
 
+describe('in a worker thread', () => {
+  it('reads and analyses with the native loops and nested workers, to the same figures', async () => {
+    // libuv's thread pool is used from the main thread only (a worker's loop may close
+    // with a task still running): here the worker-thread pipeline runs inside a worker.
+    const reader = new URL('../../dist/formats/heapsnapshot.js', import.meta.url).href;
+    const analysis = new URL('../../dist/threads/snapshot-analysis.js', import.meta.url).href;
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      (async () => {
+        const { readHeapSnapshot } = await import(${JSON.stringify(reader)});
+        const { analyzeSnapshotInParallel } = await import(${JSON.stringify(analysis)});
+        const s = await readHeapSnapshot(workerData, { workers: true });
+        const a = await analyzeSnapshotInParallel(s, { workers: true });
+        parentPort.postMessage({ retained: a.retainedSizes, dominator: a.dominators.dominator });
+      })().catch((e) => parentPort.postMessage({ error: String(e.stack) }));`;
+    const { Worker } = await import('node:worker_threads');
+    const worker = new Worker(code, { eval: true, workerData: path });
+    const answer = await new Promise<{
+      error?: string;
+      retained: Float64Array;
+      dominator: Uint32Array;
+    }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    expect(answer.error).toBeUndefined();
+    const serial = analyzeSnapshot(await readHeapSnapshot(path, { workers: false }));
+    same(answer.retained, serial.retainedSizes, 'retainedSizes');
+    same(answer.dominator, serial.dominators.dominator, 'dominator');
+  });
+});
+
 describe('exactDivisor', () => {
   it('divides every multiple of d below 2^32 exactly, for the field counts V8 uses and more', () => {
     for (let d = 1; d <= 64; d++) {
