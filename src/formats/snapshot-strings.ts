@@ -54,24 +54,49 @@ export class SnapshotStrings implements Iterable<string> {
    * outside that set, so no escaped literal can equal such a text.
    */
   indexOf(text: string, fromIndex = 0): number {
-    if (/^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/.test(text)) {
-      const bytes = this.bytes;
-      const n = text.length;
-      const from = Math.max(0, fromIndex);
-      for (
-        let i = from, start = i === 0 ? 0 : this.ends[i - 1];
-        i < this.length;
-        start = this.ends[i], i++
-      ) {
-        if (this.ends[i] - start !== n || (this.flags[i] & ESCAPED) !== 0) continue;
-        let k = 0;
-        while (k < n && bytes[start + k] === text.charCodeAt(k)) k++;
-        if (k === n) return i;
-      }
+    const from = Math.max(0, fromIndex);
+    if (!/^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/.test(text)) {
+      for (let i = from; i < this.length; i++) if (this.get(i) === text) return i;
       return -1;
     }
-    for (let i = Math.max(0, fromIndex); i < this.length; i++) if (this.get(i) === text) return i;
+    if (text.length > 0) return this.indexOfBytes(Buffer.from(text, 'latin1'), from);
+    for (let i = from; i < this.length; i++) {
+      if (this.ends[i] === (i === 0 ? 0 : this.ends[i - 1])) return i;
+    }
     return -1;
+  }
+
+  /**
+   * {@link indexOf} for a non-empty text of printable ASCII: a search through all the
+   * bytes for it (memmem), each find checked to be a whole literal.
+   */
+  private indexOfBytes(pattern: Buffer, from: number): number {
+    const { bytes, ends } = this;
+    const count = this.length;
+    if (from >= count) return -1;
+    const total = count === 0 ? 0 : ends[count - 1];
+    for (
+      let at = bytes.indexOf(pattern, from === 0 ? 0 : ends[from - 1]);
+      at >= 0 && at < total;
+    ) {
+      const i = this.literalAt(at, from);
+      const start = i === 0 ? 0 : ends[i - 1];
+      if (start === at && ends[i] === at + pattern.length) return i;
+      at = bytes.indexOf(pattern, at + 1);
+    }
+    return -1;
+  }
+
+  /** The literal whose body holds byte `at` (the first whose end is past it), from `lo` on. */
+  private literalAt(at: number, lo: number): number {
+    const ends = this.ends;
+    let hi = this.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ends[mid] > at) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
 
   /**
@@ -104,15 +129,7 @@ export class SnapshotStrings implements Iterable<string> {
     const total = this.length === 0 ? 0 : ends[this.length - 1];
     let i = 0;
     for (let at = bytes.indexOf(pattern, 0); at >= 0 && at < total; ) {
-      // The string the match starts in: the first whose end is past it.
-      let lo = i;
-      let hi = this.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (ends[mid] > at) hi = mid;
-        else lo = mid + 1;
-      }
-      i = lo;
+      i = this.literalAt(at, i);
       const next = ends[i];
       if (at + pattern.length <= next) found.push(i);
       if (++i >= this.length) break;

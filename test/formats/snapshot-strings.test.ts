@@ -4,6 +4,7 @@
  * byte-level lookups that must not decode.
  */
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseHeapSnapshot } from '../../src/formats/heapsnapshot.js';
 
@@ -57,6 +58,25 @@ describe('SnapshotStrings', () => {
     expect(strings.indexOf('x€1')).toBe(3);
     expect(strings.indexOf('quote " backslash \\ slash /')).toBe(4);
     expect(strings.indexOf('absent')).toBe(-1);
+  });
+
+  it('finds texts by index as Array.prototype.indexOf does, across neighbouring literals', () => {
+    // A small alphabet: texts recur whole, as prefixes, inside others and across two.
+    const text = fc.stringMatching(/^[ab"é]{0,4}$/);
+    fc.assert(
+      fc.property(
+        fc.array(text, { minLength: 2, maxLength: 30 }),
+        text,
+        fc.integer({ min: -2, max: 32 }),
+        (texts, wanted, from) => {
+          const strings = parseHeapSnapshot(snapshotWith(texts)).strings;
+          const all = strings.toArray();
+          expect(strings.indexOf(wanted, from)).toBe(all.indexOf(wanted, Math.max(0, from)));
+          for (const t of texts) expect(strings.indexOf(t)).toBe(all.indexOf(t));
+        },
+      ),
+      { numRuns: 400 },
+    );
   });
 
   it('tells from the bytes whether a string may contain an ASCII needle', () => {
