@@ -9,7 +9,7 @@
 //   reverseEdges(...graph, first, from) -> false when the graph is not valid
 //   dominators(...graph, root, first, from, num, vertex, parent, semi, ancestor)
 //     -> nodes the root reaches, or -1 when the graph is not valid
-//   spreadOwned, essentialEdges, shallowSizes: see their bindings below
+//   scanLiterals, spreadOwned, essentialEdges, shallowSizes: see their bindings below
 //   shallowSizes(..., callback), dominatorTree, parseFileRange: the same work on
 //     libuv's thread pool, the answer given to a callback (tasks.cc)
 // where graph = edges, firstEdge, nodeCount, edgeFieldCount, toNode, shift,
@@ -18,6 +18,7 @@
 #include "snapshot.h"
 
 #include "dominators.h"
+#include "literals.h"
 #include "numbers.h"
 #include "ownership.h"
 #include "scratch.h"
@@ -180,6 +181,42 @@ bool NodeArgs(const FunctionCallbackInfo<Value>& info, int i, const EdgeGraph& g
     if (offset >= t->nodeFieldCount) return false;
   }
   return length >= static_cast<size_t>(g.nodeCount) * t->nodeFieldCount;
+}
+
+// scanLiterals(buf, i, end, bytes, length, ends, flags, count, out: Float64Array(3))
+// -> where it stopped; out = [length, count, stoppedAfter (1 or 0)] (see literals.h)
+void ScanLiteralsJs(const FunctionCallbackInfo<Value>& info) {
+  size_t bufLength = 0;
+  size_t bytesLength = 0;
+  size_t endsLength = 0;
+  size_t flagsLength = 0;
+  size_t outLength = 0;
+  const uint8_t* buf = Bytes(info[0], &bufLength);
+  uint8_t* bytes = Bytes(info[3], &bytesLength);
+  uint32_t* ends = Elements(info[5], &endsLength);
+  uint8_t* flags = Bytes(info[6], &flagsLength);
+  double* out = info[8]->IsFloat64Array()
+                    ? ElementsOf<double>(info[8], true, &outLength)
+                    : nullptr;
+  uint32_t i = 0;
+  uint32_t end = 0;
+  uint32_t length = 0;
+  uint32_t count = 0;
+  bool ok = buf != nullptr && bytes != nullptr && ends != nullptr && flags != nullptr &&
+            out != nullptr && outLength >= 3 && Uint32Arg(info[1], &i) &&
+            Uint32Arg(info[2], &end) && Uint32Arg(info[4], &length) &&
+            Uint32Arg(info[7], &count) && i <= end && end <= bufLength &&
+            length <= bytesLength && count <= endsLength && endsLength <= flagsLength;
+  if (!ok) {
+    return ThrowTypeError(info.GetIsolate(),
+                          "scanLiterals(buf, i, end, bytes, length, ends, flags, count, out)");
+  }
+  LiteralTable t{bytes, bytesLength, ends, flags, endsLength, length, count, false};
+  const size_t stop = ScanLiterals(buf, i, end, t);
+  out[0] = static_cast<double>(t.length);
+  out[1] = static_cast<double>(t.count);
+  out[2] = t.stoppedAfter ? 1 : 0;
+  info.GetReturnValue().Set(static_cast<double>(stop));
 }
 
 // spreadOwned(...graph, edgeType, kinds, seeds, owned: Uint8Array) -> false when an
@@ -404,6 +441,7 @@ void Export(v8::Isolate* isolate, Local<v8::Context> ctx, Local<v8::Object> expo
 void ExportSnapshotFunctions(v8::Isolate* isolate, Local<v8::Context> ctx,
                              Local<v8::Object> exports) {
   Export(isolate, ctx, exports, "parseNumberRange", ParseNumberRange);
+  Export(isolate, ctx, exports, "scanLiterals", ScanLiteralsJs);
   Export(isolate, ctx, exports, "reverseEdges", ReverseEdgesJs);
   Export(isolate, ctx, exports, "dominators", DominatorsJs);
   Export(isolate, ctx, exports, "spreadOwned", SpreadOwnedJs);

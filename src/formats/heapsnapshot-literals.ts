@@ -7,6 +7,7 @@
  * leaving that to the reader's state machine, which words any error.
  */
 
+import { nativeSnapshotFunctions } from './heapsnapshot-native.js';
 import { ESCAPED, NON_ASCII, validEscapes } from './snapshot-strings.js';
 
 /** The literals read so far: `bytes[ends[i − 1] .. ends[i])` is the body of literal `i`. */
@@ -25,11 +26,38 @@ const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const NEWLINE = 0x0a;
 
+/** Where the native loop leaves the table's length, count and `stoppedAfter` (1 or 0). */
+const nativeOut = new Float64Array(3);
+
 /**
  * Reads literals from `buf[i..end)`, `i` being the first byte of a literal's body (just
- * after its opening quote); returns where it stopped (see `table.stoppedAfter`).
+ * after its opening quote); returns where it stopped (see `table.stoppedAfter`). In
+ * native code where the helper is there (and `useNative`), else {@link scanLiteralsInJs}.
  */
-export function scanLiterals(buf: Uint8Array, i: number, end: number, table: LiteralTable): number {
+export function scanLiterals(
+  buf: Uint8Array,
+  i: number,
+  end: number,
+  table: LiteralTable,
+  useNative = true,
+): number {
+  const native = useNative ? nativeSnapshotFunctions() : undefined;
+  if (!native) return scanLiteralsInJs(buf, i, end, table);
+  const { bytes, length, ends, flags, count } = table;
+  const stop = native.scanLiterals(buf, i, end, bytes, length, ends, flags, count, nativeOut);
+  table.length = nativeOut[0];
+  table.count = nativeOut[1];
+  table.stoppedAfter = nativeOut[2] === 1;
+  return stop;
+}
+
+/** {@link scanLiterals} in JavaScript. */
+export function scanLiteralsInJs(
+  buf: Uint8Array,
+  i: number,
+  end: number,
+  table: LiteralTable,
+): number {
   const { bytes, ends, flags } = table;
   let length = table.length;
   let count = table.count;

@@ -15,6 +15,22 @@ export interface NativeSnapshotFunctions {
    */
   parseNumberRange(fd: number, start: number, end: number, into: Uint32Array): number;
   /**
+   * `scanLiterals` of heapsnapshot-literals.ts over `buf[i..end)` into the table given
+   * as its arrays and counts; returns where it stopped, and leaves the table's new
+   * length, count and `stoppedAfter` (1 or 0) in `out`.
+   */
+  scanLiterals(
+    buf: Uint8Array,
+    i: number,
+    end: number,
+    bytes: Uint8Array,
+    length: number,
+    ends: Uint32Array,
+    flags: Uint8Array,
+    count: number,
+    out: Float64Array,
+  ): number;
+  /**
    * `reverseEdges` of model/snapshot/dominators.ts, given the graph as
    * `edges, firstEdge, nodeCount, edgeFieldCount, toNode, shift, inverse, essential`
    * (see `exactDivisor` for shift and inverse; essential may be null: all edges count).
@@ -157,6 +173,7 @@ function load(): NativeSnapshotFunctions | null {
     const addon = loaded.addon;
     const names: (keyof NativeSnapshotFunctions)[] = [
       'parseNumberRange',
+      'scanLiterals',
       'reverseEdges',
       'dominators',
       'spreadOwned',

@@ -334,7 +334,11 @@ async function readSnapshotFile(
             jumps.allowed && key === 'edges' ? findEdgesEnd(file.fd, totalBytes, start) : undefined,
         }
       : undefined;
-    const parser = new HeapSnapshotParser({ totalBytes: regular ? totalBytes : undefined, defer });
+    const parser = new HeapSnapshotParser({
+      totalBytes: regular ? totalBytes : undefined,
+      defer,
+      native: options.native,
+    });
     let position = 0;
     let which = 0;
     const at = () => (regular ? position : null);
@@ -448,6 +452,8 @@ export interface HeapSnapshotParserOptions {
      */
     endOf?: (key: string, start: number) => number | undefined;
   };
+  /** `false`: the strings' fast loop in JavaScript even where the native helper is there. */
+  native?: boolean;
 }
 
 /**
@@ -465,6 +471,7 @@ export class HeapSnapshotParser {
   private failed: HeapSnapshotError | undefined;
 
   private readonly defer: HeapSnapshotParserOptions['defer'];
+  private readonly native: boolean;
 
   private header: unknown;
   private nodes: NumberArrayReader | DeferredArray | undefined;
@@ -478,6 +485,7 @@ export class HeapSnapshotParser {
   constructor(options: HeapSnapshotParserOptions = {}) {
     this.totalBytes = options.totalBytes;
     this.defer = options.defer;
+    this.native = options.native !== false;
   }
 
   write(chunk: Uint8Array): void {
@@ -687,7 +695,7 @@ export class HeapSnapshotParser {
         this.traceTree = new TraceTreeReader();
         return this.traceTree;
       case 'strings':
-        this.strings = new StringArrayReader((this.totalBytes ?? 0) - offset);
+        this.strings = new StringArrayReader((this.totalBytes ?? 0) - offset, this.native);
         return this.strings;
       default:
         return new ValueScanner(key, false, 0);
@@ -1447,7 +1455,10 @@ class StringArrayReader implements ValueReader {
   private flags = new Uint8Array(1024);
 
   /** `expectedBytes`: about how many bytes the literals take (the rest of the file). */
-  constructor(expectedBytes: number) {
+  constructor(
+    expectedBytes: number,
+    private readonly native: boolean,
+  ) {
     this.sink = new ByteSink(Math.max(1024, Math.min(expectedBytes, 2 ** 31)));
   }
 
@@ -1530,7 +1541,7 @@ class StringArrayReader implements ValueReader {
     table.ends = this.ends;
     table.flags = this.flags;
     table.count = this.count;
-    const stop = scanLiterals(buf, i, end, table);
+    const stop = scanLiterals(buf, i, end, table, this.native);
     this.sink.length = table.length;
     this.count = table.count;
     return stop;

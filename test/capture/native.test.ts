@@ -226,6 +226,7 @@ console.log(JSON.stringify({ same: a.addon === b.addon, keys: Object.keys(a.addo
       'parseNumberRange',
       'peakSampleJson',
       'reverseEdges',
+      'scanLiterals',
       'shallowSizes',
       'spreadOwned',
       'startPeakSampling',
