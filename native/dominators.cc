@@ -207,4 +207,28 @@ int64_t Dominators(const EdgeGraph& g, uint32_t root, const uint32_t* first,
   return reached;
 }
 
+void RetainedSizes(const uint32_t* dominator, const uint32_t* order, uint32_t count,
+                   const double* self, double* retained) {
+  for (uint32_t n = 0; n < count; n++) retained[n] = self[n];
+  for (uint32_t i = count - 1; i > 0; i--) {
+    const uint32_t n = order[i];
+    retained[dominator[n]] += retained[n];
+  }
+}
+
+void DominatorChildren(const uint32_t* dominator, uint32_t count, uint32_t root, uint32_t* first,
+                       uint32_t* children) {
+  for (uint32_t n = 0; n <= count; n++) first[n] = 0;
+  for (uint32_t n = 0; n < count; n++) {
+    if (n != root) first[dominator[n]]++;
+  }
+  for (uint32_t n = 0, sum = 0; n <= count; n++) {
+    sum += first[n];
+    first[n] = sum;
+  }
+  for (uint32_t n = count; n-- > 0;) {
+    if (n != root) children[--first[dominator[n]]] = n;
+  }
+}
+
 }  // namespace heapscope

@@ -42,4 +42,14 @@ struct DominatorArrays {
 int64_t Dominators(const EdgeGraph& g, uint32_t root, const uint32_t* first,
                    uint32_t* from, size_t fromLength, const DominatorArrays& a);
 
+// retainedSizes() of dominators.ts: each node's self size plus those of all it
+// dominates, walking `order` (vertex[1 .. n]) backwards.
+void RetainedSizes(const uint32_t* dominator, const uint32_t* order, uint32_t count,
+                   const double* self, double* retained);
+
+// dominatorChildren() of dominators.ts: children of n in
+// children[first[n] .. first[n + 1]); first has count + 1 entries, children count - 1.
+void DominatorChildren(const uint32_t* dominator, uint32_t count, uint32_t root, uint32_t* first,
+                       uint32_t* children);
+
 }  // namespace heapscope

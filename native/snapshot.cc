@@ -183,6 +183,29 @@ bool NodeArgs(const FunctionCallbackInfo<Value>& info, int i, const EdgeGraph& g
   return length >= static_cast<size_t>(g.nodeCount) * t->nodeFieldCount;
 }
 
+// retainedSizes(dominator, order, self, retained): retainedSizes() of
+// dominators.ts into `retained` (all nodeCount long; order as the tree's).
+void RetainedSizesJs(const FunctionCallbackInfo<Value>& info) {
+  size_t dominatorLength = 0;
+  size_t orderLength = 0;
+  size_t selfLength = 0;
+  size_t retainedLength = 0;
+  const uint32_t* dominator = Elements(info[0], &dominatorLength);
+  const uint32_t* order = Elements(info[1], &orderLength);
+  const double* self =
+      info[2]->IsFloat64Array() ? ElementsOf<double>(info[2], true, &selfLength) : nullptr;
+  double* retained =
+      info[3]->IsFloat64Array() ? ElementsOf<double>(info[3], true, &retainedLength) : nullptr;
+  const size_t n = dominatorLength;
+  bool ok = dominator != nullptr && order != nullptr && self != nullptr && retained != nullptr &&
+            n > 0 && n < UINT32_MAX && orderLength == n && selfLength >= n && retainedLength >= n;
+  for (size_t k = 0; ok && k < n; k++) ok = dominator[k] < n && order[k] < n;
+  if (!ok) {
+    return ThrowTypeError(info.GetIsolate(), "retainedSizes(dominator, order, self, retained)");
+  }
+  RetainedSizes(dominator, order, static_cast<uint32_t>(n), self, retained);
+}
+
 // scanLiterals(buf, i, end, bytes, length, ends, flags, count, out: Float64Array(3))
 // -> where it stopped; out = [length, count, stoppedAfter (1 or 0)] (see literals.h)
 void ScanLiteralsJs(const FunctionCallbackInfo<Value>& info) {
@@ -331,11 +354,13 @@ void ShallowSizesJs(const FunctionCallbackInfo<Value>& info) {
             });
 }
 
-// dominatorTree(...graph, root, first, from, vertex, ancestor, callback): on the
-// thread pool, the counting edges reversed into first/from, then the dominators
-// (as dominators(), with its other working arrays in native memory, freed at
-// once); callback(reached), reached = -1 for a graph that is not valid, -2 when
-// the working memory could not be had.
+// dominatorTree(...graph, root, first, from, vertex, ancestor, callback[,
+//               children]): on the thread pool, the counting edges reversed into
+// first/from, then the dominators (as dominators(), with its other working
+// arrays in native memory, freed at once); with `children`, also the tree's
+// children into first/children (as dominatorChildren(); `children` may be a part
+// of `from`). callback(reached), reached = -1 for a graph that is not valid, -2
+// when the working memory could not be had.
 void DominatorTreeJs(const FunctionCallbackInfo<Value>& info) {
   EdgeGraph g;
   Keep keep;
@@ -353,9 +378,17 @@ void DominatorTreeJs(const FunctionCallbackInfo<Value>& info) {
   bool ok = Uint32Arg(info[i], &root) && first != nullptr && firstLength > g.nodeCount &&
             from != nullptr && vertex != nullptr && vertexLength > g.nodeCount &&
             ancestor != nullptr && ancestorLength > g.nodeCount && info[i + 5]->IsFunction();
+  // Optional: the children out.
+  uint32_t* children = nullptr;
+  if (ok && info.Length() > i + 6) {
+    size_t childrenLength = 0;
+    children = Elements(info[i + 6], &childrenLength, &keep);
+    ok = children != nullptr && childrenLength + 1 >= g.nodeCount;
+  }
   if (!ok) {
     return ThrowTypeError(info.GetIsolate(),
-                          "dominatorTree: root, first, from, vertex, ancestor, callback");
+                          "dominatorTree: root, first, from, vertex, ancestor, callback"
+                          "[, children]");
   }
   v8::Isolate* isolate = info.GetIsolate();
   QueueTask(isolate, isolate->GetCurrentContext(), info[i + 5].As<v8::Function>(),
@@ -371,7 +404,11 @@ void DominatorTreeJs(const FunctionCallbackInfo<Value>& info) {
                 return r;
               }
               DominatorArrays a{num.data(), vertex, parent.data(), semi.data(), ancestor};
-              r.values[0] = static_cast<double>(Dominators(g, root, first, from, fromLength, a));
+              const int64_t reached = Dominators(g, root, first, from, fromLength, a);
+              r.values[0] = static_cast<double>(reached);
+              if (reached >= 0 && children != nullptr) {
+                DominatorChildren(ancestor, g.nodeCount, root, first, children);
+              }
               return r;
             });
 }
@@ -448,6 +485,7 @@ void ExportSnapshotFunctions(v8::Isolate* isolate, Local<v8::Context> ctx,
   Export(isolate, ctx, exports, "essentialEdges", EssentialEdgesJs);
   Export(isolate, ctx, exports, "shallowSizes", ShallowSizesJs);
   Export(isolate, ctx, exports, "dominatorTree", DominatorTreeJs);
+  Export(isolate, ctx, exports, "retainedSizes", RetainedSizesJs);
   Export(isolate, ctx, exports, "parseFileRange", ParseFileRangeJs);
 }
 

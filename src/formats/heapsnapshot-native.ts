@@ -90,8 +90,9 @@ export interface NativeSnapshotFunctions {
   shallowSizes(...args: [...NativeShallowSizesArgs, callback: (fits: number) => void]): void;
   /**
    * On libuv's thread pool: the counting edges reversed into `first`/`from`, then the
-   * dominators (the order in `vertex[1 ..]`, the dominators in `ancestor`);
-   * `callback(reached)`, −1 for a graph that is not valid, −2 without memory.
+   * dominators (the order in `vertex[1 ..]`, the dominators in `ancestor`), then, given
+   * `children`, the tree's children into `first`/`children` (which may be part of
+   * `from`); `callback(reached)`, −1 for a graph that is not valid, −2 without memory.
    */
   dominatorTree(
     ...args: [
@@ -102,7 +103,15 @@ export interface NativeSnapshotFunctions {
       vertex: Uint32Array,
       ancestor: Uint32Array,
       callback: (reached: number) => void,
+      children?: Uint32Array,
     ]
+  ): void;
+  /** `retainedSizes` of dominators.ts into `retained`. */
+  retainedSizes(
+    dominator: Uint32Array,
+    order: Uint32Array,
+    selfSizes: Float64Array,
+    retained: Float64Array,
   ): void;
   /**
    * `parseNumberRange` on libuv's thread pool, over the file at `path`; with `rules`
@@ -180,6 +189,7 @@ function load(): NativeSnapshotFunctions | null {
       'essentialEdges',
       'shallowSizes',
       'dominatorTree',
+      'retainedSizes',
       'parseFileRange',
     ];
     // A binary from before one of them was added has none of them used.

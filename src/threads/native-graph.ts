@@ -12,7 +12,12 @@ import type {
   NativeSnapshotFunctions,
 } from '../formats/heapsnapshot-native.js';
 import type { OwnershipSteps } from '../model/snapshot/analyze.js';
-import type { DominatorTree, EdgeGraph, ReverseEdges } from '../model/snapshot/dominators.js';
+import type {
+  DominatorChildren,
+  DominatorTree,
+  EdgeGraph,
+  ReverseEdges,
+} from '../model/snapshot/dominators.js';
 import {
   EphemeronNames,
   exactDivisor,
@@ -194,19 +199,30 @@ export function selfSizesOnThreadPool(
   });
 }
 
+/** The tree, and its children, which the tree's task computes too. */
+export interface TreeFigures {
+  tree: DominatorTree;
+  children: DominatorChildren;
+}
+
 /**
- * `reverseEdges` into `reverse`, then `dominators`, on libuv's thread pool: the same
- * tree; the search's working arrays live in native memory and go as soon as it is built.
+ * `reverseEdges` into `reverse`, then `dominators`, then `dominatorChildren` (into
+ * `reverse.first` and the start of `reverse.from` when it has room for them and the work
+ * list after them, as `finishAnalysis` would), on libuv's thread pool. The search's
+ * working arrays live in native memory and go as soon as the tree is built.
  */
 export function dominatorTreeOnThreadPool(
   native: NativeSnapshotFunctions,
   graph: EdgeGraph,
   essential: Uint32Array,
   reverse: ReverseEdges,
-): Promise<DominatorTree> {
-  const size = graph.nodeCount + 1;
+): Promise<TreeFigures> {
+  const n = graph.nodeCount;
+  const size = n + 1;
   const vertex = new Uint32Array(size);
   const ancestor = new Uint32Array(size);
+  const children =
+    reverse.from.length >= 2 * n ? reverse.from.subarray(0, n) : new Uint32Array(Math.max(1, n));
   return new Promise((resolve, reject) => {
     native.dominatorTree(
       ...graphArgs(graph, essential),
@@ -225,11 +241,29 @@ export function dominatorTreeOnThreadPool(
           return;
         }
         resolve({
-          dominator: ancestor.subarray(0, graph.nodeCount),
-          order: vertex.subarray(1, size),
-          unreachable: graph.nodeCount - reached,
+          tree: {
+            dominator: ancestor.subarray(0, n),
+            order: vertex.subarray(1, size),
+            unreachable: n - reached,
+          },
+          children: {
+            first: reverse.first.subarray(0, size),
+            children: children.subarray(0, Math.max(0, n - 1)),
+          },
         });
       },
+      children,
     );
   });
+}
+
+/** `retainedSizes(tree, selfSizes)` in native code. */
+export function retainedSizesNative(
+  native: NativeSnapshotFunctions,
+  tree: DominatorTree,
+  selfSizes: Float64Array,
+): Float64Array {
+  const retained = new Float64Array(tree.dominator.length);
+  native.retainedSizes(tree.dominator, tree.order, selfSizes, retained);
+  return retained;
 }

@@ -40,6 +40,7 @@ import {
 import {
   dominatorTreeOnThreadPool,
   ownershipStepsNative,
+  retainedSizesNative,
   selfSizesOnThreadPool,
 } from './native-graph.js';
 import { runTask, type TaskRun, workerScriptAvailable } from './pool.js';
@@ -180,6 +181,11 @@ async function analyzeOnThreadPool(
   };
   const tree = dominatorTreeOnThreadPool(native, snapshot, start.essential, reverse);
   const classes = classFigures(start, options);
-  const [selfSizes, dominators] = await Promise.all([sizes, tree]);
-  return finishAnalysis(start, dominators, { ...classes, selfSizes }, reverse);
+  const [selfSizes, { tree: dominators, children }] = await Promise.all([sizes, tree]);
+  // Allocated only now: the tree's working memory has gone by then.
+  const retained = retainedSizesNative(native, dominators, selfSizes);
+  return finishAnalysis(start, dominators, { ...classes, selfSizes }, reverse, {
+    retained,
+    children,
+  });
 }

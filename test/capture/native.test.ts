@@ -225,6 +225,7 @@ console.log(JSON.stringify({ same: a.addon === b.addon, keys: Object.keys(a.addo
       'parseFileRange',
       'parseNumberRange',
       'peakSampleJson',
+      'retainedSizes',
       'reverseEdges',
       'scanLiterals',
       'shallowSizes',

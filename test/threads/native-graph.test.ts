@@ -15,9 +15,11 @@ import { describe, expect, it } from 'vitest';
 import type { HeapSnapshot as DistHeapSnapshot } from '../../dist/formats/heapsnapshot.js';
 import { nativeSnapshotFunctions } from '../../dist/formats/heapsnapshot-native.js';
 import {
+  dominatorChildren,
   dominators,
   type EdgeGraph,
   type ReverseEdges,
+  retainedSizes,
   reverseEdges,
 } from '../../dist/model/snapshot/dominators.js';
 import { graphKinds } from '../../dist/model/snapshot/graph.js';
@@ -29,7 +31,9 @@ import {
 } from '../../dist/model/snapshot/ownership.js';
 import {
   dominatorsNative,
+  dominatorTreeOnThreadPool,
   ownershipStepsNative,
+  retainedSizesNative,
   reverseEdgesNative,
   shallowSizesNative,
 } from '../../dist/threads/native-graph.js';
@@ -120,6 +124,37 @@ describe.runIf(native)('native dominators', () => {
     );
     // The graphs did exercise the handling of what the root does not reach.
     expect(unreachable).toBeGreaterThan(50);
+  });
+
+  it('builds the tree, retained sizes and children on the thread pool as the JavaScript code does', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        graphArbitrary,
+        fc.array(fc.integer({ min: 0, max: 2 ** 40 }), { minLength: 60, maxLength: 60 }),
+        fc.boolean(),
+        async ({ graph, essential }, sizes, roomy) => {
+          const n = graph.nodeCount;
+          const self = Float64Array.from(sizes.slice(0, n));
+          const bits = essential ?? new Uint32Array(Math.ceil(graph.edges.length / 96)).fill(~0);
+          const tree = dominators(graph, { essential: bits });
+          const retained = retainedSizes(tree, self);
+          const children = dominatorChildren(tree);
+          // `from` with room for the children and the work list after them, or without.
+          const reverse = {
+            first: new Uint32Array(n + 1),
+            from: new Uint32Array(Math.max(roomy ? 2 * n : 0, graph.edges.length / 3)),
+          };
+          const ours = await dominatorTreeOnThreadPool(native!, graph, bits, reverse);
+          expect(Array.from(ours.tree.dominator)).toEqual(Array.from(tree.dominator));
+          expect(Array.from(ours.tree.order)).toEqual(Array.from(tree.order));
+          const oursRetained = retainedSizesNative(native!, ours.tree, self);
+          expect(Array.from(oursRetained)).toEqual(Array.from(retained));
+          expect(Array.from(ours.children.first)).toEqual(Array.from(children.first));
+          expect(Array.from(ours.children.children)).toEqual(Array.from(children.children));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('refuses a graph whose edge points past the nodes, reading nothing out of bounds', () => {

@@ -18,6 +18,7 @@ import {
   type InterfaceDefinition,
 } from './classes.js';
 import {
+  type DominatorChildren,
   type DominatorTree,
   dominatorChildren,
   dominators,
@@ -150,19 +151,23 @@ export function finishAnalysis(
   tree: DominatorTree,
   owned: OwnedFigures,
   scratch?: ReverseEdges,
+  /** The retained sizes and the tree's children, when another thread computed them already. */
+  done?: { retained: Float64Array; children: DominatorChildren },
 ): SnapshotAnalysis {
   const { snapshot, kinds, phase } = start;
   const { selfSizes, classes, siteOf } = owned;
   phase('retained sizes');
-  const retained = retainedSizes(tree, selfSizes);
+  const retained = done?.retained ?? retainedSizes(tree, selfSizes);
   phase('totals');
   const n = snapshot.nodeCount;
   const room = scratch !== undefined && scratch.first.length > n && scratch.from.length >= 2 * n;
-  const children = dominatorChildren(
-    tree,
-    ROOT_ORDINAL,
-    room ? { first: scratch.first, children: scratch.from.subarray(0, n) } : undefined,
-  );
+  const children =
+    done?.children ??
+    dominatorChildren(
+      tree,
+      ROOT_ORDINAL,
+      room ? { first: scratch.first, children: scratch.from.subarray(0, n) } : undefined,
+    );
   const groupings = siteOf ? [classes.classOf, siteOf] : [classes.classOf];
   const counts = siteOf ? [classes.names.length, snapshot.trace.count] : [classes.names.length];
   const list = room ? scratch.from.subarray(n, 2 * n) : undefined;
