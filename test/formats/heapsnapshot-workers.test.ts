@@ -277,6 +277,25 @@ describe.each([true, false])('readHeapSnapshot off this thread (native: %s)', (n
     expect(out.retained).toBeGreaterThan(0);
   });
 
+  it('stops at an abort while the arrays are parsed off this thread, and reads again after', async () => {
+    const controller = new AbortController();
+    const edgesAt = bytes.indexOf('"edges":[');
+    const reading = readHeapSnapshot(path, {
+      native,
+      workers: true,
+      chunkSize: 64 * 1024,
+      signal: controller.signal,
+      // Once the edges have been handed off (they come before the strings).
+      onProgress: (position) => {
+        if (position > edgesAt) controller.abort();
+      },
+    });
+    await expect(reading).rejects.toThrow(/abort/i);
+    // Whatever was still running off this thread ends by itself; the next read is whole.
+    const again = await readHeapSnapshot(path, { native, workers: true });
+    sameNumbers(again.edges, json.edges, 'edges');
+  });
+
   it('reports a file truncated inside an array as truncated', async () => {
     const file = join(dir, 'truncated.heapsnapshot');
     writeFileSync(file, bytes.subarray(0, bytes.indexOf('"edges":[') + 1000));
