@@ -46,6 +46,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
+import { isIndexNamedEdgeType } from '../model/snapshot/graph.js';
 import { warmWorkers } from '../threads/pool.js';
 import type { EdgeRules, EdgeSummary } from './heapsnapshot-edges.js';
 import { type LiteralTable, scanLiterals } from './heapsnapshot-literals.js';
@@ -1615,17 +1616,13 @@ function edgeRulesOf(header: unknown): EdgeRules | undefined {
       nameOffset: requiredOffset(edgeFields, 'name_or_index', 'edges'),
       toOffset: requiredOffset(edgeFields, 'to_node', 'edges'),
       typeCount: edgeTypes.length,
-      indexNamed: edgeTypes.map((t) => (indexNamedEdgeType(t) ? 1 : 0)),
+      indexNamed: edgeTypes.map((t) => (isIndexNamedEdgeType(t) ? 1 : 0)),
       nodeFieldCount: nodeFields.length,
       nodesLength: nodeCount * nodeFields.length,
     };
   } catch {
     return undefined;
   }
-}
-
-function indexNamedEdgeType(type: string): boolean {
-  return type === 'element' || type === 'hidden';
 }
 
 function optionalCount(header: Record<string, unknown>, key: string): number | undefined {
@@ -1743,7 +1740,8 @@ function assemble(parts: Parts): HeapSnapshot {
   // Edges: type in range, target a node, name a string unless the type names an index.
   const edgeTypes = meta.edgeTypes;
   const byIndex = new Uint8Array(edgeTypes.length);
-  for (let t = 0; t < edgeTypes.length; t++) byIndex[t] = indexNamedEdgeType(edgeTypes[t]) ? 1 : 0;
+  for (let t = 0; t < edgeTypes.length; t++)
+    byIndex[t] = isIndexNamedEdgeType(edgeTypes[t]) ? 1 : 0;
   const nodesLength = nodes.length;
   const summary = parts.edges instanceof DeferredArray ? parts.edges.summary : undefined;
   const checked =

@@ -58,10 +58,14 @@ export function graphKinds(snapshot: HeapSnapshot): GraphKinds {
  */
 export const ROOT_ORDINAL = 0;
 
+/** Whether edges of this type (by name) have a number (element, hidden) as `name_or_index`, not a string. */
+export function isIndexNamedEdgeType(type: string | undefined): boolean {
+  return type === 'element' || type === 'hidden';
+}
+
 /** Whether an edge type's `name_or_index` is a number (element, hidden) rather than a string. */
 export function edgeHasIndexName(snapshot: HeapSnapshot, edgeType: number): boolean {
-  const t = snapshot.meta.edgeTypes[edgeType];
-  return t === 'element' || t === 'hidden';
+  return isIndexNamedEdgeType(snapshot.meta.edgeTypes[edgeType]);
 }
 
 /** An edge's name: a string, or the element / hidden index. */
