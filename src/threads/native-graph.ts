@@ -180,7 +180,7 @@ export function selfSizesOnThreadPool(
   }
   // 64-bit at once (no 32-bit copy left as garbage), the owners in native memory.
   const sizes = new Float64Array(graph.nodeCount);
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     native.shallowSizes(
       ...graphArgs(graph, undefined),
       graph.nodes,
@@ -194,7 +194,13 @@ export function selfSizesOnThreadPool(
       sizes,
       null,
       // 0 only when the native working memory could not be had.
-      (fits) => resolve(fits === 1 ? sizes : shallowSizes(graph, kinds, externalString)),
+      (fits) => {
+        try {
+          resolve(fits === 1 ? sizes : shallowSizes(graph, kinds, externalString));
+        } catch (error) {
+          reject(error);
+        }
+      },
     );
   });
 }

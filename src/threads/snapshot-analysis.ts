@@ -1,10 +1,12 @@
 /**
- * `analyzeSnapshot` on two threads. The dominator tree is the longest step. A worker
- * first computes the self sizes while this thread works out which edges count, then
- * numbers the nodes depth first while this thread reverses those edges, then builds the
- * tree while this thread names the nodes' classes; the totals follow here. Everything
- * the worker reads is in shared memory (the reader's `nodes`/`edges` with workers, and
- * arrays allocated here) and what it returns is transferred, so nothing big is copied;
+ * `analyzeSnapshot` on two threads. The dominator tree is the longest step. Another
+ * thread first computes the self sizes while this thread works out which edges count,
+ * then builds the tree while this thread names the nodes' classes; the totals follow
+ * here. With the native helper on the main thread, that other thread is a task on
+ * libuv's thread pool (no second JavaScript heap; the tree's children come with it);
+ * without, a pooled worker, which numbers the nodes depth first while this thread
+ * reverses the edges. Everything the other thread reads is in memory both share (with a
+ * worker: shared memory, and what it returns is transferred), so nothing big is copied;
  * the figures are exactly those of `analyzeSnapshot`.
  */
 
@@ -173,6 +175,8 @@ async function analyzeOnThreadPool(
   const kinds = graphKinds(snapshot);
   const externalString = snapshot.strings.indexOf('system / ExternalStringData');
   const sizes = selfSizesOnThreadPool(native, snapshot, kinds, externalString);
+  // Should a step here throw, a task failing after it is not left unhandled.
+  sizes.catch(() => undefined);
   const start = startAnalysis(snapshot, options, undefined, ownershipStepsNative(native));
   start.phase('dominators');
   const reverse: ReverseEdges = {
@@ -180,6 +184,7 @@ async function analyzeOnThreadPool(
     from: new Uint32Array(snapshot.edgeCount),
   };
   const tree = dominatorTreeOnThreadPool(native, snapshot, start.essential, reverse);
+  tree.catch(() => undefined);
   const classes = classFigures(start, options);
   const [selfSizes, { tree: dominators, children }] = await Promise.all([sizes, tree]);
   // Allocated only now: the tree's working memory has gone by then.
