@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import * as v8 from 'node:v8';
 import * as workerThreads from 'node:worker_threads';
 import { isMainThread, threadId } from 'node:worker_threads';
-import { loadNative, type NativeAddon } from './native-load.cjs';
+import { loadNative, type NativeAddon } from '../native/load.cjs';
 import { startSampled } from './sampled-agent.cjs';
 import { collectSourceMapUrls } from './source-map-urls.cjs';
 import { honestStackFlags } from './v8-flags.cjs';

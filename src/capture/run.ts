@@ -19,7 +19,7 @@ import { startSampledSession } from './sampled-run.js';
 import { commandOf, noProfileReason, readJson, type StartedFile } from './session-files.js';
 
 const AGENT_PATH = fileURLToPath(new URL('./agent.cjs', import.meta.url));
-const OWN_SCRIPTS = [AGENT_PATH, fileURLToPath(new URL('./native-load.cjs', import.meta.url))];
+const OWN_SCRIPTS = [AGENT_PATH, fileURLToPath(new URL('../native/load.cjs', import.meta.url))];
 
 export interface RunOptions {
   /** Directory for the profiles (default: the working directory). */

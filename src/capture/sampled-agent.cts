@@ -36,7 +36,7 @@ import { renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import * as v8 from 'node:v8';
 import { isMainThread, threadId } from 'node:worker_threads';
-import { loadNative, type NativeAddon } from './native-load.cjs';
+import { loadNative, type NativeAddon } from '../native/load.cjs';
 
 /** What agent.cts hands over, so both modes share one way of doing each. */
 export interface SampledAgentContext {

@@ -22,7 +22,7 @@ import { createFrameFormatter } from './frames.js';
 import type { MissingProfile, WrittenProfile } from './run.js';
 import { commandOf, noProfileReason, readJson, type StartedFile } from './session-files.js';
 
-const OWN_SCRIPTS = ['./agent.cjs', './sampled-agent.cjs', './native-load.cjs'].map((p) =>
+const OWN_SCRIPTS = ['./agent.cjs', './sampled-agent.cjs', '../native/load.cjs'].map((p) =>
   fileURLToPath(new URL(p, import.meta.url)),
 );
 

@@ -7,7 +7,7 @@
  * leaving that to the reader's state machine, which words any error.
  */
 
-import { nativeSnapshotFunctions } from './heapsnapshot-native.js';
+import { nativeSnapshotFunctions } from '../native/snapshot.js';
 import { ESCAPED, NON_ASCII, validEscapes } from './snapshot-strings.js';
 
 /** The literals read so far: `bytes[ends[i − 1] .. ends[i])` is the body of literal `i`. */

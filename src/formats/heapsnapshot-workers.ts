@@ -6,9 +6,9 @@
  */
 
 import { availableParallelism } from 'node:os';
+import type { NativeSnapshotFunctions } from '../native/snapshot.js';
 import { runTask, workerScriptAvailable } from '../threads/pool.js';
 import type { EdgeRules, EdgeSummary } from './heapsnapshot-edges.js';
-import type { NativeSnapshotFunctions } from './heapsnapshot-native.js';
 
 /** A byte range of the file holding one JSON array of integers. */
 export interface ArrayJob {

@@ -47,10 +47,10 @@ import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import { isIndexNamedEdgeType } from '../model/snapshot/graph.js';
+import { nativeSnapshotFunctions } from '../native/snapshot.js';
 import { warmWorkers } from '../threads/pool.js';
 import type { EdgeRules, EdgeSummary } from './heapsnapshot-edges.js';
 import { type LiteralTable, scanLiterals } from './heapsnapshot-literals.js';
-import { nativeSnapshotFunctions } from './heapsnapshot-native.js';
 import {
   countNumbers,
   type Progress,

@@ -23,7 +23,7 @@
 // Numbers live in arrays of doubles so that updating them never allocates.
 
 import * as v8 from 'node:v8';
-import type { NativeAddon } from '../capture/native.js';
+import type { NativeAddon } from '../native/addon.js';
 import { programHeapUsed, programUsedOf } from './heap-spaces.js';
 import { addonOrUndefined } from './native.js';
 import { switchOffPretenuring } from './pretenuring.js';

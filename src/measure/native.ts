@@ -3,7 +3,7 @@
 // exact GC counts need it.
 
 import { createRequire } from 'node:module';
-import type { NativeAddon } from '../capture/native.js';
+import type { NativeAddon } from '../native/addon.js';
 
 type Loader = { loadNative(): { addon: NativeAddon } | { error: string } };
 
@@ -13,9 +13,9 @@ let cached: { addon: NativeAddon } | { error: string } | undefined;
 export function nativeHelper(): { addon: NativeAddon } | { error: string } {
   if (cached) return cached;
   try {
-    // dist/measure/native.js → dist/capture/native-load.cjs: the same module instance
+    // dist/measure/native.js → dist/native/load.cjs: the same module instance
     // (hence the same addon state) as the capture agent's.
-    const loader = createRequire(import.meta.url)('../capture/native-load.cjs') as Loader;
+    const loader = createRequire(import.meta.url)('../native/load.cjs') as Loader;
     cached = loader.loadNative();
   } catch (e) {
     cached = {

@@ -12,12 +12,12 @@
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { NativeAddon } from '../capture/native.js';
 import { peakFromSample } from '../capture/peak-sample.js';
 import { writeDhat } from '../formats/dhat.js';
 import { readHeapSnapshot } from '../formats/heapsnapshot.js';
 import { type PeakEstimate, profileFromTrackedSnapshot } from '../formats/tracked-snapshot.js';
 import { type Profile, totals } from '../model/profile.js';
+import type { NativeAddon } from '../native/addon.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { deoptimizeAll, frameRoles } from './exact.js';
 import { ledger } from './ledger.js';

@@ -7,7 +7,7 @@
 // throws, naming the owner. (dhat-rs keeps its Phase behind a mutex; JavaScript runs
 // one thread per isolate, and this module is per isolate, so a variable suffices.)
 
-import type { NativeAddon } from '../capture/native.js';
+import type { NativeAddon } from '../native/addon.js';
 import { nativeHelper } from './native.js';
 
 export type TrackerOwner = 'Profiler' | 'measure({ exact: true })';

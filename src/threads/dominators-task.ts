@@ -2,9 +2,9 @@
 // memory while the thread that gave it is still filling some of it (see
 // snapshot-analysis.ts). Answers with the arrays, transferred.
 
-import { nativeSnapshotFunctions } from '../formats/heapsnapshot-native.js';
 import { type DominatorTree, dominators, reverseEdges } from '../model/snapshot/dominators.js';
 import { hasUserRoots, shallowSizes } from '../model/snapshot/ownership.js';
+import { nativeSnapshotFunctions } from '../native/snapshot.js';
 import {
   type DominatorsJob,
   ESSENTIAL_SLOT,

@@ -6,11 +6,6 @@
  */
 
 import type { HeapSnapshot } from '../formats/heapsnapshot.js';
-import type {
-  NativeEdgeGraph,
-  NativeKinds,
-  NativeSnapshotFunctions,
-} from '../formats/heapsnapshot-native.js';
 import type { OwnershipSteps } from '../model/snapshot/analyze.js';
 import type {
   DominatorChildren,
@@ -30,6 +25,7 @@ import {
   type SizeGraph,
   shallowSizes,
 } from '../model/snapshot/ownership.js';
+import type { NativeEdgeGraph, NativeKinds, NativeSnapshotFunctions } from '../native/snapshot.js';
 
 function graphArgs(graph: EdgeGraph, essential: Uint32Array | undefined): NativeEdgeGraph {
   const { shift, inverse } = exactDivisor(graph.nodeFieldCount);

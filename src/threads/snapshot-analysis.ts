@@ -14,10 +14,6 @@ import { availableParallelism } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import type { HeapSnapshot } from '../formats/heapsnapshot.js';
 import {
-  type NativeSnapshotFunctions,
-  nativeSnapshotFunctions,
-} from '../formats/heapsnapshot-native.js';
-import {
   type AnalyzeOptions,
   analyzeSnapshot,
   classFigures,
@@ -31,6 +27,7 @@ import {
   reverseEdges,
 } from '../model/snapshot/dominators.js';
 import { graphKinds } from '../model/snapshot/graph.js';
+import { type NativeSnapshotFunctions, nativeSnapshotFunctions } from '../native/snapshot.js';
 import {
   ABANDONED,
   type DominatorsJob,

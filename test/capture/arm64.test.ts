@@ -76,7 +76,7 @@ describe.runIf(ARM64_NODE)('heapscope run on linux-arm64 (under qemu)', () => {
     const script = `
       const { readHeapSnapshot } = await import(${JSON.stringify(reader)});
       const { analyzeSnapshotInParallel } = await import(${JSON.stringify(analysis)});
-      const { nativeSnapshotFunctions } = await import(${JSON.stringify(join(ROOT, 'dist', 'formats', 'heapsnapshot-native.js'))});
+      const { nativeSnapshotFunctions } = await import(${JSON.stringify(join(ROOT, 'dist', 'native', 'snapshot.js'))});
       class Held { constructor(i) { this.i = i; this.o = { s: 'h' + i }; } }
       globalThis.keep = Array.from({ length: 2000 }, (_, i) => new Held(i));
       (await import('node:v8')).writeHeapSnapshot(process.argv[1]);

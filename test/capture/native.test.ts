@@ -1,4 +1,4 @@
-// The native helper (native/heapscope.cc) loaded through dist/capture/native-load.cjs
+// The native helper (native/heapscope.cc) loaded through dist/native/load.cjs
 // in child Node processes: allocation tracking, a snapshot written in 'exit'
 // (normal exit, process.exit(3), worker thread), GC accounting, peak sampling,
 // and the prebuilds for Node 22/24/26 when their binaries are in .tmp/node-<major>.
@@ -23,8 +23,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE } from '../helpers/heapscope.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const loaderCjs = path.join(root, 'dist', 'capture', 'native-load.cjs');
-const loaderEsm = path.join(root, 'dist', 'capture', 'native.js');
+const loaderCjs = path.join(root, 'dist', 'native', 'load.cjs');
+const loaderEsm = path.join(root, 'dist', 'native', 'addon.js');
 
 let dir = '';
 
@@ -249,8 +249,8 @@ console.log(JSON.stringify({ same: a.addon === b.addon, keys: Object.keys(a.addo
 
   it('says clearly when no binary fits', () => {
     const fakeRoot = path.join(dir, 'pkg');
-    mkdirSync(path.join(fakeRoot, 'dist', 'capture'), { recursive: true });
-    const copy = path.join(fakeRoot, 'dist', 'capture', 'native-load.cjs');
+    mkdirSync(path.join(fakeRoot, 'dist', 'native'), { recursive: true });
+    const copy = path.join(fakeRoot, 'dist', 'native', 'load.cjs');
     copyFileSync(loaderCjs, copy);
     const file = script(
       'none.cjs',

@@ -91,7 +91,9 @@ describe('objects of one shape', () => {
   });
 
   it('keeps heapscope out of the profile', () => {
-    const own = profile.frames.filter((f) => /agent\.cjs|native-load\.cjs|heapscope\/dist/.test(f));
+    const own = profile.frames.filter((f) =>
+      /agent\.cjs|native\/load\.cjs|heapscope\/dist/.test(f),
+    );
     expect(own).toEqual([]);
   });
 });

@@ -13,7 +13,7 @@ import {
   scanLiterals,
   scanLiteralsInJs,
 } from '../../dist/formats/heapsnapshot-literals.js';
-import { nativeSnapshotFunctions } from '../../dist/formats/heapsnapshot-native.js';
+import { nativeSnapshotFunctions } from '../../dist/native/snapshot.js';
 
 const native = nativeSnapshotFunctions();
 

@@ -18,8 +18,8 @@ import {
 } from '../../src/formats/heapsnapshot-numbers.js';
 
 type ReadRange = typeof readNumbersFast;
-// From dist/: the helper's loader is CommonJS (native-load.cts), built there.
-const { nativeSnapshotFunctions } = await import('../../dist/formats/heapsnapshot-native.js');
+// From dist/: the helper's loader is CommonJS (src/native/load.cts), built there.
+const { nativeSnapshotFunctions } = await import('../../dist/native/snapshot.js');
 const native = nativeSnapshotFunctions();
 /** The native helper's parser (native/snapshot.cc) behind the same signature. */
 const readNumbersNative: ReadRange = (fd, start, end, into) => {

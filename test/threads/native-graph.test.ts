@@ -13,7 +13,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { HeapSnapshot as DistHeapSnapshot } from '../../dist/formats/heapsnapshot.js';
-import { nativeSnapshotFunctions } from '../../dist/formats/heapsnapshot-native.js';
 import {
   dominatorChildren,
   dominators,
@@ -29,6 +28,7 @@ import {
   pageOwnedNodes,
   shallowSizes,
 } from '../../dist/model/snapshot/ownership.js';
+import { nativeSnapshotFunctions } from '../../dist/native/snapshot.js';
 import {
   dominatorsNative,
   dominatorTreeOnThreadPool,

@@ -1,9 +1,9 @@
 // Loader for the native helper (native/heapscope.cc), CommonJS so that the
-// capture agent (agent.cts → agent.cjs) can use it; native.ts re-exports it
+// capture agent (agent.cts → agent.cjs) can use it; addon.ts re-exports it
 // for ESM code. One prebuilt binary per Node ABI ships in
 // prebuilds/<platform>-<arch>/heapscope.abi<process.versions.modules>.node;
-// this file compiles to dist/capture/native-load.cjs, two levels below the
-// package root (src/capture/ when run from source: also two levels).
+// this file compiles to dist/native/load.cjs, two levels below the
+// package root (src/native/ when run from source: also two levels).
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -109,7 +109,7 @@ export interface NativePeakSample {
 
 export type NativeLoadResult = { addon: NativeAddon } | { error: string };
 
-/** The package root: two levels above this file (dist/capture or src/capture). */
+/** The package root: two levels above this file (dist/native or src/native). */
 export function packageRoot(): string {
   return path.resolve(__dirname, '..', '..');
 }

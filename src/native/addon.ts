@@ -1,9 +1,9 @@
-// ESM face of the native-helper loader. The logic lives in native-load.cts
+// ESM face of the native-helper loader. The logic lives in load.cts
 // (CommonJS, shared with the capture agent); requiring it here gives ESM and
 // CJS callers the same module instance, hence the same loaded addon.
 
 import { createRequire } from 'node:module';
-import type * as Loader from './native-load.cjs';
+import type * as Loader from './load.cjs';
 
 export type {
   NativeAddon,
@@ -11,9 +11,9 @@ export type {
   NativeLoadResult,
   NativePeakSample,
   NativePeakSampleNode,
-} from './native-load.cjs';
+} from './load.cjs';
 
-const loader = createRequire(import.meta.url)('./native-load.cjs') as typeof Loader;
+const loader = createRequire(import.meta.url)('./load.cjs') as typeof Loader;
 
 /** Loads the prebuilt native helper for this Node ABI, or says why not (never throws). */
 export const loadNative: typeof Loader.loadNative = loader.loadNative;

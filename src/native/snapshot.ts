@@ -176,7 +176,7 @@ export function nativeSnapshotFunctions(): NativeSnapshotFunctions | undefined {
 function load(): NativeSnapshotFunctions | null {
   try {
     // The loader shared with the capture agent and measure(): one addon per thread.
-    const loader = createRequire(import.meta.url)('../capture/native-load.cjs') as Loader;
+    const loader = createRequire(import.meta.url)('./load.cjs') as Loader;
     const loaded = loader.loadNative();
     if (!('addon' in loaded)) return null;
     const addon = loaded.addon;
