@@ -13,10 +13,6 @@ namespace heapscope {
 
 namespace {
 
-inline uint32_t Ordinal(const EdgeGraph& g, uint32_t index) {
-  return (index >> g.shift) * g.inverse;
-}
-
 inline bool Counts(const EdgeGraph& g, uint32_t o) {
   return g.essential == nullptr || (g.essential[o >> 5] & (1u << (o & 31))) != 0;
 }

@@ -18,6 +18,11 @@ struct EdgeGraph {
   const uint32_t* essential; // a bit per edge ordinal; null: all edges count
 };
 
+// The ordinal of the node at `index` in `nodes` (a multiple of the node field count).
+inline uint32_t Ordinal(const EdgeGraph& g, uint32_t index) {
+  return (index >> g.shift) * g.inverse;
+}
+
 // Whether firstEdge is a valid index of `edges` (the targets are checked as they
 // are met). Every function below needs it; none reads out of bounds then.
 bool ValidEdges(const EdgeGraph& g);

@@ -15,10 +15,6 @@ namespace heapscope {
 
 namespace {
 
-inline uint32_t Ordinal(const EdgeGraph& g, uint32_t index) {
-  return (index >> g.shift) * g.inverse;
-}
-
 inline bool Is(uint32_t value, int64_t kind) { return static_cast<int64_t>(value) == kind; }
 
 // The WeakMap table named by an internal edge's name, or -1.

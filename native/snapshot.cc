@@ -8,8 +8,9 @@
 //     "use the general reader"
 //   reverseEdges(...graph, first, from) -> false when the graph is not valid
 //   dominators(...graph, root, first, from, num, vertex, parent, semi, ancestor)
-//     -> nodes the root reaches, or -1 when the graph is not valid
-//   scanLiterals, spreadOwned, essentialEdges, shallowSizes: see their bindings below
+//     -> nodes the root reaches, -1 when the graph is not valid, -2 without memory
+//   retainedSizes, scanLiterals, spreadOwned, essentialEdges, shallowSizes: see
+//     their bindings below
 //   shallowSizes(..., callback), dominatorTree, parseFileRange: the same work on
 //     libuv's thread pool, the answer given to a callback (tasks.cc)
 // where graph = edges, firstEdge, nodeCount, edgeFieldCount, toNode, shift,
@@ -42,30 +43,10 @@ using v8::Value;
 
 namespace {
 
-void ParseNumberRange(const FunctionCallbackInfo<Value>& info) {
-  v8::Isolate* isolate = info.GetIsolate();
-  if (info.Length() < 4 || !info[0]->IsInt32() || !info[1]->IsNumber() ||
-      !info[2]->IsNumber() || !info[3]->IsUint32Array()) {
-    isolate->ThrowException(v8::Exception::TypeError(
-        v8::String::NewFromUtf8Literal(
-            isolate, "parseNumberRange(fd, start, end, into: Uint32Array)")));
-    return;
-  }
-  int fd = info[0].As<v8::Int32>()->Value();
-  auto start = static_cast<int64_t>(info[1].As<v8::Number>()->Value());
-  auto end = static_cast<int64_t>(info[2].As<v8::Number>()->Value());
-  Local<v8::Uint32Array> array = info[3].As<v8::Uint32Array>();
-  std::shared_ptr<v8::BackingStore> store = array->Buffer()->GetBackingStore();
-  auto* into = reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(store->Data()) +
-                                           array->ByteOffset());
-  int64_t count = ParseRange(fd, start, end, into, array->Length());
-  info.GetReturnValue().Set(static_cast<double>(count));
-}
-
-// A typed array argument's elements, or null when `value` is not one of type T.
 // Memory a task on another thread uses: kept alive until it is done.
 using Keep = std::vector<std::shared_ptr<v8::BackingStore>>;
 
+// A typed array argument's elements, or null when `value` is not one of type T.
 template <typename T>
 T* ElementsOf(Local<Value> value, bool is, size_t* length, Keep* keep = nullptr) {
   if (!is) return nullptr;
@@ -87,6 +68,10 @@ uint8_t* Bytes(Local<Value> value, size_t* length, Keep* keep = nullptr) {
   return ElementsOf<uint8_t>(value, value->IsUint8Array(), length, keep);
 }
 
+double* Doubles(Local<Value> value, size_t* length, Keep* keep = nullptr) {
+  return ElementsOf<double>(value, value->IsFloat64Array(), length, keep);
+}
+
 // Kinds from an Int32Array of 7, in the order of the struct.
 bool KindsArg(Local<Value> value, Kinds* k) {
   size_t length = 0;
@@ -105,6 +90,19 @@ bool Uint32Arg(Local<Value> value, uint32_t* out) {
 void ThrowTypeError(v8::Isolate* isolate, const char* message) {
   isolate->ThrowException(v8::Exception::TypeError(
       v8::String::NewFromUtf8(isolate, message).ToLocalChecked()));
+}
+
+// parseNumberRange(fd, start, end, into: Uint32Array) -> count, or -1
+void ParseNumberRange(const FunctionCallbackInfo<Value>& info) {
+  size_t capacity = 0;
+  uint32_t* into = Elements(info[3], &capacity);
+  if (!info[0]->IsInt32() || !info[1]->IsNumber() || !info[2]->IsNumber() || into == nullptr) {
+    return ThrowTypeError(info.GetIsolate(), "parseNumberRange(fd, start, end, into: Uint32Array)");
+  }
+  int fd = info[0].As<v8::Int32>()->Value();
+  auto start = static_cast<int64_t>(info[1].As<v8::Number>()->Value());
+  auto end = static_cast<int64_t>(info[2].As<v8::Number>()->Value());
+  info.GetReturnValue().Set(static_cast<double>(ParseRange(fd, start, end, into, capacity)));
 }
 
 constexpr int kGraphArgs = 8;
@@ -192,10 +190,8 @@ void RetainedSizesJs(const FunctionCallbackInfo<Value>& info) {
   size_t retainedLength = 0;
   const uint32_t* dominator = Elements(info[0], &dominatorLength);
   const uint32_t* order = Elements(info[1], &orderLength);
-  const double* self =
-      info[2]->IsFloat64Array() ? ElementsOf<double>(info[2], true, &selfLength) : nullptr;
-  double* retained =
-      info[3]->IsFloat64Array() ? ElementsOf<double>(info[3], true, &retainedLength) : nullptr;
+  const double* self = Doubles(info[2], &selfLength);
+  double* retained = Doubles(info[3], &retainedLength);
   const size_t n = dominatorLength;
   bool ok = dominator != nullptr && order != nullptr && self != nullptr && retained != nullptr &&
             n > 0 && n < UINT32_MAX && orderLength == n && selfLength >= n && retainedLength >= n;
@@ -218,9 +214,7 @@ void ScanLiteralsJs(const FunctionCallbackInfo<Value>& info) {
   uint8_t* bytes = Bytes(info[3], &bytesLength);
   uint32_t* ends = Elements(info[5], &endsLength);
   uint8_t* flags = Bytes(info[6], &flagsLength);
-  double* out = info[8]->IsFloat64Array()
-                    ? ElementsOf<double>(info[8], true, &outLength)
-                    : nullptr;
+  double* out = Doubles(info[8], &outLength);
   uint32_t i = 0;
   uint32_t end = 0;
   uint32_t length = 0;
@@ -316,9 +310,7 @@ void ShallowSizesJs(const FunctionCallbackInfo<Value>& info) {
   size_t sizesLength = 0;
   size_t ownersLength = 0;
   uint32_t* narrow = Elements(info[i + 8], &sizesLength, &keep);
-  double* wide = info[i + 8]->IsFloat64Array()
-                     ? ElementsOf<double>(info[i + 8], true, &sizesLength, &keep)
-                     : nullptr;
+  double* wide = Doubles(info[i + 8], &sizesLength, &keep);
   uint32_t* owners = info[i + 9]->IsNull() ? nullptr : Elements(info[i + 9], &ownersLength, &keep);
   bool ok = Uint32Arg(info[i + 2], &typeOffset) && Uint32Arg(info[i + 3], &nameOffset) &&
             Uint32Arg(info[i + 4], &sizeOffset) &&
@@ -426,9 +418,7 @@ void ParseFileRangeJs(const FunctionCallbackInfo<Value>& info) {
   size_t rulesLength = 0;
   size_t namedLength = 0;
   uint32_t* into = Elements(info[3], &capacity, &keep);
-  const double* rules = info[4]->IsFloat64Array()
-                            ? ElementsOf<double>(info[4], true, &rulesLength, &keep)
-                            : nullptr;
+  const double* rules = Doubles(info[4], &rulesLength, &keep);
   const uint8_t* named = Bytes(info[5], &namedLength, &keep);
   bool ok = info[0]->IsString() && info[1]->IsNumber() && info[2]->IsNumber() &&
             into != nullptr && info[6]->IsFunction() &&

@@ -92,12 +92,26 @@ export function dominatorsNative(
     new Uint32Array(size),
     ancestor,
   );
+  return treeOf(reached, vertex, ancestor, graph.nodeCount);
+}
+
+/**
+ * The tree the native search left in `vertex` and `ancestor` (nodeCount + 1 entries), or
+ * the error its answer stands for: −1 a graph that is not valid, −2 no memory.
+ */
+function treeOf(
+  reached: number,
+  vertex: Uint32Array,
+  ancestor: Uint32Array,
+  nodeCount: number,
+): DominatorTree {
+  if (reached === -2) throw new RangeError('heapscope: no memory for the dominator tree');
   if (reached < 0)
     throw new RangeError('heapscope: an edge or a retainer points outside the nodes');
   return {
-    dominator: ancestor.subarray(0, graph.nodeCount),
-    order: vertex.subarray(1, size),
-    unreachable: graph.nodeCount - reached,
+    dominator: ancestor.subarray(0, nodeCount),
+    order: vertex.subarray(1, nodeCount + 1),
+    unreachable: nodeCount - reached,
   };
 }
 
@@ -234,25 +248,17 @@ export function dominatorTreeOnThreadPool(
       vertex,
       ancestor,
       (reached) => {
-        if (reached < 0) {
-          const why =
-            reached === -2
-              ? 'no memory for the dominator tree'
-              : 'an edge or a retainer points outside the nodes';
-          reject(new RangeError(`heapscope: ${why}`));
-          return;
+        try {
+          resolve({
+            tree: treeOf(reached, vertex, ancestor, n),
+            children: {
+              first: reverse.first.subarray(0, size),
+              children: children.subarray(0, Math.max(0, n - 1)),
+            },
+          });
+        } catch (error) {
+          reject(error);
         }
-        resolve({
-          tree: {
-            dominator: ancestor.subarray(0, n),
-            order: vertex.subarray(1, size),
-            unreachable: n - reached,
-          },
-          children: {
-            first: reverse.first.subarray(0, size),
-            children: children.subarray(0, Math.max(0, n - 1)),
-          },
-        });
       },
       children,
     );
