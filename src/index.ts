@@ -102,13 +102,16 @@ export {
 export { type MatchKind, matchSites } from './model/match.js';
 export {
   availableMetrics,
+  availableSortMetrics,
+  type Figures,
   findMetric,
   METRICS,
   type MetricInfo,
-  type Profile,
-  type ProgramPoint,
+  SORT_METRICS,
+  type SortMetric,
   totals,
-} from './model/profile.js';
+} from './model/metrics.js';
+export type { Profile, ProgramPoint } from './model/profile.js';
 export {
   type AnalyzeOptions,
   analyzeSnapshot,
@@ -153,13 +156,9 @@ export {
 } from './model/snapshot/paths.js';
 export {
   arrangeTree,
-  availableSortMetrics,
   buildTree,
-  type Figures,
   type ProgramPointTree,
   type ShownNode,
-  SORT_METRICS,
-  type SortMetric,
   type TreeDirection,
   type TreeNode,
 } from './model/tree.js';

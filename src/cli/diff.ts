@@ -1,6 +1,6 @@
 import { readProfileFile } from '../formats/index.js';
 import { diffProfiles } from '../model/diff.js';
-import { findMetric, METRICS } from '../model/profile.js';
+import { findMetric, METRICS } from '../model/metrics.js';
 import { renderDiffMarkdown, renderDiffText } from '../report/diff.js';
 import { type Io, useColor } from './main.js';
 import { parsePositiveInt } from './options.js';

@@ -1,5 +1,5 @@
 import { readProfileFile } from '../formats/index.js';
-import { findMetric, METRICS } from '../model/profile.js';
+import { findMetric, METRICS } from '../model/metrics.js';
 import { buildReport } from '../report/rows.js';
 import { renderText } from '../report/text.js';
 import { type Io, useColor } from './main.js';

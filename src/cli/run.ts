@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import { runProfiled, type WrittenProfile } from '../capture/run.js';
-import { findMetric } from '../model/profile.js';
+import { findMetric } from '../model/metrics.js';
 import { buildReport } from '../report/rows.js';
 import { renderText } from '../report/text.js';
 import { bytes, count } from '../report/units.js';

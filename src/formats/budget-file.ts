@@ -18,8 +18,9 @@
  * `peak` and `end` short for their bytes. Sizes are numbers or strings such as `50MB`
  * (decimal) or `1.5MiB` (binary); an increase is a percentage (`5%`) or an amount (`1MB`).
  */
+
 import type { Budgets, Increase, Limits, SiteBudget } from '../model/budget.js';
-import { findMetric, type MetricKey } from '../model/profile.js';
+import { findMetric, type MetricKey } from '../model/metrics.js';
 import { parseBytes } from '../report/units.js';
 
 export class BudgetFileError extends Error {

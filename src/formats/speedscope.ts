@@ -9,13 +9,8 @@
  */
 
 import { parseFrameForExport } from '../model/frame.js';
-import {
-  availableMetrics,
-  findMetric,
-  type MetricInfo,
-  type Profile,
-  ROOT_FRAME,
-} from '../model/profile.js';
+import { availableMetrics, findMetric, type MetricInfo } from '../model/metrics.js';
+import { type Profile, ROOT_FRAME } from '../model/profile.js';
 
 const SCHEMA = 'https://www.speedscope.app/file-format-schema.json';
 

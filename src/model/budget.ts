@@ -6,15 +6,10 @@
  *
  * Pure: no I/O; the budget file is read by `formats/budget-file.ts`.
  */
+
 import { parseFrame } from './frame.js';
-import {
-  availableMetrics,
-  METRICS,
-  type MetricInfo,
-  type MetricKey,
-  type Profile,
-  type ProgramPoint,
-} from './profile.js';
+import { availableMetrics, METRICS, type MetricInfo, type MetricKey } from './metrics.js';
+import type { Profile, ProgramPoint } from './profile.js';
 
 /** Largest allowed value per metric (bytes for byte metrics, counts for blocks). */
 export type Limits = Partial<Record<MetricKey, number>>;

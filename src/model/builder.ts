@@ -1,5 +1,5 @@
+import { ADDITIVE_METRICS } from './metrics.js';
 import {
-  ADDITIVE_METRICS,
   type HeapscopeMeta,
   type Profile,
   type ProgramPoint,

@@ -10,6 +10,7 @@
  *
  * Pure: the profiles are not changed, the result is new data.
  */
+
 import { isFuzzy, type MatchKind, matchSites } from './match.js';
 import {
   availableMetrics,
@@ -17,9 +18,8 @@ import {
   METRICS,
   type MetricInfo,
   type MetricKey,
-  type Profile,
-  stackFrames,
-} from './profile.js';
+} from './metrics.js';
+import { type Profile, stackFrames } from './profile.js';
 
 export interface DiffOptions {
   /** Metric the rows are sorted by (default: total bytes, the first metric both sides have). */

@@ -8,9 +8,8 @@
  *   allocation sites and their callers hang below; in `callers` direction it is read
  *   outermost caller first (a flame graph's order) and allocation sites are the leaves.
  *   A leaf is exactly one program point; a node's figures are the sums over its leaves.
- * - {@link SORT_METRICS}: the sort metrics as data, dh_view's `gSelectData` row for
- *   row (label, compared figure, significance rule) plus a few of heapscope's own.
- * - {@link arrangeTree}: what a viewer shows for one sort metric: significance of each
+ * - {@link arrangeTree}: what a viewer shows for one sort metric (`metrics.ts`'s
+ *   `SORT_METRICS`): significance of each
  *   node, insignificant siblings folded into one `[N insignificant]` node, children
  *   sorted, nodes numbered `1.2.3` like dh_view.
  *
@@ -19,17 +18,15 @@
  */
 import {
   ADDITIVE_METRICS,
-  type AdditiveMetricKey,
-  type Profile,
-  type ProgramPoint,
-} from './profile.js';
+  div,
+  type Figures,
+  figuresOf,
+  type SortMetric,
+  zeroFigures,
+} from './metrics.js';
+import type { Profile } from './profile.js';
 
 export type TreeDirection = 'sites' | 'callers';
-
-/** The additive figures of a node: sums over the program points below it. */
-export type Figures = Record<AdditiveMetricKey, number>;
-
-export type FigureKey = keyof Figures;
 
 export type NodeKind = 'leaf' | 'internal' | 'aggregate';
 
@@ -69,26 +66,7 @@ export interface BuildTreeOptions {
   points?: readonly number[];
 }
 
-const FIGURE_KEYS: readonly FigureKey[] = ADDITIVE_METRICS;
-
-function zeroFigures(): Figures {
-  return {
-    totalBytes: 0,
-    totalBlocks: 0,
-    totalLifetimes: 0,
-    peakBytes: 0,
-    peakBlocks: 0,
-    endBytes: 0,
-    endBlocks: 0,
-    readBytes: 0,
-    writeBytes: 0,
-  };
-}
-
-/** 0/0 is 0, as dh_view's `div`. */
-export function div(num: number, denom: number): number {
-  return num === 0 && denom === 0 ? 0 : num / denom;
-}
+const FIGURE_KEYS = ADDITIVE_METRICS;
 
 /** One program point's contribution: its figures, max, and decoded accesses. */
 interface Contribution {
@@ -196,27 +174,6 @@ function split(t: Building, ti: number, c: Contribution, newFrames: number[]): v
   kid2.pp = (c as Contribution & { pp: number }).pp;
 }
 
-/** A program point's figures; those the file does not record are NaN (as in dh_view). */
-export function figuresOf(
-  pp: ProgramPoint,
-  profile: Pick<Profile, 'hasLifetimes' | 'hasAccesses'>,
-): Figures {
-  const num = (v: number | undefined) => (v === undefined ? Number.NaN : v);
-  const lifetimes = profile.hasLifetimes;
-  const acc = profile.hasAccesses;
-  return {
-    totalBytes: pp.totalBytes,
-    totalBlocks: pp.totalBlocks,
-    totalLifetimes: num(pp.totalLifetimes),
-    peakBytes: lifetimes ? num(pp.peakBytes) : Number.NaN,
-    peakBlocks: lifetimes ? num(pp.peakBlocks) : Number.NaN,
-    endBytes: lifetimes ? num(pp.endBytes) : Number.NaN,
-    endBlocks: lifetimes ? num(pp.endBlocks) : Number.NaN,
-    readBytes: acc ? num(pp.readBytes) : Number.NaN,
-    writeBytes: acc ? num(pp.writeBytes) : Number.NaN,
-  };
-}
-
 /** Builds the radix tree of the profile's program points (dh_view's `buildTree`). */
 export function buildTree(profile: Profile, options: BuildTreeOptions = {}): ProgramPointTree {
   const direction = options.direction ?? 'sites';
@@ -314,295 +271,6 @@ function finish(t: Building): TreeNode {
     if (n.children) for (const k of n.children) stack.push(k);
   }
   return t;
-}
-
-//------------------------------------------------------------//
-//--- Sort metrics                                         ---//
-//------------------------------------------------------------//
-
-/** Fields a sort metric highlights (dh_view's `bolds`). */
-export type BoldField =
-  | 'totalTitle'
-  | 'totalBytes'
-  | 'totalBlocks'
-  | 'totalAvgSizeBytes'
-  | 'totalAvgLifetime'
-  | 'atTGmaxTitle'
-  | 'atTGmaxBytes'
-  | 'atTGmaxBlocks'
-  | 'atTEndTitle'
-  | 'atTEndBytes'
-  | 'atTEndBlocks'
-  | 'readsTitle'
-  | 'readsBytes'
-  | 'readsAvgPerByte'
-  | 'writesTitle'
-  | 'writesBytes'
-  | 'writesAvgPerByte';
-
-/** Formatting a viewer supplies for threshold descriptions (dh_view's pretty printers). */
-export interface ThresholdFormat {
-  bytesAndPerc(n: number, total: number): string;
-  blocksAndPerc(n: number, total: number): string;
-  bytes(n: number): string;
-  perByte(n: number): string;
-  time(n: number): string;
-}
-
-export interface SortMetric {
-  /** Stable name, e.g. `total-bytes`, `total-blocks-tiny`. */
-  id: string;
-  /** Menu label; `bytes`/`blocks` are the file's unit words. */
-  label(bytes: string, blocks: string): string;
-  /** The figure nodes are sorted by (then by total bytes). */
-  key: FigureKey;
-  bolds: readonly BoldField[];
-  /** dh_view's condition for offering the metric. */
-  needs?: 'lifetimes' | 'accesses';
-  /** Figures every program point must carry for heapscope to offer it. */
-  uses: readonly FigureKey[];
-  /** False for heapscope's additions to dh_view's menu. */
-  inDhView: boolean;
-  /** dh_view's default. */
-  isDefault?: boolean;
-  /** Whether a node is significant by itself; `tuth` is the file's short-lived threshold. */
-  sig(n: Figures, root: Figures, tuth: number): boolean;
-  sigLabel(root: Figures, f: ThresholdFormat, tuth: number): string;
-}
-
-const avgSize = (n: Figures) => div(n.totalBytes, n.totalBlocks);
-const avgLifetime = (n: Figures) => div(n.totalLifetimes, n.totalBlocks);
-const readsPerByte = (n: Figures) => div(n.readBytes, n.totalBytes);
-const writesPerByte = (n: Figures) => div(n.writeBytes, n.totalBytes);
-
-/** A metric whose significance is "at least 1% of the root", as most of dh_view's are. */
-function onePercent(
-  id: string,
-  label: SortMetric['label'],
-  key: FigureKey,
-  bolds: BoldField[],
-  name: string,
-  unit: 'bytes' | 'blocks',
-  extra: Partial<SortMetric>,
-): SortMetric {
-  return {
-    id,
-    label,
-    key,
-    bolds,
-    uses: [key],
-    inDhView: true,
-    sig: (n, r) => n[key] >= 0.01 * r[key],
-    sigLabel: (r, f) =>
-      `${name} >= ${(unit === 'bytes' ? f.bytesAndPerc : f.blocksAndPerc)(0.01 * r[key], r[key])}`,
-    ...extra,
-  };
-}
-
-/**
- * The sort metrics, in menu order: dh_view's `gSelectData` (same labels, fields and
- * significance rules; dh_view's comments explain what it leaves out and why), then
- * heapscope's additions (`inDhView: false`).
- */
-export const SORT_METRICS: readonly SortMetric[] = [
-  onePercent(
-    'total-bytes',
-    (b) => `Total (${b})`,
-    'totalBytes',
-    ['totalTitle', 'totalBytes'],
-    'total',
-    'bytes',
-    {},
-  ),
-  onePercent(
-    'total-blocks',
-    (_, k) => `Total (${k})`,
-    'totalBlocks',
-    ['totalTitle', 'totalBlocks'],
-    'total',
-    'blocks',
-    { isDefault: true },
-  ),
-  {
-    id: 'total-blocks-tiny',
-    label: (_, k) => `Total (${k}), tiny`,
-    key: 'totalBlocks',
-    bolds: ['totalTitle', 'totalBlocks', 'totalAvgSizeBytes'],
-    uses: ['totalBytes', 'totalBlocks'],
-    inDhView: true,
-    sig: (n, r) => n.totalBlocks >= 0.005 * r.totalBlocks && avgSize(n) <= 16,
-    sigLabel: (r, f) =>
-      `(total >= ${f.blocksAndPerc(0.005 * r.totalBlocks, r.totalBlocks)}) && (avg size <= ${f.bytes(16)})`,
-  },
-  {
-    id: 'total-blocks-short-lived',
-    label: () => 'Total (blocks), short-lived',
-    key: 'totalBlocks',
-    bolds: ['totalTitle', 'totalBlocks', 'totalAvgLifetime'],
-    needs: 'lifetimes',
-    uses: ['totalBlocks', 'totalLifetimes'],
-    inDhView: true,
-    sig: (n, r, tuth) => n.totalBlocks >= 0.005 * r.totalBlocks && avgLifetime(n) <= tuth,
-    sigLabel: (r, f, tuth) =>
-      `(total >= ${f.blocksAndPerc(0.005 * r.totalBlocks, r.totalBlocks)}) && (avg lifetime <= ${f.time(tuth)})`,
-  },
-  ...(['Bytes', 'Blocks'] as const).map(
-    (u): SortMetric => ({
-      id: `total-${u.toLowerCase()}-zero-access`,
-      label: () => `Total (${u.toLowerCase()}), zero reads or zero writes`,
-      key: `total${u}`,
-      bolds: ['totalTitle', `total${u}`, 'readsTitle', 'readsBytes', 'writesTitle', 'writesBytes'],
-      needs: 'accesses',
-      uses: [`total${u}`, 'readBytes', 'writeBytes'],
-      inDhView: true,
-      sig: (n, r) =>
-        n[`total${u}`] >= 0.005 * r[`total${u}`] && (n.readBytes === 0 || n.writeBytes === 0),
-      sigLabel: (r, f) =>
-        `(total >= ${(u === 'Bytes' ? f.bytesAndPerc : f.blocksAndPerc)(0.005 * r[`total${u}`], r[`total${u}`])}) && ((reads == ${f.bytes(0)}) || (writes == ${f.bytes(0)}))`,
-    }),
-  ),
-  ...(['Bytes', 'Blocks'] as const).map(
-    (u): SortMetric => ({
-      id: `total-${u.toLowerCase()}-low-access`,
-      label: () => `Total (${u.toLowerCase()}), low-access`,
-      key: `total${u}`,
-      bolds: [
-        'totalTitle',
-        `total${u}`,
-        'readsTitle',
-        'readsAvgPerByte',
-        'writesTitle',
-        'writesAvgPerByte',
-      ],
-      needs: 'accesses',
-      uses: [`total${u}`, 'readBytes', 'writeBytes'],
-      inDhView: true,
-      sig: (n, r) =>
-        n[`total${u}`] >= 0.005 * r[`total${u}`] &&
-        n.readBytes !== 0 &&
-        n.writeBytes !== 0 &&
-        (readsPerByte(n) <= 0.4 || writesPerByte(n) <= 0.4),
-      sigLabel: (r, f) =>
-        `(total >= ${(u === 'Bytes' ? f.bytesAndPerc : f.blocksAndPerc)(0.005 * r[`total${u}`], r[`total${u}`])}) && (reads != ${f.bytes(0)}) && (writes != ${f.bytes(0)}) && ((reads <= ${f.perByte(0.4)}) || (writes <= ${f.perByte(0.4)}))`,
-    }),
-  ),
-  onePercent(
-    'peak-bytes',
-    () => 'At t-gmax (bytes)',
-    'peakBytes',
-    ['atTGmaxTitle', 'atTGmaxBytes'],
-    'at-t-gmax',
-    'bytes',
-    { needs: 'lifetimes' },
-  ),
-  onePercent(
-    'end-bytes',
-    () => 'At t-end (bytes)',
-    'endBytes',
-    ['atTEndTitle', 'atTEndBytes'],
-    'at-t-end',
-    'bytes',
-    { needs: 'lifetimes' },
-  ),
-  onePercent(
-    'reads',
-    () => 'Reads (bytes)',
-    'readBytes',
-    ['readsTitle', 'readsBytes'],
-    'reads',
-    'bytes',
-    { needs: 'accesses' },
-  ),
-  highAccess('reads', 'readBytes', 'readsTitle', 'readsBytes', 'readsAvgPerByte'),
-  onePercent(
-    'writes',
-    () => 'Writes (bytes)',
-    'writeBytes',
-    ['writesTitle', 'writesBytes'],
-    'writes',
-    'bytes',
-    { needs: 'accesses' },
-  ),
-  highAccess('writes', 'writeBytes', 'writesTitle', 'writesBytes', 'writesAvgPerByte'),
-  // heapscope's additions: blocks live at the peak and at the end (dh_view finds them
-  // "not interesting"; for a garbage-collected heap the object count is).
-  onePercent(
-    'peak-blocks',
-    () => 'At t-gmax (blocks)',
-    'peakBlocks',
-    ['atTGmaxTitle', 'atTGmaxBlocks'],
-    'at-t-gmax',
-    'blocks',
-    { needs: 'lifetimes', inDhView: false },
-  ),
-  onePercent(
-    'end-blocks',
-    () => 'At t-end (blocks)',
-    'endBlocks',
-    ['atTEndTitle', 'atTEndBlocks'],
-    'at-t-end',
-    'blocks',
-    { needs: 'lifetimes', inDhView: false },
-  ),
-];
-
-function highAccess(
-  name: 'reads' | 'writes',
-  key: 'readBytes' | 'writeBytes',
-  title: BoldField,
-  bytes: BoldField,
-  perByte: BoldField,
-): SortMetric {
-  const Name = name === 'reads' ? 'Reads' : 'Writes';
-  return {
-    id: `${name}-high-access`,
-    label: () => `${Name} (bytes), high-access`,
-    key,
-    bolds: [title, bytes, perByte],
-    needs: 'accesses',
-    uses: ['totalBytes', 'readBytes', 'writeBytes'],
-    inDhView: true,
-    sig: (n, r) =>
-      n[key] >= 0.005 * r[key] && (readsPerByte(n) >= 1000 || writesPerByte(n) >= 1000),
-    sigLabel: (r, f) =>
-      `(${name} >= ${f.bytesAndPerc(0.005 * r[key], r[key])}) && ((reads >= ${f.perByte(1000)}) || (writes >= ${f.perByte(1000)}))`,
-  };
-}
-
-/** Whether dh_view offers the metric for a file with these flags. */
-export function dhViewEnables(m: SortMetric, profile: Profile): boolean {
-  if (m.needs === 'lifetimes') return profile.hasLifetimes;
-  if (m.needs === 'accesses') return profile.hasAccesses;
-  return true;
-}
-
-const FIELD_OF: Record<FigureKey, keyof Profile['programPoints'][number]> = {
-  totalBytes: 'totalBytes',
-  totalBlocks: 'totalBlocks',
-  totalLifetimes: 'totalLifetimes',
-  peakBytes: 'peakBytes',
-  peakBlocks: 'peakBlocks',
-  endBytes: 'endBytes',
-  endBlocks: 'endBlocks',
-  readBytes: 'readBytes',
-  writeBytes: 'writeBytes',
-};
-
-/**
- * The sort metrics heapscope offers for a profile: dh_view's rule, and only when every
- * program point carries the figures the metric uses (heapscope profiles have no
- * lifetimes, so "short-lived" is not offered where dh_view would show nothing).
- */
-export function availableSortMetrics(profile: Profile): SortMetric[] {
-  return SORT_METRICS.filter(
-    (m) =>
-      dhViewEnables(m, profile) &&
-      m.uses.every((k) => profile.programPoints.every((pp) => pp[FIELD_OF[k]] !== undefined)),
-  );
-}
-
-export function findSortMetric(id: string): SortMetric | undefined {
-  return SORT_METRICS.find((m) => m.id === id);
 }
 
 //------------------------------------------------------------//

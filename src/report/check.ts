@@ -1,7 +1,8 @@
 /** Text and markdown renderings of a budget check (`model/budget.ts`). No I/O. */
+
 import pc from 'picocolors';
 import type { CheckResult, RuleResult } from '../model/budget.js';
-import { METRICS } from '../model/profile.js';
+import { METRICS } from '../model/metrics.js';
 import { mdCode, mdText } from './diff.js';
 import { bytes, count } from './units.js';
 

@@ -6,9 +6,10 @@
  * the diff's metric, each with its stack and, for fuzzy matches, what the base's frames
  * were.
  */
+
 import pc from 'picocolors';
 import type { DiffResult, DiffRow, MetricDelta } from '../model/diff.js';
-import type { MetricInfo } from '../model/profile.js';
+import type { MetricInfo } from '../model/metrics.js';
 import { bytes, count } from './units.js';
 
 export interface DiffRenderOptions {

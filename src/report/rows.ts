@@ -1,28 +1,22 @@
 import {
   availableMetrics,
   type MetricInfo,
-  type Profile,
   type ProfileTotals,
-  stackFrames,
+  type ReportedFigures,
+  reportedFigures,
   totals,
-} from '../model/profile.js';
+} from '../model/metrics.js';
+import { type Profile, stackFrames } from '../model/profile.js';
 
-export interface ReportRow {
+/** One row: the program point's reported figures (`model/metrics.ts`), rank, share and stack. */
+export type ReportRow = ReportedFigures & {
   rank: number;
   /** Value of the sort metric and its share of the total (0..1). */
   value: number;
   share: number;
-  totalBytes: number;
-  totalBlocks: number;
-  peakBytes?: number;
-  peakBlocks?: number;
-  endBytes?: number;
-  endBlocks?: number;
-  readBytes?: number;
-  writeBytes?: number;
   /** Stack, allocation site first. */
   frames: string[];
-}
+};
 
 export interface Report {
   cmd: string;
@@ -73,17 +67,7 @@ export function buildReport(profile: Profile, options: ReportOptions = {}): Repo
       rank: i + 1,
       value: v,
       share: sum > 0 ? v / sum : 0,
-      totalBytes: pp.totalBytes,
-      totalBlocks: pp.totalBlocks,
-      ...(profile.hasLifetimes
-        ? {
-            peakBytes: pp.peakBytes,
-            peakBlocks: pp.peakBlocks,
-            endBytes: pp.endBytes,
-            endBlocks: pp.endBlocks,
-          }
-        : {}),
-      ...(profile.hasAccesses ? { readBytes: pp.readBytes, writeBytes: pp.writeBytes } : {}),
+      ...reportedFigures(profile, pp),
       frames: options.depth === undefined ? frames : frames.slice(0, options.depth),
     };
   });

@@ -4,6 +4,7 @@
  * ground truth the profile must equal, and JavaScript glue with known call sites
  * allocates known blocks through the exports.
  */
+
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +14,7 @@ import {
   trackWasmHeap,
   type WasmInstanceLike,
 } from '../../src/alloc/index.js';
-import { totals } from '../../src/model/profile.js';
+import { totals } from '../../src/model/metrics.js';
 import { validateProfile } from '../../src/model/validate.js';
 import { ROOT } from '../helpers/heapscope.js';
 

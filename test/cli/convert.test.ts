@@ -10,7 +10,8 @@ import { gunzipSync } from 'node:zlib';
 import { Profile as PprofProfile } from 'pprof-format';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readDhat } from '../../src/formats/dhat.js';
-import { type Profile, stackFrames, totals } from '../../src/model/profile.js';
+import { totals } from '../../src/model/metrics.js';
+import { type Profile, stackFrames } from '../../src/model/profile.js';
 import {
   heapscope,
   MEMENTO_BYTES,

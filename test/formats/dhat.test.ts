@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DhatFormatError, readDhat, writeDhat } from '../../src/formats/dhat.js';
-import { type Profile, type ProgramPoint, stackFrames, totals } from '../../src/model/profile.js';
+import { totals } from '../../src/model/metrics.js';
+import { type Profile, type ProgramPoint, stackFrames } from '../../src/model/profile.js';
 
 const fixture = (path: string) =>
   readFileSync(new URL(`../fixtures/dhat/${path}`, import.meta.url), 'utf8');

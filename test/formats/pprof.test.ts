@@ -18,7 +18,8 @@ import { describe, expect, it } from 'vitest';
 import { readDhat } from '../../src/formats/dhat.js';
 import { PprofFormatError, readPprof, writePprof } from '../../src/formats/pprof.js';
 import { parseFrameForExport } from '../../src/model/frame.js';
-import { stackFrames, totals } from '../../src/model/profile.js';
+import { totals } from '../../src/model/metrics.js';
+import { stackFrames } from '../../src/model/profile.js';
 
 const fixture = (path: string) =>
   readDhat(readFileSync(new URL(`../fixtures/dhat/${path}`, import.meta.url), 'utf8'));

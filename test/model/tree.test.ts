@@ -15,17 +15,15 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDhat } from '../../src/formats/dhat.js';
+import { availableSortMetrics, dhViewEnables, SORT_METRICS } from '../../src/model/metrics.js';
 import type { Profile } from '../../src/model/profile.js';
 import {
   arrangeTree,
-  availableSortMetrics,
   buildTree,
   decodeAccesses,
-  dhViewEnables,
   pathFrames,
   pointsUnder,
   type ShownNode,
-  SORT_METRICS,
   type TreeNode,
 } from '../../src/model/tree.js';
 import { dhViewText } from '../../src/viewer/app/dhtext.js';

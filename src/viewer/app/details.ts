@@ -6,15 +6,9 @@
  * share of its bytes that did not survive to the end), how many program points it
  * sums, its live bytes at the end by V8 node type, and its full stack.
  */
+import { div, type SortMetric } from '../../model/metrics.js';
 import type { Profile } from '../../model/profile.js';
-import {
-  div,
-  pathFrames,
-  pointsUnder,
-  type ShownNode,
-  type SortMetric,
-  type TreeDirection,
-} from '../../model/tree.js';
+import { pathFrames, pointsUnder, type ShownNode, type TreeDirection } from '../../model/tree.js';
 import { nodeLines } from './dhtext.js';
 import { fill, h } from './dom.js';
 import { type Format, shortBytes } from './format.js';

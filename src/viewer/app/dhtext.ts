@@ -5,8 +5,9 @@
  * them with dh_view's tree lines into the whole text dh_view renders, so tests compare
  * the two character for character. Pure; no DOM.
  */
+import { type BoldField, div, type SortMetric } from '../../model/metrics.js';
 import type { Profile } from '../../model/profile.js';
-import { type BoldField, div, type ShownNode, type SortMetric } from '../../model/tree.js';
+import type { ShownNode } from '../../model/tree.js';
 import type { Format } from './format.js';
 
 export interface Fragment {

@@ -6,8 +6,9 @@
  * change in the sort figure. The deltas come from `diffProfiles` (src/model/diff.ts),
  * computed when the page was made; the page re-sorts and filters them.
  */
+
 import type { DiffResult, DiffRow } from '../../model/diff.js';
-import type { MetricKey } from '../../model/profile.js';
+import type { MetricKey } from '../../model/metrics.js';
 import { fill, h } from './dom.js';
 import type { Format } from './format.js';
 import { splitFrame } from './search.js';

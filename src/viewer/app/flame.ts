@@ -6,8 +6,9 @@
  * into a frame; the top bar zooms back out. Frames narrower than half a pixel are not
  * drawn; search matches are drawn in blue.
  */
+import { div, type SortMetric } from '../../model/metrics.js';
 import type { Profile } from '../../model/profile.js';
-import { buildTree, div, type SortMetric, type TreeNode } from '../../model/tree.js';
+import { buildTree, type TreeNode } from '../../model/tree.js';
 import { fill, h, s } from './dom.js';
 import type { Format } from './format.js';
 import { splitFrame } from './search.js';

@@ -3,8 +3,7 @@
  * to two decimals, percentages with up to two decimals, rates per mega time unit. Pure;
  * runs in the browser and in Node (tests compare with dh_view's own text).
  */
-import type { ThresholdFormat } from '../../model/tree.js';
-import { div } from '../../model/tree.js';
+import { div, type ThresholdFormat } from '../../model/metrics.js';
 
 /** What the formatters need from a profile. */
 export interface FormatSubject {

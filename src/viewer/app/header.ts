@@ -5,8 +5,8 @@
  * are exact and which estimated (from heapscope's `exact` flags; Valgrind's and dhat-rs's
  * figures are exact by construction).
  */
+import { totals } from '../../model/metrics.js';
 import type { Profile } from '../../model/profile.js';
-import { totals } from '../../model/profile.js';
 import type { ViewerFile } from './data.js';
 import { h } from './dom.js';
 import { type Format, makeFormat, shortBytes } from './format.js';

@@ -9,15 +9,15 @@
  * Sections (in dependency order, like dh_view.js):
  *   Globals · Derived data · Controls · Rendering · Top level
  */
+
 import type { DiffResult } from '../../model/diff.js';
+import { availableSortMetrics, type SortMetric } from '../../model/metrics.js';
 import type { Profile } from '../../model/profile.js';
 import {
   arrangeTree,
-  availableSortMetrics,
   buildTree,
   type ProgramPointTree,
   type ShownNode,
-  type SortMetric,
   type TreeDirection,
 } from '../../model/tree.js';
 import { timelineOf, type ViewerData } from './data.js';

@@ -4,14 +4,9 @@
  * The flat list of program points (like `heapscope report`): the top sites by the sort
  * figure, with average size and churn. Selecting one shows its details.
  */
+import { div, figuresOf, type SortMetric } from '../../model/metrics.js';
 import type { Profile } from '../../model/profile.js';
-import {
-  div,
-  figuresOf,
-  type ShownNode,
-  type SortMetric,
-  type TreeNode,
-} from '../../model/tree.js';
+import type { ShownNode, TreeNode } from '../../model/tree.js';
 import { churn } from './details.js';
 import { fill, h } from './dom.js';
 import type { Format } from './format.js';

@@ -9,8 +9,9 @@
  * Keys: ↑/↓ move, → expands or goes to the first child, ← collapses or goes to the
  * parent, Enter toggles and shows the details, Space shows the details, Home/End.
  */
+import type { FigureKey, SortMetric } from '../../model/metrics.js';
 import type { Profile } from '../../model/profile.js';
-import type { FigureKey, ShownNode, SortMetric } from '../../model/tree.js';
+import type { ShownNode } from '../../model/tree.js';
 import { h } from './dom.js';
 import type { Format } from './format.js';
 import { splitFrame } from './search.js';
