@@ -43,6 +43,7 @@ export {
 export { PprofFormatError, readPprof, writePprof } from './formats/pprof.js';
 export { type SpeedscopeWriteOptions, writeSpeedscope } from './formats/speedscope.js';
 export {
+  adHocEvent,
   type CompareTableOptions,
   type Comparison,
   type ComparisonRow,
@@ -67,6 +68,7 @@ export {
   type PerOpMeasurement,
   type PerOpOptions,
   Profiler,
+  type ProfilerMode,
   type ProfilerOptions,
   type ProfilerPhase,
   type ProfilerResult,

@@ -157,6 +157,7 @@
  * @module
  */
 
+export { adHocEvent } from './ad-hoc.js';
 export type { LimitOptions } from './assertions.js';
 export {
   type CompareTableOptions,
@@ -180,6 +181,7 @@ export {
 } from './measure.js';
 export {
   Profiler,
+  type ProfilerMode,
   type ProfilerOptions,
   type ProfilerPhase,
   type ProfilerResult,

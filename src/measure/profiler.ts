@@ -2,7 +2,11 @@
 // everything allocated in between (every allocation tracked, with its stack), which
 // `heapscope report`, heapscope's viewer and Valgrind's dh_view open.
 //
-// Lifecycle of one Profiler (at most one per thread; see state.ts):
+// In ad-hoc mode (`mode: 'ad-hoc'`), it counts the program's own weighted events
+// (adHocEvent, see ad-hoc.ts) per call stack instead, like dhat-rs's ad-hoc profiler;
+// it leaves V8's allocation tracker alone.
+//
+// Lifecycle of one Profiler (at most one of each mode per thread; see state.ts):
 //
 //   start() ──▶ Running ──stop()──▶ Stopping ──(profile written)──▶ Stopped
 //
@@ -20,6 +24,7 @@ import { totals } from '../model/metrics.js';
 import type { Profile } from '../model/profile.js';
 import type { NativeAddon } from '../native/addon.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { type AdHocRecording, startAdHoc } from './ad-hoc.js';
 import { deoptimizeAll, frameRoles } from './exact.js';
 import { ledger } from './ledger.js';
 import { enterRegion, exitRegion, type Region, type RegionFigures } from './region.js';
@@ -27,8 +32,18 @@ import { programProfile } from './sites.js';
 import { acquireTracker, HeapscopeStateError, releaseTracker } from './state.js';
 
 export interface ProfilerOptions {
-  /** Where to write the DHAT profile (default `heapscope-heap.json`, like dhat-rs's `dhat-heap.json`). */
+  /**
+   * `heap` (default): every allocation of V8's heap. `ad-hoc`: the events the program
+   * reports with `adHocEvent(weight)`.
+   */
+  mode?: ProfilerMode;
+  /**
+   * Where to write the DHAT profile (default `heapscope-heap.json`, or
+   * `heapscope-ad-hoc.json` in ad-hoc mode, like dhat-rs's `dhat-heap.json`).
+   */
   file?: string;
+  /** Ad-hoc mode: frames kept per event's call stack (default 64). */
+  stackDepth?: number;
   /**
    * Bytes between samples of V8's sampling heap profiler, used to estimate live bytes
    * per site at the peak (t-gmax); 0 takes the end as the peak. Default 32768.
@@ -38,12 +53,17 @@ export interface ProfilerOptions {
   cmd?: string;
 }
 
+export type ProfilerMode = 'heap' | 'ad-hoc';
+
 /** What stop() wrote, with the run's totals (the figures dhat-rs prints at exit). */
 export interface ProfilerResult {
   /** Absolute path of the DHAT file. */
   file: string;
   profile: Profile;
-  /** Bytes and blocks allocated while the profiler ran (exact). */
+  /**
+   * Bytes and blocks allocated while the profiler ran (exact). In ad-hoc mode: the
+   * summed weights (units) and the number of events; the peak and end figures are 0.
+   */
   totalBytes: number;
   totalBlocks: number;
   /** Live bytes and blocks at the peak (estimated by sampling, or the end; see `profile.heapscope.peak`). */
@@ -70,10 +90,100 @@ export function profilerRegion(): Region | undefined {
 }
 
 /**
- * An in-process heap profiler of one thread, like dhat-rs's `Profiler`. Profiles keep
- * whole stacks (down to the program's entry), minus heapscope's own frames.
+ * An in-process profiler of one thread, like dhat-rs's `Profiler`: of the heap
+ * (default) or of ad-hoc events. Profiles keep whole stacks (down to the program's
+ * entry), minus heapscope's own frames.
  */
 export class Profiler {
+  readonly #session: HeapSession | AdHocSession;
+  readonly #mode: ProfilerMode;
+
+  private constructor(mode: ProfilerMode, session: HeapSession | AdHocSession) {
+    this.#mode = mode;
+    this.#session = session;
+  }
+
+  /**
+   * Starts profiling this thread until stop(): in heap mode every allocation from now on
+   * is tracked (with its stack), and a HeapscopeStateError is thrown while another
+   * Profiler or an exact measurement is running; in ad-hoc mode every adHocEvent call
+   * is counted, one ad-hoc Profiler at a time.
+   */
+  static start(options: ProfilerOptions = {}): Profiler {
+    const mode = options.mode ?? 'heap';
+    if (mode === 'ad-hoc') return new Profiler(mode, new AdHocSession(options));
+    if (mode !== 'heap') {
+      throw new RangeError(`heapscope: Profiler mode must be 'heap' or 'ad-hoc', got ${mode}`);
+    }
+    return new Profiler(mode, new HeapSession(options));
+  }
+
+  get mode(): ProfilerMode {
+    return this.#mode;
+  }
+
+  get phase(): ProfilerPhase {
+    return this.#session.phase;
+  }
+
+  /** The file stop() writes. */
+  get file(): string {
+    return this.#session.file;
+  }
+
+  /** Stops profiling, writes the DHAT profile (atomically) and returns it with its totals. */
+  stop(): Promise<ProfilerResult> {
+    return this.#session.stop();
+  }
+}
+
+/** The ad-hoc side of a Profiler. */
+class AdHocSession {
+  phase: ProfilerPhase = 'running';
+  readonly file: string;
+  readonly #cmd: string;
+  readonly #recording: AdHocRecording;
+
+  constructor(options: ProfilerOptions) {
+    this.file = resolve(options.file ?? 'heapscope-ad-hoc.json');
+    this.#cmd = options.cmd ?? [process.argv0, ...process.argv.slice(1)].join(' ');
+    this.#recording = startAdHoc(options.stackDepth ?? 64);
+  }
+
+  async stop(): Promise<ProfilerResult> {
+    if (this.phase !== 'running') {
+      throw new HeapscopeStateError(
+        `heapscope: Profiler.stop() called on a profiler that is ${this.phase}`,
+      );
+    }
+    this.phase = 'stopping';
+    try {
+      const profile = this.#recording.finish(this.#cmd, process.cwd());
+      await writeFileAtomic(this.file, writeDhat(profile));
+      const t = totals(profile);
+      return {
+        file: this.file,
+        profile,
+        totalBytes: t.totalBytes,
+        totalBlocks: t.totalBlocks,
+        peakBytes: 0,
+        peakBlocks: 0,
+        endBytes: 0,
+        endBlocks: 0,
+        gcCount: 0,
+        summary: [
+          `heapscope: Total:     ${t.totalBytes} units in ${t.totalBlocks} events`,
+          `heapscope: The data has been saved to ${this.file}, and is viewable with \`heapscope report\` or dh_view.html`,
+        ],
+      };
+    } finally {
+      this.phase = 'stopped';
+    }
+  }
+}
+
+/** The heap side of a Profiler: V8's allocation tracker, then a heap snapshot. */
+class HeapSession {
   #phase: ProfilerPhase = 'running';
   readonly #addon: NativeAddon;
   readonly #region: Region;
@@ -85,7 +195,7 @@ export class Profiler {
   readonly #sampling: boolean;
   readonly #gcAtStart: { scavenges: number; markCompacts: number };
 
-  private constructor(options: ProfilerOptions) {
+  constructor(options: ProfilerOptions) {
     this.#file = resolve(options.file ?? 'heapscope-heap.json');
     this.#snapshot = join(tmpdir(), `heapscope-profiler-${process.pid}-${++seq}.heapsnapshot`);
     this.#cmd = options.cmd ?? [process.argv0, ...process.argv.slice(1)].join(' ');
@@ -120,20 +230,10 @@ export class Profiler {
     runningRegion = this.#region;
   }
 
-  /**
-   * Starts profiling this thread: every allocation from now on is tracked (with its
-   * stack) until stop(). Throws a HeapscopeStateError while another Profiler or an
-   * exact measurement is running.
-   */
-  static start(options: ProfilerOptions = {}): Profiler {
-    return new Profiler(options);
-  }
-
   get phase(): ProfilerPhase {
     return this.#phase;
   }
 
-  /** The file stop() writes. */
   get file(): string {
     return this.#file;
   }

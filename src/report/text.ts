@@ -15,7 +15,7 @@ export function renderText(report: Report, options: TextOptions = {}): string {
   const out: string[] = [];
   const u = report.units;
   // Heap profiles get binary units (KiB, MiB); other counts are printed as they are.
-  const amount = (n: number) => (u ? `${count(n)} ${u.bytes}` : bytes(n));
+  const amount = (n: number) => (u ? `${count(n)} ${n === 1 ? u.byte : u.bytes}` : bytes(n));
   const blocksWord = u?.blocks ?? 'blocks';
   const what = hs ? `${hs.capture} capture, Node ${hs.node ?? '?'}` : `mode ${report.mode}`;
   const thread = hs?.threadId ? `, thread ${hs.threadId}` : '';
@@ -51,7 +51,7 @@ export function renderText(report: Report, options: TextOptions = {}): string {
   const shown = report.rows.length;
   out.push(
     c.bold(
-      `Top ${shown} of ${count(report.programPoints)} program points by ${report.sortedBy.label.toLowerCase()}:`,
+      `Top ${shown} of ${count(report.programPoints)} program points by ${metricLabel(report)}:`,
     ),
   );
   for (const row of report.rows) out.push(...renderRow(row, report, c, amount));
@@ -60,6 +60,14 @@ export function renderText(report: Report, options: TextOptions = {}): string {
     for (const n of hs.notes) out.push(c.dim(`note: ${n}`));
   }
   return `${out.join('\n')}\n`;
+}
+
+/** The sort metric's label in the profile's own units (ad-hoc profiles count units in events). */
+function metricLabel(report: Report): string {
+  const label = report.sortedBy.label.toLowerCase();
+  const u = report.units;
+  if (!u) return label;
+  return label.replace(/\bbytes\b/, u.bytes).replace(/\bblocks\b/, u.blocks);
 }
 
 function peakMethod(hs: NonNullable<Report['heapscope']>): string {
@@ -82,7 +90,8 @@ function renderRow(
   const unit = report.sortedBy.unit;
   const v = unit === 'bytes' ? amount(row.value) : count(row.value);
   const head = `${String(row.rank).padStart(3)}. ${c.bold(v)} ${c.dim(`(${percent(row.share)})`)}`;
-  const parts = [`total ${amount(row.totalBytes)} in ${count(row.totalBlocks)}`];
+  const blocks = report.units ? ` ${report.units.blocks}` : '';
+  const parts = [`total ${amount(row.totalBytes)} in ${count(row.totalBlocks)}${blocks}`];
   if (row.totalBlocks > 0)
     parts.push(`avg ${amount(Math.round(row.totalBytes / row.totalBlocks))}`);
   if (row.peakBytes !== undefined) {

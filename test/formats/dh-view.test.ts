@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adHocEvent, Profiler } from '../../dist/index.js';
 import { readDhat, writeDhat } from '../../src/formats/dhat.js';
 import { dhViewNumbers, findDhViewDir, launchBrowser, openInDhView } from '../helpers/browser.js';
 
@@ -144,6 +145,23 @@ describe('a profile written by heapscope run', () => {
   it('shows at least as many bytes live at t-gmax as at t-end', async () => {
     const root = dhViewNumbers((await openInDhView(browser, heapscopeProfile)).text);
     expect(root.peakBytes).toBeGreaterThanOrEqual(root.endBytes!);
+  });
+});
+
+describe('a profile written by Profiler in ad-hoc mode', () => {
+  function cacheMiss(key: number): void {
+    adHocEvent(key % 3);
+  }
+
+  it('opens in dh_view with the root figures of its program points, in units and events', async () => {
+    const profiler = Profiler.start({ mode: 'ad-hoc', file: join(workDir, 'ad-hoc.json') });
+    for (let i = 0; i < 300; i++) cacheMiss(i); // 100 events each of weight 0, 1 and 2
+    adHocEvent(1000);
+    const { file } = await profiler.stop();
+    const text = readFileSync(file, 'utf8');
+    const shown = await checkOpens(text);
+    expect(shown.text).toContain('cacheMiss');
+    expect(dhViewNumbers(shown.text)).toEqual({ totalBytes: 1300, totalBlocks: 301 });
   });
 });
 
