@@ -20,6 +20,12 @@
  * lifetime is how many allocations happened while it lived (exact and repeatable) — or
  * `µs` since tracking began.
  *
+ * Groups and hooks: a block is tagged with the innermost `group()` open when it is
+ * allocated, and a site is a call stack within a group (the profile puts the group as
+ * the outermost frame, `[group name]`, so its tree splits by group first). Hooks
+ * (`onAlloc`, `onFree`, `onRealloc`) are called synchronously once the tracker has
+ * recorded the operation, so a hook that throws leaves allocator and tracker agreeing.
+ *
  * The peak is found without copying every site at every new maximum: a new maximum
  * is "pending" until the next free, which freezes it (a sequence number); a site
  * saves its figures as of the last frozen peak just before it next changes.
@@ -27,8 +33,9 @@
 import type { RawLocation } from '../formats/tracked-snapshot.js';
 import { ProfileBuilder } from '../model/builder.js';
 import type { HeapscopeMeta, Profile } from '../model/profile.js';
+import { currentGroup } from '../util/open-groups.js';
 import { ForeignPointerError, OutOfBoundsError } from './errors.js';
-import { frameFormatter, StackTable } from './stack.js';
+import { frameFormatter, StackTable, withoutLoaderFrames } from './stack.js';
 
 export type TrackClock = 'allocs' | 'µs';
 
@@ -50,6 +57,55 @@ export interface TrackOptions {
   cmd?: string;
   /** Directory frame paths are shown relative to (default: the working directory). */
   cwd?: string;
+  /** Called after every allocation (alloc, calloc; a realloc of a null pointer). */
+  onAlloc?: (event: AllocEvent) => void;
+  /** Called after every free, and for each block a `reset()` ends. */
+  onFree?: (event: FreeEvent) => void;
+  /** Called after every realloc of a live block (instead of onFree and onAlloc). */
+  onRealloc?: (event: ReallocEvent) => void;
+  /**
+   * Receives what a hook threw (counted in `anomalies.hookErrors`); the operation then
+   * returns normally. Without it, the error is thrown from the operation, after the
+   * operation and its record are complete (an allocation's block stays allocated).
+   */
+  onHookError?: (error: unknown, event: AllocEvent | FreeEvent | ReallocEvent) => void;
+}
+
+/** What `onAlloc` receives. */
+export interface AllocEvent {
+  readonly ptr: number;
+  readonly size: number;
+  /** The innermost `group()` open at the allocation, if any. */
+  readonly group: string | undefined;
+  /** The allocation's call stack as frame strings, innermost first (formatted on first read). */
+  readonly stack: readonly string[];
+}
+
+/** What `onFree` receives. */
+export interface FreeEvent {
+  readonly ptr: number;
+  /** The block's size as allocated. */
+  readonly size: number;
+  /** The innermost `group()` open at the free, if any. */
+  readonly group: string | undefined;
+  /** The group the block was allocated in. */
+  readonly allocGroup: string | undefined;
+  /** The block's allocation stack (formatted on first read). */
+  readonly stack: readonly string[];
+}
+
+/** What `onRealloc` receives: the old block ends and the new one begins in one event. */
+export interface ReallocEvent {
+  readonly oldPtr: number;
+  readonly oldSize: number;
+  /** The old block's group. */
+  readonly oldGroup: string | undefined;
+  readonly ptr: number;
+  readonly size: number;
+  /** The innermost `group()` open at the realloc: the new block's group. */
+  readonly group: string | undefined;
+  /** The realloc's call stack (formatted on first read). */
+  readonly stack: readonly string[];
 }
 
 /** What the tracker saw that the profile cannot show as blocks. */
@@ -60,10 +116,13 @@ export interface TrackAnomalies {
   unseenFrees: number;
   /** Allocation calls that failed (threw, or returned 0 from wasm). */
   failedAllocations: number;
+  /** Calls of a hook that threw. */
+  hookErrors: number;
 }
 
 interface Site {
   stack: number;
+  group: string | undefined;
   totalBytes: number;
   totalBlocks: number;
   totalLifetimes: number;
@@ -85,6 +144,8 @@ interface Site {
 
 interface Block {
   site: Site;
+  /** The call stack that allocated the block (for hooks). */
+  stack: number;
   size: number;
   born: number;
   histogram: Uint16Array | null;
@@ -93,9 +154,17 @@ interface Block {
 const MAX_ACCESS_COUNT = 0xffff;
 
 export class HeapTracker {
-  readonly anomalies: TrackAnomalies = { unknownFrees: 0, unseenFrees: 0, failedAllocations: 0 };
+  readonly anomalies: TrackAnomalies = {
+    unknownFrees: 0,
+    unseenFrees: 0,
+    failedAllocations: 0,
+    hookErrors: 0,
+  };
   private readonly stacks: StackTable;
+  /** Sites outside every group, by stack id; sites of each group likewise. */
   private readonly sites: Site[] = [];
+  private readonly groupSites = new Map<string, Site[]>();
+  private format: ((loc: RawLocation) => string) | undefined;
   private readonly blocks = new Map<number, Block>();
   private readonly clock: TrackClock;
   private readonly started = performance.now();
@@ -136,7 +205,10 @@ export class HeapTracker {
   }
 
   allocated(ptr: number, size: number, stack: number): void {
-    this.record(ptr, size, stack, this.tick());
+    const group = currentGroup();
+    this.record(ptr, size, stack, group, this.tick());
+    const hook = this.options.onAlloc;
+    if (hook) this.call(hook, this.allocEvent(ptr, size, group, stack));
   }
 
   /**
@@ -145,8 +217,71 @@ export class HeapTracker {
    */
   reallocated(old: number, ptr: number, size: number, stack: number): void {
     const now = this.tick();
-    this.freed(old);
-    this.record(ptr, size, stack, now);
+    const group = currentGroup();
+    const oldBlock = this.retire(old);
+    this.record(ptr, size, stack, group, now);
+    if (!oldBlock) {
+      const onAlloc = this.options.onAlloc;
+      if (onAlloc) this.call(onAlloc, this.allocEvent(ptr, size, group, stack));
+      return;
+    }
+    const hook = this.options.onRealloc;
+    if (!hook) return;
+    const tracker = this;
+    let frames: readonly string[] | undefined;
+    this.call(hook, {
+      oldPtr: old,
+      oldSize: oldBlock.size,
+      oldGroup: oldBlock.site.group,
+      ptr,
+      size,
+      group,
+      get stack() {
+        frames ??= tracker.frames(stack);
+        return frames;
+      },
+    });
+  }
+
+  private allocEvent(
+    ptr: number,
+    size: number,
+    group: string | undefined,
+    stack: number,
+  ): AllocEvent {
+    const tracker = this;
+    let frames: readonly string[] | undefined;
+    return {
+      ptr,
+      size,
+      group,
+      get stack() {
+        frames ??= tracker.frames(stack);
+        return frames;
+      },
+    };
+  }
+
+  /** Calls a hook; what it throws is counted, then handed to `onHookError` or rethrown. */
+  private call<E extends AllocEvent | FreeEvent | ReallocEvent>(
+    hook: (event: E) => void,
+    event: E,
+  ): void {
+    try {
+      hook(event);
+    } catch (error) {
+      this.anomalies.hookErrors++;
+      const onError = this.options.onHookError;
+      if (!onError) throw error;
+      onError(error, event);
+    }
+  }
+
+  /** The frame strings of an interned stack, as the profile shows them. */
+  private frames(stack: number): string[] {
+    this.format ??= frameFormatter(this.options.cwd ?? process.cwd());
+    const frames = withoutLoaderFrames(this.stacks.stacks[stack]!).map(this.format);
+    return frames.length > 0 ? frames : ['(no JavaScript frames)'];
   }
 
   /** Advances the allocation clock; returns the time of the allocation. */
@@ -154,12 +289,18 @@ export class HeapTracker {
     return this.clock === 'allocs' ? ++this.allocations : this.now();
   }
 
-  private record(ptr: number, size: number, stack: number, born: number): void {
+  private record(
+    ptr: number,
+    size: number,
+    stack: number,
+    group: string | undefined,
+    born: number,
+  ): void {
     if (this.blocks.has(ptr)) {
       this.anomalies.unseenFrees++;
       this.freed(ptr);
     }
-    const site = this.siteOf(stack);
+    const site = this.siteOf(stack, group);
     this.touch(site);
     site.totalBytes += size;
     site.totalBlocks++;
@@ -178,15 +319,37 @@ export class HeapTracker {
     }
     const histogram =
       this.countAccesses && size <= this.histogramLimit ? new Uint16Array(size) : null;
-    this.blocks.set(ptr, { site, size, born, histogram });
+    this.blocks.set(ptr, { site, stack, size, born, histogram });
   }
 
   /** Records a free; false when the pointer is not a tracked live block. */
   freed(ptr: number): boolean {
+    const block = this.retire(ptr);
+    if (!block) return false;
+    const hook = this.options.onFree;
+    if (hook) {
+      const tracker = this;
+      let frames: readonly string[] | undefined;
+      this.call(hook, {
+        ptr,
+        size: block.size,
+        group: currentGroup(),
+        allocGroup: block.site.group,
+        get stack() {
+          frames ??= tracker.frames(block.stack);
+          return frames;
+        },
+      });
+    }
+    return true;
+  }
+
+  /** Ends a block's life in the figures; undefined when the pointer is not a tracked live block. */
+  private retire(ptr: number): Block | undefined {
     const block = this.blocks.get(ptr);
     if (!block) {
       this.anomalies.unknownFrees++;
-      return false;
+      return undefined;
     }
     if (this.peakPending) {
       this.peakSeq++;
@@ -201,12 +364,23 @@ export class HeapTracker {
     this.liveBytes -= block.size;
     this.liveBlocks--;
     this.blocks.delete(ptr);
-    return true;
+    return block;
   }
 
-  /** Frees every tracked block (an allocator's `reset()`). */
+  /**
+   * Frees every tracked block (an allocator's `reset()`). Every block is retired even
+   * when a hook throws; the first error is thrown at the end.
+   */
   freedAll(): void {
-    for (const ptr of [...this.blocks.keys()]) this.freed(ptr);
+    let first: { error: unknown } | undefined;
+    for (const ptr of [...this.blocks.keys()]) {
+      try {
+        this.freed(ptr);
+      } catch (error) {
+        first ??= { error };
+      }
+    }
+    if (first) throw first.error;
   }
 
   /**
@@ -239,7 +413,6 @@ export class HeapTracker {
   /** The profile as of now (the tracker keeps recording afterwards). */
   toProfile(mode: string, notes: string[] = []): Profile {
     const end = this.time();
-    const format = frameFormatter(this.options.cwd ?? process.cwd());
     // Blocks still live are retired at t-end, as DHAT does at exit, without changing the tracker.
     const extra = new Map<
       Site,
@@ -272,15 +445,16 @@ export class HeapTracker {
       endTime: end,
       peakTime: this.peakTime,
     });
-    for (const site of this.sites) {
-      if (!site || site.totalBlocks === 0) continue;
+    for (const site of this.allSites()) {
+      if (site.totalBlocks === 0) continue;
       const atPeak = this.peakPending || site.peakSeq !== this.peakSeq;
       const e = extra.get(site);
       const blockSize = e ? e.blockSize : site.blockSize;
       const histogram = e ? e.histogram : site.histogram;
-      const frames = withoutLoaderFrames(this.stacks.stacks[site.stack]!).map(format);
+      const frames = this.frames(site.stack);
+      if (site.group !== undefined) frames.push(groupFrame(site.group));
       builder.add({
-        frames: frames.length > 0 ? frames : ['(no JavaScript frames)'],
+        frames,
         totalBytes: site.totalBytes,
         totalBlocks: site.totalBlocks,
         totalLifetimes: site.totalLifetimes + (e?.lifetimes ?? 0),
@@ -299,7 +473,7 @@ export class HeapTracker {
           : {}),
       });
     }
-    const { unknownFrees, unseenFrees, failedAllocations } = this.anomalies;
+    const { unknownFrees, unseenFrees, failedAllocations, hookErrors } = this.anomalies;
     const allNotes = [
       this.clock === 'allocs'
         ? 'Time unit "allocs": the number of allocations so far (alloc, calloc and realloc each count 1).'
@@ -317,6 +491,10 @@ export class HeapTracker {
           ]
         : []),
       ...(failedAllocations > 0 ? [`${failedAllocations} allocation calls failed.`] : []),
+      ...(hookErrors > 0 ? [`${hookErrors} hook calls threw.`] : []),
+      ...(this.groupSites.size > 0
+        ? ['Blocks allocated inside a group() have the group as their outermost frame.']
+        : []),
     ];
     const meta: HeapscopeMeta = {
       version: 1,
@@ -329,11 +507,26 @@ export class HeapTracker {
     return builder.build(meta);
   }
 
-  private siteOf(stack: number): Site {
-    let site = this.sites[stack];
+  private *allSites(): Iterable<Site> {
+    for (const site of this.sites) if (site) yield site;
+    for (const sites of this.groupSites.values()) for (const site of sites) if (site) yield site;
+  }
+
+  private siteOf(stack: number, group: string | undefined): Site {
+    let sites = this.sites;
+    if (group !== undefined) {
+      let s = this.groupSites.get(group);
+      if (!s) {
+        s = [];
+        this.groupSites.set(group, s);
+      }
+      sites = s;
+    }
+    let site = sites[stack];
     if (!site) {
       site = {
         stack,
+        group,
         totalBytes: 0,
         totalBlocks: 0,
         totalLifetimes: 0,
@@ -349,7 +542,7 @@ export class HeapTracker {
         blockSize: -1,
         histogram: null,
       };
-      this.sites[stack] = site;
+      sites[stack] = site;
     }
     return site;
   }
@@ -372,14 +565,9 @@ export class HeapTracker {
   }
 }
 
-/**
- * A stack without the outermost run of Node's own frames (the module loader that ran
- * the program: the same at the bottom of every stack).
- */
-function withoutLoaderFrames(stack: RawLocation[]): RawLocation[] {
-  let n = stack.length;
-  while (n > 1 && stack[n - 1]!.scriptName.startsWith('node:')) n--;
-  return n === stack.length ? stack : stack.slice(0, n);
+/** The outermost frame of a group's sites. */
+export function groupFrame(group: string): string {
+  return `[group ${group}]`;
 }
 
 /**

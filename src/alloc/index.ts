@@ -12,6 +12,10 @@
  * `heapscope report` and Valgrind's dh_view open. `trackWasmHeap(instance)` does the
  * same for a WebAssembly module's heap through its exported malloc and free.
  *
+ * Hooks (`onAlloc`, `onFree`, `onRealloc` in the options of either) see every
+ * operation with its pointer, size and group; `group(name, fn)` tags the blocks
+ * allocated inside it, and the profile splits by group.
+ *
  * ```js
  * import { FreeListAllocator, trackAllocator } from 'heapscope/alloc';
  * const heap = trackAllocator(new FreeListAllocator(new ArrayBuffer(1 << 20)));
@@ -40,7 +44,15 @@ export {
   SizeError,
 } from './errors.js';
 export { FreeListAllocator } from './free-list.js';
-export type { TrackAnomalies, TrackClock, TrackOptions } from './heap-tracker.js';
+export { currentGroup, group } from './group.js';
+export type {
+  AllocEvent,
+  FreeEvent,
+  ReallocEvent,
+  TrackAnomalies,
+  TrackClock,
+  TrackOptions,
+} from './heap-tracker.js';
 export { SlabAllocator, type SlabOptions } from './slab.js';
 export { TrackedAllocator, trackAllocator } from './track-allocator.js';
 export {

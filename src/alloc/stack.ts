@@ -128,3 +128,13 @@ function fromLoadedSourceMap(loc: RawLocation, cwd: string): string | undefined 
     column: entry.originalColumn + 1,
   });
 }
+
+/**
+ * A stack without the outermost run of Node's own frames (the module loader that ran
+ * the program: the same at the bottom of every stack).
+ */
+export function withoutLoaderFrames(stack: RawLocation[]): RawLocation[] {
+  let n = stack.length;
+  while (n > 1 && stack[n - 1]!.scriptName.startsWith('node:')) n--;
+  return n === stack.length ? stack : stack.slice(0, n);
+}

@@ -5,12 +5,16 @@
 // counted in the outer one too (its bytes are the outer's bytes) and has its own record;
 // heapscope's bookkeeping for the inner one is counted in neither.
 //
+// Blocks of a tracked allocator (`heapscope/alloc`) allocated inside a group are tagged
+// with the innermost open group.
+//
 // Async code: the counters are process-wide. A group whose function awaits counts
 // everything the process allocates until the promise settles, including other code
 // that runs meanwhile; two groups open at the same time each count the other's
 // allocations. Their sum then exceeds what was allocated. For attribution per site,
 // use measure(fn, { exact: true }) or a Profiler.
 
+import { closeGroup, openGroup, openGroupAt, openGroupCount } from '../util/open-groups.js';
 import { ledger } from './ledger.js';
 import {
   calibration,
@@ -102,31 +106,15 @@ function create(name: string): GroupRecord {
   return r;
 }
 
-/** Names of the groups open now, innermost last (fixed capacity: pushing never allocates). */
-const open: (string | undefined)[] = new Array(256).fill(undefined);
-let openCount = 0;
-
 /** Finds or creates the record of `name` and notes the groups open around it (no allocation). */
 function enterGroup(name: string): void {
   const rec = find(name) ?? create(name);
-  for (let i = 0; i < openCount; i++) {
-    const o = open[i]!;
+  const count = openGroupCount();
+  for (let i = 0; i < count; i++) {
+    const o = openGroupAt(i)!;
     if (rec.withinCount < WITHIN && !rec.hasWithin(o)) rec.within[rec.withinCount++] = o;
   }
-  if (openCount === open.length) {
-    throw new RangeError('heapscope: more than 256 groups open at once');
-  }
-  open[openCount++] = name;
-}
-
-function leaveGroup(name: string): void {
-  for (let i = openCount - 1; i >= 0; i--) {
-    if (open[i] === name) {
-      for (let j = i; j < openCount - 1; j++) open[j] = open[j + 1];
-      open[--openCount] = undefined;
-      return;
-    }
-  }
+  openGroup(name);
 }
 
 function add(rec: GroupRecord, f: RegionFigures, async: boolean): void {
@@ -147,7 +135,7 @@ const GROUP_HOOKS: RegionHooks<undefined> = {
     enterGroup(name as string);
   },
   onFigures: (f, name, kind) => {
-    leaveGroup(name as string);
+    closeGroup(name as string);
     const rec = find(name as string);
     if (rec) add(rec, f, kind === 'async');
   },

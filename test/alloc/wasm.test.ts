@@ -166,7 +166,12 @@ describe('trackWasmHeap on a real wasm module (C, its own malloc)', () => {
     const after = totals(heap.toProfile());
     expect(m.heap_live_blocks()).toBe(0);
     expect(after).toMatchObject({ endBytes: 0, endBlocks: 0, peakBytes: 1600 + 512 + 40 });
-    expect(heap.anomalies).toEqual({ unknownFrees: 0, unseenFrees: 0, failedAllocations: 0 });
+    expect(heap.anomalies).toEqual({
+      unknownFrees: 0,
+      unseenFrees: 0,
+      failedAllocations: 0,
+      hookErrors: 0,
+    });
   });
 
   it("does not see the module's internal malloc calls, and says so", () => {
