@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 // The built package: the Profiler's module graph holds CommonJS files vitest does not load from src.
 import { adHocEvent, HeapscopeStateError, Profiler } from '../../dist/index.js';
 import { readDhat } from '../../src/formats/dhat.js';
-import { type Profile, totals } from '../../src/model/profile.js';
+import { totals } from '../../src/model/metrics.js';
+import type { Profile } from '../../src/model/profile.js';
 import { validateProfile } from '../../src/model/validate.js';
 import { heapscope, tempDir } from '../helpers/heapscope.js';
 
