@@ -24,6 +24,7 @@ import * as v8 from 'node:v8';
 import * as workerThreads from 'node:worker_threads';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { loadNative, type NativeAddon } from '../native/load.cjs';
+import { startWithoutHelper } from './inspector-agent.cjs';
 import { startSampled } from './sampled-agent.cjs';
 import { collectSourceMapUrls } from './source-map-urls.cjs';
 import { honestStackFlags } from './v8-flags.cjs';
@@ -125,14 +126,22 @@ function start(): void {
   }
   const loaded = loadNative();
   if ('error' in loaded) {
-    if (isMainThread) {
-      writeSync(2, `${loaded.error}\nheapscope: process ${process.pid} runs unprofiled.\n`);
+    // Only what Node ships (inspector-agent.cts); a failure there leaves the thread unprofiled.
+    try {
+      startWithoutHelper({
+        dir,
+        id,
+        commandLine,
+        collectSourceMapUrls,
+        writeJsonAtomic,
+        fatalSignals: FATAL_SIGNALS,
+      });
+    } catch (e) {
+      const error = `${loaded.error}; without it: ${(e as Error).message}`;
+      if (isMainThread)
+        writeSync(2, `${error}\nheapscope: process ${process.pid} runs unprofiled.\n`);
+      writeJsonAtomic(join(dir, `${id}.started.json`), { pid: process.pid, threadId, error });
     }
-    writeJsonAtomic(join(dir, `${id}.started.json`), {
-      pid: process.pid,
-      threadId,
-      error: loaded.error,
-    });
     return;
   }
   const state: AgentState = {

@@ -14,12 +14,18 @@ import { profileFromTrackedSnapshot } from '../formats/tracked-snapshot.js';
 import type { Profile } from '../model/profile.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { createFrameFormatter } from './frames.js';
+import { WITHOUT_HELPER_SCRIPTS, withoutHelperFacts } from './inspector-run.js';
 import { peakFromSample } from './peak-sample.js';
+import { chooseRoute, routeEnv } from './route.js';
 import { startSampledSession } from './sampled-run.js';
 import { commandOf, noProfileReason, readJson, type StartedFile } from './session-files.js';
 
 const AGENT_PATH = fileURLToPath(new URL('./agent.cjs', import.meta.url));
-const OWN_SCRIPTS = [AGENT_PATH, fileURLToPath(new URL('../native/load.cjs', import.meta.url))];
+const OWN_SCRIPTS = [
+  AGENT_PATH,
+  fileURLToPath(new URL('../native/load.cjs', import.meta.url)),
+  ...WITHOUT_HELPER_SCRIPTS,
+];
 
 export interface RunOptions {
   /** Directory for the profiles (default: the working directory). */
@@ -43,6 +49,11 @@ export interface RunOptions {
   durationMs?: number;
   /** Sampled mode: called as each profile is written, while the command may still run. */
   onProfile?: (profile: WrittenProfile) => void;
+  /**
+   * false: capture without the native helper even where it loads (inspector-agent.cts).
+   * Default: the helper where it loads, the route without it elsewhere.
+   */
+  native?: boolean;
 }
 
 export interface WrittenProfile {
@@ -69,6 +80,8 @@ export interface RunResult {
   signal?: string;
   profiles: WrittenProfile[];
   missing: MissingProfile[];
+  /** Why the native helper was not used, when it was not. */
+  withoutHelper?: string;
 }
 
 interface MetaFile {
@@ -97,6 +110,8 @@ interface MetaFile {
   peakSample: string | null;
   /** [µs, bytes, µs, bytes, ...]: heap used after each GC. */
   timeline?: number[];
+  /** Set by the agent that ran without the native helper (inspector-agent.cts). */
+  backend?: { tracker: 'node-option' | 'inspector'; statsTicks: number };
 }
 
 function timelineOf(flat: number[]): { t: number; bytes: number }[] {
@@ -127,14 +142,17 @@ export async function runProfiled(
   await fs.mkdir(outDir, { recursive: true });
   const session = await fs.mkdtemp(join(tmpdir(), 'heapscope-'));
   try {
+    const baseEnv = options.env ?? process.env;
+    const route = chooseRoute(options.native, baseEnv);
     const env = {
-      ...(options.env ?? process.env),
+      ...baseEnv,
       HEAPSCOPE_DIR: session,
       HEAPSCOPE_PEAK_SAMPLE: String(options.peakSampleInterval ?? 0),
       HEAPSCOPE_SAMPLE: options.sample ? String(options.sample) : '',
       HEAPSCOPE_DURATION_MS: String(options.durationMs ?? 0),
-      NODE_OPTIONS: nodeOptionsWithAgent((options.env ?? process.env).NODE_OPTIONS),
+      ...routeEnv(route, !options.sample, nodeOptionsWithAgent(baseEnv.NODE_OPTIONS)),
     };
+    const withoutHelper = route.native ? {} : { withoutHelper: route.reason ?? 'no native helper' };
     const sampled = options.sample
       ? startSampledSession({
           session,
@@ -151,7 +169,14 @@ export async function runProfiled(
       },
     );
     const exitCode = exitCodeOf(code, signal);
-    if (sampled) return { exitCode, ...(signal ? { signal } : {}), ...(await sampled.finish()) };
+    if (sampled) {
+      return {
+        exitCode,
+        ...(signal ? { signal } : {}),
+        ...withoutHelper,
+        ...(await sampled.finish()),
+      };
+    }
     const collected = await collectProfiles(session, {
       rootPid: pid,
       command,
@@ -161,7 +186,7 @@ export async function runProfiled(
       keepSnapshots: options.keepSnapshots ?? false,
       onProgress: options.onProgress,
     });
-    return { exitCode, ...(signal ? { signal } : {}), ...collected };
+    return { exitCode, ...(signal ? { signal } : {}), ...withoutHelper, ...collected };
   } finally {
     await fs.rm(session, { recursive: true, force: true });
   }
@@ -260,14 +285,16 @@ async function collectProfiles(
         : undefined,
     });
     const formatFrame = createFrameFormatter(meta.cwd, meta.sourceMapUrls);
+    const route = meta.backend ? withoutHelperFacts(meta.backend) : undefined;
     const isOwnFrame = (loc: { scriptName: string }) =>
-      OWN_SCRIPTS.some((s) => loc.scriptName.endsWith(s));
+      OWN_SCRIPTS.some((s) => loc.scriptName.endsWith(s)) || route?.isOwnFrame(loc) === true;
     const peak = meta.peakSample ? peakFromSample(meta.peakSample, isOwnFrame) : undefined;
     const profile = profileFromTrackedSnapshot(snap, {
       cmd,
       pid: meta.pid,
       endTimeUs: meta.endUs,
       firstTrackedObjectId: meta.gc.firstTrackedObjectId,
+      ...(route ? { endExact: route.endExact } : {}),
       formatFrame,
       isOwnFrame,
       ...(peak ? { peak } : {}),
@@ -291,6 +318,7 @@ async function collectProfiles(
         notes: [
           'frame positions are those of the function (V8 records no allocating line)',
           'blocks are allocation events: optimized code may allocate several objects in one event; bytes stay exact',
+          ...(route?.notes ?? []),
         ],
       },
     });

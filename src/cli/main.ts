@@ -56,6 +56,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       '--duration <time>',
       'sampled mode: write the profile after this long (60s, 5m, 500ms) and stop sampling; the program goes on',
     )
+    .option(
+      '--no-native',
+      "capture with Node's own means only (node:inspector, node:v8), as where heapscope's native helper is missing (also HEAPSCOPE_NATIVE=0)",
+    )
     .option('--json', 'print the run result as JSON')
     .option('-q, --quiet', 'print no report')
     .addHelpText(

@@ -20,6 +20,8 @@ export interface RunFlags {
   /** `--sample` alone is `true`; `--sample 4096` the interval. */
   sample?: string | boolean;
   duration?: string;
+  /** `--no-native` makes it false. */
+  native?: boolean;
 }
 
 /**
@@ -95,6 +97,7 @@ export async function runCommand(command: string[], flags: RunFlags, io: Io): Pr
       env: io.env,
       peakSampleInterval: parsePositiveInt(flags.peakSample, '--peak-sample'),
       keepSnapshots: flags.keepSnapshot === true,
+      ...(flags.native === false ? { native: false } : {}),
       onProgress: progress.update,
       ...(sample !== undefined
         ? {
@@ -110,6 +113,12 @@ export async function runCommand(command: string[], flags: RunFlags, io: Io): Pr
     return 127;
   }
   progress.done();
+  // Said once, unless the user asked for it: the profiles say what the route changes.
+  if (result.withoutHelper && flags.native !== false && io.env.HEAPSCOPE_NATIVE !== '0') {
+    io.stderr.write(
+      `${result.withoutHelper}\nheapscope: captured with Node's own means (see the profile's notes)\n`,
+    );
+  }
   if (flags.json) {
     io.stdout.write(
       `${JSON.stringify(

@@ -39,6 +39,11 @@ export interface TrackedSnapshotOptions {
   firstTrackedObjectId?: number;
   /** Live bytes per frame-stack at the global peak, when something measured it. */
   peak?: PeakEstimate;
+  /**
+   * false when live-at-end may have lost objects (traces V8 stopped following): the
+   * profile says `exact.end: false`. Default true.
+   */
+  endExact?: boolean;
   meta: Omit<HeapscopeMeta, 'exact' | 'peak' | 'version' | 'capture'> & {
     peak?: HeapscopeMeta['peak'];
   };
@@ -315,7 +320,11 @@ export function profileFromTrackedSnapshot(
   built.heapscope = {
     version: 1,
     capture: 'exact',
-    exact: { total: true, end: true, peak: usePeakSample && peak?.method === 'exact' },
+    exact: {
+      total: true,
+      end: options.endExact ?? true,
+      peak: usePeakSample && peak?.method === 'exact',
+    },
     peak: {
       ...metaPeak,
       method: usePeakSample ? peak!.method : 'end-as-peak',

@@ -15,6 +15,7 @@ import {
   readProfile,
   siteOf,
   tempDir,
+  WITHOUT_HELPER,
   workload,
 } from '../helpers/heapscope.js';
 
@@ -50,7 +51,16 @@ describe('a main process with a child process and a worker thread', () => {
     // n objects, and the array `out` that holds them.
     expect(endOfType(siteOf(main, 'mainAlloc'), 'object')[1]).toBe(1_000 + 1);
     expect(endOfType(siteOf(child, 'childAlloc'), 'object')[1]).toBe(2_000 + 1);
-    expect(endOfType(siteOf(worker, 'workerAlloc'), 'object')[1]).toBe(3_000 + 1);
+    const workerKept = endOfType(siteOf(worker, 'workerAlloc'), 'object')[1];
+    if (worker.heapscope?.exact.end === false) {
+      // Without the native helper a worker is tracked through the inspector; when its
+      // timer ran before the end, live-at-end is a lower bound, and the profile says so.
+      expect(WITHOUT_HELPER).toBe(true);
+      expect(worker.heapscope.notes?.join('\n')).toMatch(/handed out heap-object ids \d+ time/);
+      expect(workerKept).toBeLessThanOrEqual(3_000 + 1);
+    } else {
+      expect(workerKept).toBe(3_000 + 1);
+    }
     for (const p of [main, worker])
       expect(p.frames.some((f) => f.startsWith('childAlloc'))).toBe(false);
     expect(main.frames.some((f) => f.startsWith('workerAlloc'))).toBe(false);

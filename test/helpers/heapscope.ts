@@ -17,6 +17,12 @@ export const NODE = process.env.HEAPSCOPE_TEST_NODE || process.execPath;
  * machine's load, so totals of literal sites allow up to one memento per block.
  */
 export const MEMENTO_BYTES = 16;
+/**
+ * The capture tests' second run (`.ci/run`): HEAPSCOPE_NATIVE=0 takes the route without
+ * the native helper (src/capture/inspector-agent.cts). Tests whose figure that route
+ * measures differently check what the profile says instead.
+ */
+export const WITHOUT_HELPER = process.env.HEAPSCOPE_NATIVE === '0';
 export const NODE_MAJOR = Number(
   spawnSync(NODE, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.split('.')[0],
 );
