@@ -14,12 +14,10 @@ import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeDhat } from '../formats/dhat.js';
-import { readHeapProfile } from '../formats/heapprofile.js';
 import type { RawLocation } from '../formats/tracked-snapshot.js';
-import type { HeapscopeMeta } from '../model/profile.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { createFrameFormatter } from './frames.js';
 import type { MissingProfile, WrittenProfile } from './run.js';
+import { convertSampledProfile } from './sampled-convert.js';
 import { commandOf, noProfileReason, readJson, type StartedFile } from './session-files.js';
 
 const OWN_SCRIPTS = ['./agent.cjs', './sampled-agent.cjs', '../native/load.cjs'].map((p) =>
@@ -82,16 +80,6 @@ export interface SampledSession {
 
 const META_NAME = /^(\d+)\.(\d+)\.(part(\d+)|end)\.meta\.json$/;
 
-function estimateNote(interval: number): string {
-  const pct = (bytes: number) => `±${(100 * Math.sqrt(interval / bytes)).toFixed(1)}%`;
-  return (
-    `sampled: V8's sampling heap profiler took one sample per ${interval} bytes allocated on ` +
-    'average (a Poisson process), so every figure is an estimate. A site that allocated B bytes ' +
-    `has about B/${interval} samples and a relative standard error of about 1/sqrt(B/${interval}): ` +
-    `${pct(1 << 20)} at 1 MiB, ${pct(16 << 20)} at 16 MiB, ${pct(256 << 20)} at 256 MiB`
-  );
-}
-
 /** Starts watching a sampled session directory; call `attach` once the command runs. */
 export function startSampledSession(opts: SampledSessionOptions): SampledSession {
   let rootPid = -1;
@@ -112,45 +100,35 @@ export function startSampledSession(opts: SampledSessionOptions): SampledSession
     const raw = await fs.readFile(join(opts.session, `${id}.${kind}.heapprofile`), 'utf8');
     const isMain = meta.pid === rootPid && meta.threadId === 0;
     const cmd = cmdOf(meta.pid, meta.threadId, meta.argv);
-    const notes = [
-      estimateNote(meta.sampleInterval),
-      ...(meta.kind === 'part'
-        ? [`written on SIGUSR2 number ${meta.seq} while the program ran: totals so far`]
-        : []),
-      ...(meta.reason === 'duration' ? ['written after --duration; the program went on'] : []),
-      ...(meta.live
-        ? ['live at the end: samples whose object survived a full GC when the profile was taken']
-        : meta.kind === 'end'
-          ? [
-              'no live-at-end figures: V8 before 14 (Node 26) does not tell which samples are still alive',
-            ]
-          : []),
-      'frame positions are those of the function (V8 records no allocating line)',
-      'inlined functions are charged to their caller: sampled mode leaves V8 optimizing',
-      'blocks are allocation events: optimized code may allocate several objects in one event',
-    ];
-    const metaOut: Partial<HeapscopeMeta> = {
+    const profile = convertSampledProfile(raw, {
+      pid: meta.pid,
+      ppid: meta.ppid,
+      threadId: meta.threadId,
+      cmd,
+      cwd: meta.cwd,
       node: meta.node,
       v8: meta.v8,
-      threadId: meta.threadId,
-      parentPid: meta.ppid,
-      cwd: meta.cwd,
-      ...(meta.gc
-        ? { gc: { scavenges: meta.gc.scavenges, markCompacts: meta.gc.markCompacts } }
-        : {}),
-      ...(meta.heapAtEnd ? { heapAtEnd: meta.heapAtEnd } : {}),
-      notes,
-    };
-    const profile = readHeapProfile(raw, {
-      source: 'capture',
+      endUs: meta.endUs,
       sampleInterval: meta.sampleInterval,
-      cmd,
-      pid: meta.pid,
-      endTimeUs: meta.endUs,
-      formatFrame: createFrameFormatter(meta.cwd, meta.sourceMapUrls),
+      live: meta.live,
+      ...(meta.gc ? { gc: meta.gc } : {}),
+      ...(meta.heapAtEnd ? { heapAtEnd: meta.heapAtEnd } : {}),
+      sourceMapUrls: meta.sourceMapUrls,
       ...(meta.scriptUrls ? { scriptUrls: meta.scriptUrls } : {}),
       isOwnFrame: meta.scriptUrls ? isOwnOrInspectorFrame : isOwnFrame,
-      meta: metaOut,
+      notes: [
+        ...(meta.kind === 'part'
+          ? [`written on SIGUSR2 number ${meta.seq} while the program ran: totals so far`]
+          : []),
+        ...(meta.reason === 'duration' ? ['written after --duration; the program went on'] : []),
+        ...(meta.live
+          ? ['live at the end: samples whose object survived a full GC when the profile was taken']
+          : meta.kind === 'end'
+            ? [
+                'no live-at-end figures: V8 before 14 (Node 26) does not tell which samples are still alive',
+              ]
+            : []),
+      ],
     });
     const stem = meta.threadId ? `heapscope.${meta.pid}.${meta.threadId}` : `heapscope.${meta.pid}`;
     const finalPath = isMain && opts.outFile ? opts.outFile : join(opts.outDir, `${stem}.json`);

@@ -234,6 +234,44 @@ export async function main(argv: string[], io: Io): Promise<number> {
       exitCode = await snapshotCommand(files, opts, io);
     });
 
+  program
+    .command('attach')
+    .description(
+      'Profile a Node process that is already running (Linux), through its inspector: a sampled allocation profile for a window, or a heap snapshot.',
+    )
+    .argument('<pid>', 'the process id of a Node process of this user')
+    .option('--duration <time>', 'length of the window (60s, 5m, 500ms); default: until Ctrl-C')
+    .option('--interval <bytes>', `bytes between samples on average (default ${131072})`)
+    .option('--no-workers', 'profile the main thread only, not the worker threads')
+    .option(
+      '--snapshot [file]',
+      'take a heap snapshot instead (streamed to FILE, default heapscope.<pid>.<time>.heapsnapshot) and analyse it like heapscope snapshot',
+    )
+    .option(
+      '--path <class|@id>',
+      'with --snapshot: retainer path of an object, or of the closest of a class',
+    )
+    .option(
+      '--compare <earlier>',
+      'with --snapshot: compare with an earlier snapshot of the same process',
+    )
+    .option('-d, --out-dir <dir>', 'directory for the profiles', '.')
+    .option('-o, --out <file>', "file for the main thread's profile")
+    .option('--sort <metric>', 'sort the report by this metric', 'total-bytes')
+    .option('--top <n>', 'program points to show', '10')
+    .option('--json', 'print the result as JSON')
+    .option('-q, --quiet', 'print no report')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  heapscope attach 12345 --duration 30s\n  heapscope attach $(pgrep -f server.js) --out before.json' +
+        '\n\nNode opens the inspector on SIGUSR1 where its options say (127.0.0.1:9229 by default);' +
+        '\nheapscope closes it again when it is done, and the program goes on as before.',
+    )
+    .action(async (pid: string, opts) => {
+      const { attachCommand } = await import('./attach.js');
+      exitCode = await attachCommand(pid, opts, io);
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {

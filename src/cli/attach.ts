@@ -1,0 +1,207 @@
+/**
+ * `heapscope attach <pid>`: profile a Node process that is already running, through its
+ * inspector (opened with SIGUSR1, closed again afterwards). A sampled allocation profile
+ * for a window (the default), a heap snapshot (`--snapshot`), or a live table (`--live`).
+ */
+import { join, relative, resolve } from 'node:path';
+import type { DetachResult } from '../capture/attach/inspector.js';
+import { attachAndSample } from '../capture/attach/profile.js';
+import { attachAndSnapshot } from '../capture/attach/snapshot.js';
+import { AttachRefusal } from '../capture/attach/target.js';
+import type { WrittenProfile } from '../capture/run.js';
+import { findMetric } from '../model/profile.js';
+import { buildReport } from '../report/rows.js';
+import { renderText } from '../report/text.js';
+import { bytes, count } from '../report/units.js';
+import { type Io, useColor } from './main.js';
+import { parsePositiveInt } from './options.js';
+import { progressReporter } from './progress.js';
+import { DEFAULT_SAMPLE_INTERVAL, parseDuration } from './run.js';
+import { snapshotCommand } from './snapshot.js';
+
+export interface AttachFlags {
+  duration?: string;
+  interval?: string;
+  workers: boolean;
+  outDir: string;
+  out?: string;
+  sort: string;
+  top: string;
+  json?: boolean;
+  quiet?: boolean;
+  /** `--snapshot` alone is `true`; `--snapshot file` names the file. */
+  snapshot?: string | boolean;
+  /** `--path <class|@id>` for the snapshot's analysis. */
+  path?: string;
+  /** An earlier snapshot of the same process to compare the new one with. */
+  compare?: string;
+}
+
+/** Ends the window on Ctrl-C, SIGTERM or SIGHUP, so that heapscope detaches before it goes. */
+function interruptions(io: Io): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const onSignal = () => {
+    if (controller.signal.aborted) {
+      io.stderr.write('heapscope: still detaching from the process, a moment\n');
+      return;
+    }
+    controller.abort();
+  };
+  for (const s of signals) process.on(s, onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      for (const s of signals) process.off(s, onSignal);
+    },
+  };
+}
+
+function wroteLine(p: WrittenProfile, cwd: string): string {
+  let b = 0;
+  let k = 0;
+  for (const pp of p.profile.programPoints) {
+    b += pp.totalBytes;
+    k += pp.totalBlocks;
+  }
+  const where = relative(cwd, p.path) || p.path;
+  const thread = p.threadId ? `worker thread ${p.threadId}` : 'main thread';
+  return `heapscope: wrote ${where}  (${thread}: ${bytes(b)} in ${count(k)} blocks allocated, estimated)\n`;
+}
+
+export async function attachCommand(pidText: string, flags: AttachFlags, io: Io): Promise<number> {
+  const sort = findMetric(flags.sort);
+  if (!sort) throw new Error(`unknown metric "${flags.sort}"`);
+  const top = parsePositiveInt(flags.top, '--top');
+  const pid = Number(pidText);
+  if (!/^\d+$/.test(pidText) || pid <= 0) throw new Error(`"${pidText}" is not a process id`);
+  const interval =
+    flags.interval === undefined
+      ? DEFAULT_SAMPLE_INTERVAL
+      : parsePositiveInt(flags.interval, '--interval');
+  if (interval < 1) throw new Error('--interval wants at least 1 byte between samples');
+  if (flags.snapshot !== undefined && flags.snapshot !== false) {
+    if (flags.duration !== undefined || flags.interval !== undefined) {
+      throw new Error('--duration and --interval are for the sampled profile, not --snapshot');
+    }
+    return snapshotOf(pid, flags, top, io);
+  }
+  if (flags.path !== undefined || flags.compare !== undefined) {
+    throw new Error('--path and --compare need --snapshot');
+  }
+  const durationMs = flags.duration === undefined ? undefined : parseDuration(flags.duration);
+  const stop = interruptions(io);
+  const err = io.stderr;
+  try {
+    const result = await attachAndSample(pid, {
+      interval,
+      ...(durationMs !== undefined ? { durationMs } : {}),
+      signal: stop.signal,
+      outDir: flags.outDir,
+      ...(flags.out ? { outFile: flags.out } : {}),
+      workers: flags.workers,
+      onStarted: (inspector) => {
+        const how = inspector.wasOpen ? 'its inspector, open already,' : 'its inspector';
+        const until =
+          durationMs !== undefined
+            ? `for ${(durationMs / 1000).toFixed(durationMs % 1000 ? 1 : 0)} s (Ctrl-C ends it sooner)`
+            : 'until Ctrl-C';
+        err.write(
+          `heapscope: attached to pid ${pid} (${inspector.node}) through ${how} on ${inspector.host}:${inspector.port}; sampling ${until}\n`,
+        );
+      },
+    });
+    if (flags.json) {
+      io.stdout.write(
+        `${JSON.stringify(
+          { ...result, profiles: result.profiles.map(({ profile: _p, ...rest }) => rest) },
+          null,
+          2,
+        )}\n`,
+      );
+    } else {
+      const color = useColor(err, io.env);
+      for (const p of result.profiles) {
+        if (p.isMain && !flags.quiet) {
+          err.write(`\n${renderText(buildReport(p.profile, { sort, top }), { color })}`);
+        }
+      }
+      for (const p of result.profiles) err.write(wroteLine(p, io.cwd));
+      for (const m of result.missing) {
+        err.write(
+          `heapscope: no profile for ${m.threadId ? `worker thread ${m.threadId}` : 'the main thread'}: ${m.reason}\n`,
+        );
+      }
+    }
+    err.write(detachedLine(pid, result.inspector, result.detach));
+    return result.profiles.some((p) => p.isMain) ? 0 : 1;
+  } catch (e) {
+    if (e instanceof AttachRefusal) {
+      err.write(`heapscope: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  } finally {
+    stop.dispose();
+  }
+}
+
+function detachedLine(
+  pid: number,
+  inspector: { port: number; wasOpen: boolean },
+  d: DetachResult,
+): string {
+  const { port, wasOpen } = inspector;
+  return !d.targetAlive
+    ? `heapscope: pid ${pid} has ended\n`
+    : wasOpen
+      ? `heapscope: detached; the inspector on port ${port} was open before and stays open\n`
+      : d.portClosed
+        ? `heapscope: detached; the inspector is closed again (port ${port})\n`
+        : `heapscope: detached, but the inspector still listens on port ${port}\n`;
+}
+
+/** `YYYYMMDD-HHMMSS` in UTC, for snapshot names that sort by time. */
+function stamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+/** `--snapshot`: one heap snapshot to disk, then `heapscope snapshot`'s analysis of it. */
+async function snapshotOf(pid: number, flags: AttachFlags, top: number, io: Io): Promise<number> {
+  const path =
+    typeof flags.snapshot === 'string'
+      ? resolve(io.cwd, flags.snapshot)
+      : join(resolve(io.cwd, flags.outDir), `heapscope.${pid}.${stamp(new Date())}.heapsnapshot`);
+  const err = io.stderr;
+  const progress = progressReporter(err);
+  let result: Awaited<ReturnType<typeof attachAndSnapshot>>;
+  try {
+    result = await attachAndSnapshot(pid, path, (done, total) =>
+      progress.update(`snapshot of pid ${pid}`, done, total),
+    );
+  } catch (e) {
+    progress.done();
+    if (e instanceof AttachRefusal) {
+      err.write(`heapscope: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  progress.done();
+  err.write(
+    `heapscope: wrote ${relative(io.cwd, result.path) || result.path}  (heap snapshot of pid ${pid}, ${bytes(result.bytes)})\n`,
+  );
+  err.write(detachedLine(pid, result.inspector, result.detach));
+  const files = flags.compare !== undefined ? [resolve(io.cwd, flags.compare), path] : [path];
+  return snapshotCommand(
+    files,
+    {
+      by: 'class',
+      top: String(top),
+      paths: '3',
+      ...(flags.path !== undefined ? { path: flags.path } : {}),
+      ...(flags.json ? { json: true } : {}),
+    },
+    io,
+  );
+}
