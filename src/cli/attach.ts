@@ -33,8 +33,8 @@ export interface AttachFlags {
   snapshot?: string | boolean;
   /** `--path <class|@id>` for the snapshot's analysis. */
   path?: string;
-  /** An earlier snapshot of the same process to compare the new one with. */
-  compare?: string;
+  /** `--compare-after <time>`: a second snapshot after this long (or at Ctrl-C), compared with the first. */
+  compareAfter?: string;
 }
 
 /** Ends the window on Ctrl-C, SIGTERM or SIGHUP, so that heapscope detaches before it goes. */
@@ -86,8 +86,8 @@ export async function attachCommand(pidText: string, flags: AttachFlags, io: Io)
     }
     return snapshotOf(pid, flags, top, io);
   }
-  if (flags.path !== undefined || flags.compare !== undefined) {
-    throw new Error('--path and --compare need --snapshot');
+  if (flags.path !== undefined || flags.compareAfter !== undefined) {
+    throw new Error('--path and --compare-after need --snapshot');
   }
   const durationMs = flags.duration === undefined ? undefined : parseDuration(flags.duration);
   const stop = interruptions(io);
@@ -166,19 +166,46 @@ function stamp(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
 
-/** `--snapshot`: one heap snapshot to disk, then `heapscope snapshot`'s analysis of it. */
+/** `--snapshot`: a heap snapshot to disk (two with `--compare-after`), then `heapscope snapshot`'s analysis. */
 async function snapshotOf(pid: number, flags: AttachFlags, top: number, io: Io): Promise<number> {
-  const path =
+  if (flags.compareAfter !== undefined && flags.path !== undefined) {
+    throw new Error('--path works on one snapshot; a comparison shows the paths of what grew');
+  }
+  const waitMs = flags.compareAfter === undefined ? undefined : parseDuration(flags.compareAfter);
+  const first =
     typeof flags.snapshot === 'string'
       ? resolve(io.cwd, flags.snapshot)
       : join(resolve(io.cwd, flags.outDir), `heapscope.${pid}.${stamp(new Date())}.heapsnapshot`);
+  const paths =
+    waitMs === undefined
+      ? [first]
+      : [first, first.replace(/(\.heapsnapshot)?$/, '-2.heapsnapshot')];
   const err = io.stderr;
   const progress = progressReporter(err);
+  const stop = interruptions(io);
   let result: Awaited<ReturnType<typeof attachAndSnapshot>>;
   try {
-    result = await attachAndSnapshot(pid, path, (done, total) =>
-      progress.update(`snapshot of pid ${pid}`, done, total),
-    );
+    result = await attachAndSnapshot(pid, {
+      paths,
+      between: async () => {
+        progress.done();
+        err.write(
+          `heapscope: wrote ${relative(io.cwd, paths[0]!) || paths[0]}; the second snapshot in ${(waitMs! / 1000).toFixed(waitMs! % 1000 ? 1 : 0)} s (Ctrl-C: now)\n`,
+        );
+        if (stop.signal.aborted) return true;
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, waitMs);
+          const now = () => {
+            clearTimeout(t);
+            r();
+          };
+          stop.signal.addEventListener('abort', now, { once: true });
+        });
+        return true;
+      },
+      onProgress: (i, done, total) =>
+        progress.update(`snapshot ${i + 1} of pid ${pid}`, done, total),
+    });
   } catch (e) {
     progress.done();
     if (e instanceof AttachRefusal) {
@@ -186,15 +213,22 @@ async function snapshotOf(pid: number, flags: AttachFlags, top: number, io: Io):
       return 2;
     }
     throw e;
+  } finally {
+    stop.dispose();
   }
   progress.done();
-  err.write(
-    `heapscope: wrote ${relative(io.cwd, result.path) || result.path}  (heap snapshot of pid ${pid}, ${bytes(result.bytes)})\n`,
-  );
+  for (const w of result.written) {
+    if (w === result.written[0] && result.written.length > 1) continue;
+    err.write(
+      `heapscope: wrote ${relative(io.cwd, w.path) || w.path}  (heap snapshot of pid ${pid}, ${bytes(w.bytes)})\n`,
+    );
+  }
   err.write(detachedLine(pid, result.inspector, result.detach));
-  const files = flags.compare !== undefined ? [resolve(io.cwd, flags.compare), path] : [path];
+  if (result.written.length < paths.length) {
+    err.write('heapscope: the process ended before the second snapshot: nothing to compare\n');
+  }
   return snapshotCommand(
-    files,
+    result.written.map((w) => w.path),
     {
       by: 'class',
       top: String(top),

@@ -252,8 +252,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       'with --snapshot: retainer path of an object, or of the closest of a class',
     )
     .option(
-      '--compare <earlier>',
-      'with --snapshot: compare with an earlier snapshot of the same process',
+      '--compare-after <time>',
+      'with --snapshot: a second snapshot after this long (or at Ctrl-C), compared with the first',
     )
     .option('-d, --out-dir <dir>', 'directory for the profiles', '.')
     .option('-o, --out <file>', "file for the main thread's profile")

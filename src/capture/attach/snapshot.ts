@@ -63,29 +63,57 @@ export async function streamSnapshot(
   return { path, bytes };
 }
 
-export interface AttachSnapshotResult extends SnapshotWritten {
+export interface AttachSnapshotResult {
   pid: number;
+  /** The snapshots written, in order: fewer than asked when the target ended or heapscope was interrupted first. */
+  written: SnapshotWritten[];
   inspector: { host: string; port: number; wasOpen: boolean };
   detach: DetachResult;
 }
 
-/** Attaches to `pid`, streams one heap snapshot of its main thread to `path`, and detaches. */
+export interface AttachSnapshotOptions {
+  /** One path per snapshot; all are taken in one attach, so their object ids match. */
+  paths: string[];
+  /** Waits between two snapshots; resolves `false` to stop (interrupted). */
+  between?: () => Promise<boolean>;
+  onProgress?: (index: number, done: number, total: number) => void;
+}
+
+/**
+ * Attaches to `pid`, streams heap snapshots of its main thread to `paths`, and detaches.
+ * V8 numbers objects per inspector session (a session's end clears its ids), so only
+ * snapshots of one attach can be matched object by object.
+ */
 export async function attachAndSnapshot(
   pid: number,
-  path: string,
-  onProgress?: (done: number, total: number) => void,
+  options: AttachSnapshotOptions,
 ): Promise<AttachSnapshotResult> {
   const inspector = await attachInspector(pid);
-  let written: SnapshotWritten | undefined;
+  const written: SnapshotWritten[] = [];
   let detach: DetachResult;
   try {
-    written = await streamSnapshot(inspector.connection, path, onProgress);
+    for (const [i, path] of options.paths.entries()) {
+      if (i > 0) {
+        const go = await Promise.race([
+          options.between ? options.between() : Promise.resolve(true),
+          inspector.exiting.then(() => true),
+        ]);
+        if (!go) break;
+      }
+      written.push(
+        await streamSnapshot(
+          inspector.connection,
+          path,
+          options.onProgress && ((done, total) => options.onProgress?.(i, done, total)),
+        ),
+      );
+    }
   } finally {
     detach = await inspector.detach();
   }
   return {
-    ...written,
     pid,
+    written,
     inspector: { host: inspector.host, port: inspector.port, wasOpen: inspector.wasOpen },
     detach,
   };
