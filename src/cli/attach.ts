@@ -9,7 +9,7 @@ import { attachAndSample } from '../capture/attach/profile.js';
 import { attachAndSnapshot } from '../capture/attach/snapshot.js';
 import { AttachRefusal } from '../capture/attach/target.js';
 import type { WrittenProfile } from '../capture/run.js';
-import { findMetric } from '../model/profile.js';
+import { findMetric } from '../model/metrics.js';
 import { buildReport } from '../report/rows.js';
 import { renderText } from '../report/text.js';
 import { bytes, count } from '../report/units.js';
