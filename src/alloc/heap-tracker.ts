@@ -33,9 +33,11 @@
 import type { RawLocation } from '../formats/tracked-snapshot.js';
 import { ProfileBuilder } from '../model/builder.js';
 import type { HeapscopeMeta, Profile } from '../model/profile.js';
+import { thisCommandLine } from '../util/command-line.js';
 import { currentGroup } from '../util/open-groups.js';
 import { ForeignPointerError, OutOfBoundsError } from './errors.js';
-import { frameFormatter, StackTable, withoutLoaderFrames } from './stack.js';
+import { AllocEvent, FreeEvent, ReallocEvent } from './hook-events.js';
+import { frameFormatter, programFrames, StackTable } from './stack.js';
 
 export type TrackClock = 'allocs' | 'µs';
 
@@ -69,43 +71,6 @@ export interface TrackOptions {
    * operation and its record are complete (an allocation's block stays allocated).
    */
   onHookError?: (error: unknown, event: AllocEvent | FreeEvent | ReallocEvent) => void;
-}
-
-/** What `onAlloc` receives. */
-export interface AllocEvent {
-  readonly ptr: number;
-  readonly size: number;
-  /** The innermost `group()` open at the allocation, if any. */
-  readonly group: string | undefined;
-  /** The allocation's call stack as frame strings, innermost first (formatted on first read). */
-  readonly stack: readonly string[];
-}
-
-/** What `onFree` receives. */
-export interface FreeEvent {
-  readonly ptr: number;
-  /** The block's size as allocated. */
-  readonly size: number;
-  /** The innermost `group()` open at the free, if any. */
-  readonly group: string | undefined;
-  /** The group the block was allocated in. */
-  readonly allocGroup: string | undefined;
-  /** The block's allocation stack (formatted on first read). */
-  readonly stack: readonly string[];
-}
-
-/** What `onRealloc` receives: the old block ends and the new one begins in one event. */
-export interface ReallocEvent {
-  readonly oldPtr: number;
-  readonly oldSize: number;
-  /** The old block's group. */
-  readonly oldGroup: string | undefined;
-  readonly ptr: number;
-  readonly size: number;
-  /** The innermost `group()` open at the realloc: the new block's group. */
-  readonly group: string | undefined;
-  /** The realloc's call stack (formatted on first read). */
-  readonly stack: readonly string[];
 }
 
 /** What the tracker saw that the profile cannot show as blocks. */
@@ -208,7 +173,7 @@ export class HeapTracker {
     const group = currentGroup();
     this.record(ptr, size, stack, group, this.tick());
     const hook = this.options.onAlloc;
-    if (hook) this.call(hook, this.allocEvent(ptr, size, group, stack));
+    if (hook) this.call(hook, new AllocEvent(ptr, size, group, this.frameSource, stack));
   }
 
   /**
@@ -222,44 +187,16 @@ export class HeapTracker {
     this.record(ptr, size, stack, group, now);
     if (!oldBlock) {
       const onAlloc = this.options.onAlloc;
-      if (onAlloc) this.call(onAlloc, this.allocEvent(ptr, size, group, stack));
+      if (onAlloc) this.call(onAlloc, new AllocEvent(ptr, size, group, this.frameSource, stack));
       return;
     }
     const hook = this.options.onRealloc;
     if (!hook) return;
-    const tracker = this;
-    let frames: readonly string[] | undefined;
-    this.call(hook, {
-      oldPtr: old,
-      oldSize: oldBlock.size,
-      oldGroup: oldBlock.site.group,
-      ptr,
-      size,
-      group,
-      get stack() {
-        frames ??= tracker.frames(stack);
-        return frames;
-      },
-    });
-  }
-
-  private allocEvent(
-    ptr: number,
-    size: number,
-    group: string | undefined,
-    stack: number,
-  ): AllocEvent {
-    const tracker = this;
-    let frames: readonly string[] | undefined;
-    return {
-      ptr,
-      size,
-      group,
-      get stack() {
-        frames ??= tracker.frames(stack);
-        return frames;
-      },
-    };
+    const { size: oldSize, site } = oldBlock;
+    this.call(
+      hook,
+      new ReallocEvent(old, oldSize, site.group, ptr, size, group, this.frameSource, stack),
+    );
   }
 
   /** Calls a hook; what it throws is counted, then handed to `onHookError` or rethrown. */
@@ -277,10 +214,12 @@ export class HeapTracker {
     }
   }
 
+  private readonly frameSource = (stack: number): readonly string[] => this.frames(stack);
+
   /** The frame strings of an interned stack, as the profile shows them. */
   private frames(stack: number): string[] {
     this.format ??= frameFormatter(this.options.cwd ?? process.cwd());
-    const frames = withoutLoaderFrames(this.stacks.stacks[stack]!).map(this.format);
+    const frames = programFrames(this.stacks.stacks[stack]!).map(this.format);
     return frames.length > 0 ? frames : ['(no JavaScript frames)'];
   }
 
@@ -328,18 +267,11 @@ export class HeapTracker {
     if (!block) return false;
     const hook = this.options.onFree;
     if (hook) {
-      const tracker = this;
-      let frames: readonly string[] | undefined;
-      this.call(hook, {
-        ptr,
-        size: block.size,
-        group: currentGroup(),
-        allocGroup: block.site.group,
-        get stack() {
-          frames ??= tracker.frames(block.stack);
-          return frames;
-        },
-      });
+      const { size, site, stack } = block;
+      this.call(
+        hook,
+        new FreeEvent(ptr, size, currentGroup(), site.group, this.frameSource, stack),
+      );
     }
     return true;
   }
@@ -440,7 +372,7 @@ export class HeapTracker {
       timeUnit: this.clock,
       timeUnitLarge: this.clock === 'allocs' ? 'Mallocs' : 's',
       shortLivedThreshold: this.options.shortLivedThreshold ?? 10,
-      cmd: this.options.cmd ?? process.argv.join(' '),
+      cmd: this.options.cmd ?? thisCommandLine(),
       pid: process.pid,
       endTime: end,
       peakTime: this.peakTime,

@@ -46,13 +46,11 @@ export {
 export { FreeListAllocator } from './free-list.js';
 export { currentGroup, group } from './group.js';
 export type {
-  AllocEvent,
-  FreeEvent,
-  ReallocEvent,
   TrackAnomalies,
   TrackClock,
   TrackOptions,
 } from './heap-tracker.js';
+export type { AllocEvent, FreeEvent, ReallocEvent } from './hook-events.js';
 export { SlabAllocator, type SlabOptions } from './slab.js';
 export { TrackedAllocator, trackAllocator } from './track-allocator.js';
 export {

@@ -8,6 +8,8 @@
  * a profile is made.
  */
 import { findSourceMap } from 'node:module';
+import { dirname, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createFrameFormatter, displayPath, scriptPath } from '../capture/frames.js';
 import { defaultFrame, type RawLocation } from '../formats/tracked-snapshot.js';
 
@@ -129,12 +131,17 @@ function fromLoadedSourceMap(loc: RawLocation, cwd: string): string | undefined 
   });
 }
 
+/** heapscope's own code (dist/, or src/ when run from source): its frames are left out of stacks. */
+const OWN_DIR = dirname(dirname(fileURLToPath(import.meta.url))) + sep;
+
 /**
- * A stack without the outermost run of Node's own frames (the module loader that ran
- * the program: the same at the bottom of every stack).
+ * The program's frames of a stack: without heapscope's own frames (a `group()` the
+ * allocation ran in) and without the outermost run of Node's own frames (the module
+ * loader that ran the program: the same at the bottom of every stack).
  */
-export function withoutLoaderFrames(stack: RawLocation[]): RawLocation[] {
-  let n = stack.length;
-  while (n > 1 && stack[n - 1]!.scriptName.startsWith('node:')) n--;
-  return n === stack.length ? stack : stack.slice(0, n);
+export function programFrames(stack: RawLocation[]): RawLocation[] {
+  const own = stack.filter((loc) => !scriptPath(loc.scriptName)?.startsWith(OWN_DIR));
+  let n = own.length;
+  while (n > 1 && own[n - 1]!.scriptName.startsWith('node:')) n--;
+  return n === own.length ? own : own.slice(0, n);
 }

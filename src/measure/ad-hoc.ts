@@ -3,7 +3,7 @@
 // is counted with the call stack that reported it. The profile is a DHAT ad-hoc file:
 // `tb` is the summed weight ("units") and `tbk` the number of events at each stack.
 
-import { frameFormatter, StackTable, withoutLoaderFrames } from '../alloc/stack.js';
+import { frameFormatter, programFrames, StackTable } from '../alloc/stack.js';
 import { ProfileBuilder } from '../model/builder.js';
 import type { Profile } from '../model/profile.js';
 import { HeapscopeStateError } from './state.js';
@@ -49,7 +49,7 @@ class AdHocRecorder {
     for (let id = 0; id < this.#size; id++) {
       const events = this.#events[id]!;
       if (events === 0) continue;
-      const frames = withoutLoaderFrames(this.#stacks.stacks[id]!).map(format);
+      const frames = programFrames(this.#stacks.stacks[id]!).map(format);
       builder.add({
         frames: frames.length > 0 ? frames : ['(no JavaScript frames)'],
         totalBytes: this.#weights[id]!,

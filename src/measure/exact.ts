@@ -19,6 +19,7 @@ import { type HeapSnapshot, HeapSnapshotParser } from '../formats/heapsnapshot.j
 import { profileFromTrackedSnapshot, type RawLocation } from '../formats/tracked-snapshot.js';
 import type { Profile } from '../model/profile.js';
 import type { NativeAddon } from '../native/addon.js';
+import { thisCommandLine } from '../util/command-line.js';
 import { ledger } from './ledger.js';
 import { type RegionHooks, type RegionRun, runInRegion } from './region.js';
 import { type FrameRoles, programProfile, type Site, sitesOf } from './sites.js';
@@ -231,7 +232,7 @@ export function runExact<T>(
     options.tempDir ?? tmpdir(),
     `heapscope-${process.pid}-${++snapshotSeq}.heapsnapshot`,
   );
-  const cmd = options.cmd ?? [process.argv0, ...process.argv.slice(1)].join(' ');
+  const cmd = options.cmd ?? thisCommandLine();
   const state = { first: 0, startHr: 0n };
   const call = () => heapscopeTrackedCall(fn);
   const hooks: RegionHooks<ExactFigures> = {

@@ -24,6 +24,7 @@ import { totals } from '../model/metrics.js';
 import type { Profile } from '../model/profile.js';
 import type { NativeAddon } from '../native/addon.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { thisCommandLine } from '../util/command-line.js';
 import { type AdHocRecording, startAdHoc } from './ad-hoc.js';
 import { deoptimizeAll, frameRoles } from './exact.js';
 import { ledger } from './ledger.js';
@@ -146,7 +147,7 @@ class AdHocSession {
 
   constructor(options: ProfilerOptions) {
     this.file = resolve(options.file ?? 'heapscope-ad-hoc.json');
-    this.#cmd = options.cmd ?? [process.argv0, ...process.argv.slice(1)].join(' ');
+    this.#cmd = options.cmd ?? thisCommandLine();
     this.#recording = startAdHoc(options.stackDepth ?? 64);
   }
 
@@ -198,7 +199,7 @@ class HeapSession {
   constructor(options: ProfilerOptions) {
     this.#file = resolve(options.file ?? 'heapscope-heap.json');
     this.#snapshot = join(tmpdir(), `heapscope-profiler-${process.pid}-${++seq}.heapsnapshot`);
-    this.#cmd = options.cmd ?? [process.argv0, ...process.argv.slice(1)].join(' ');
+    this.#cmd = options.cmd ?? thisCommandLine();
     const interval = options.peakSampleInterval ?? 32768;
     if (!Number.isInteger(interval) || interval < 0) {
       throw new RangeError(`heapscope: peakSampleInterval must be an integer ≥ 0, got ${interval}`);
