@@ -119,6 +119,15 @@ describe('Profiler in ad-hoc mode', () => {
     expect(second.totalBytes).toBe(5);
   });
 
+  it('runs beside a heap Profiler, each counting its own', async () => {
+    const heap = Profiler.start({ file: join(dir, 'heap.json'), peakSampleInterval: 0 });
+    const result = await record(20, 4, 3, join(dir, 'beside.json'));
+    const heapResult = await heap.stop();
+    expect(result).toMatchObject({ totalBytes: 83, totalBlocks: 23 });
+    expect(heapResult.profile.mode).not.toBe('ad-hoc');
+    expect(heapResult.totalBlocks).toBeGreaterThan(0);
+  });
+
   it('refuses an unknown mode and a bad stack depth', () => {
     expect(() => Profiler.start({ mode: 'bogus' as 'heap' })).toThrow(RangeError);
     expect(() => Profiler.start({ mode: 'ad-hoc', stackDepth: 0 })).toThrow(RangeError);
