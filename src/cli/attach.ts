@@ -10,6 +10,7 @@ import { attachAndSnapshot } from '../capture/attach/snapshot.js';
 import { AttachRefusal } from '../capture/attach/target.js';
 import type { WrittenProfile } from '../capture/run.js';
 import { findMetric } from '../model/metrics.js';
+import { renderLiveFrame } from '../report/live.js';
 import { buildReport } from '../report/rows.js';
 import { renderText } from '../report/text.js';
 import { bytes, count } from '../report/units.js';
@@ -18,6 +19,9 @@ import { parsePositiveInt } from './options.js';
 import { progressReporter } from './progress.js';
 import { DEFAULT_SAMPLE_INTERVAL, parseDuration } from './run.js';
 import { snapshotCommand } from './snapshot.js';
+
+/** The live view's redraw interval when `--every` is not given. */
+export const DEFAULT_EVERY = '2s';
 
 export interface AttachFlags {
   duration?: string;
@@ -29,6 +33,9 @@ export interface AttachFlags {
   top: string;
   json?: boolean;
   quiet?: boolean;
+  /** `--live`: a table of the heap and the top sites, redrawn every `every`. */
+  live?: boolean;
+  every: string;
   /** `--snapshot` alone is `true`; `--snapshot file` names the file. */
   snapshot?: string | boolean;
   /** `--path <class|@id>` for the snapshot's analysis. */
@@ -81,19 +88,52 @@ export async function attachCommand(pidText: string, flags: AttachFlags, io: Io)
       : parsePositiveInt(flags.interval, '--interval');
   if (interval < 1) throw new Error('--interval wants at least 1 byte between samples');
   if (flags.snapshot !== undefined && flags.snapshot !== false) {
-    if (flags.duration !== undefined || flags.interval !== undefined) {
-      throw new Error('--duration and --interval are for the sampled profile, not --snapshot');
+    if (flags.duration !== undefined || flags.interval !== undefined || flags.live) {
+      throw new Error(
+        '--duration, --interval and --live are for the sampled profile, not --snapshot',
+      );
     }
     return snapshotOf(pid, flags, top, io);
   }
   if (flags.path !== undefined || flags.compareAfter !== undefined) {
     throw new Error('--path and --compare-after need --snapshot');
   }
+  if (flags.live && flags.json) {
+    throw new Error('--live draws a table; --json prints the result at the end: choose one');
+  }
   const durationMs = flags.duration === undefined ? undefined : parseDuration(flags.duration);
+  if (flags.live !== true && flags.every !== DEFAULT_EVERY) {
+    throw new Error('--every is for --live');
+  }
+  const everyMs = parseDuration(flags.every);
   const stop = interruptions(io);
   const err = io.stderr;
+  const out = io.stdout;
+  const tty = out.isTTY === true;
+  const width = (out as { columns?: number }).columns;
   try {
     const result = await attachAndSample(pid, {
+      ...(flags.live
+        ? {
+            live: {
+              everyMs,
+              onFrame: (frame) => {
+                const text = renderLiveFrame(
+                  {
+                    pid,
+                    cmd: frame.profile.cmd,
+                    elapsedMs: frame.elapsedMs,
+                    heap: frame.heap,
+                    report: buildReport(frame.profile, { sort: findMetric('total-bytes')!, top }),
+                  },
+                  tty ? width : undefined,
+                );
+                // On a terminal the table redraws in place; elsewhere frames follow each other.
+                out.write(tty ? `\x1b[H\x1b[J${text}` : `${text}\n`);
+              },
+            },
+          }
+        : {}),
       interval,
       ...(durationMs !== undefined ? { durationMs } : {}),
       signal: stop.signal,

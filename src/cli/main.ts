@@ -244,6 +244,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--interval <bytes>', `bytes between samples on average (default ${131072})`)
     .option('--no-workers', 'profile the main thread only, not the worker threads')
     .option(
+      '--live',
+      "a table of the heap's size and the top sites so far, redrawn on the terminal (the profile is written at the end)",
+    )
+    .option('--every <time>', 'with --live: redraw this often', '2s')
+    .option(
       '--snapshot [file]',
       'take a heap snapshot instead (streamed to FILE, default heapscope.<pid>.<time>.heapsnapshot) and analyse it like heapscope snapshot',
     )
@@ -263,7 +268,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('-q, --quiet', 'print no report')
     .addHelpText(
       'after',
-      '\nExamples:\n  heapscope attach 12345 --duration 30s\n  heapscope attach $(pgrep -f server.js) --out before.json' +
+      '\nExamples:\n  heapscope attach 12345 --duration 30s\n  heapscope attach 12345 --live' +
+        '\n  heapscope attach 12345 --snapshot --path LeakedSession\n  heapscope attach 12345 --snapshot --compare-after 60s' +
         '\n\nNode opens the inspector on SIGUSR1 where its options say (127.0.0.1:9229 by default);' +
         '\nheapscope closes it again when it is done, and the program goes on as before.',
     )

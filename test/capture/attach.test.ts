@@ -10,15 +10,27 @@
  * sqrt(B·I); 5 standard deviations, plus 64 KiB of V8's own records and 256 bytes a
  * request (the async handler's promise and its reply's literal).
  */
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isListening, load, startServer, waitUntil } from '../helpers/attach.js';
-import { heapscope, heapscopeAsync, readProfile, sitesOf, tempDir } from '../helpers/heapscope.js';
+import {
+  BIN,
+  heapscope,
+  heapscopeAsync,
+  NODE,
+  readProfile,
+  sitesOf,
+  tempDir,
+} from '../helpers/heapscope.js';
 
 const PAIR_BYTES = 40;
 const SIGMAS = 5;
 const INSPECTOR_PORT = 9229;
+/** Node 22.14+ and 23.7+ have the flag. */
+const HAS_DISABLE_SIGUSR1 =
+  spawnSync(NODE, ['--disable-sigusr1', '-e', '0'], { stdio: 'ignore' }).status === 0;
 
 function sampledBound(bytes: number, interval: number, requests: number): number {
   return SIGMAS * Math.sqrt(bytes * interval) + 64 * 1024 + 256 * requests;
@@ -134,6 +146,141 @@ describe('a heap snapshot of an express server with a planted leak', () => {
     const leaked = c.classes.find((x) => x.name === 'LeakedSession');
     expect(leaked).toMatchObject({ countDelta: 700, added: 700, removed: 0 });
     expect(await isListening(INSPECTOR_PORT)).toBe(false);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(42);
+  });
+});
+
+describe('--live on a terminal', () => {
+  it('redraws the heap and the top sites at least twice, then writes the profile', async () => {
+    const server = await startServer();
+    const dir = tempDir();
+    const out = join(dir, 'live.json');
+    const loading = load(server.port, '/orders?n=5000', 1500, 2);
+    // script(1) from util-linux gives heapscope a pseudo-terminal.
+    const command = [NODE, BIN, 'attach', String(server.pid), '--live', '--every', '1s']
+      .concat(['--duration', '6s', '--top', '3', '-q', '-o', out])
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const r = spawnSync('script', ['-q', '-c', command, '/dev/null'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    const frames = r.stdout.split('\x1b[H\x1b[J').slice(1);
+    expect(frames.length).toBeGreaterThanOrEqual(2);
+    for (const f of frames.slice(0, 2)) {
+      expect(f).toMatch(/heap [\d.]+ \w?i?B used of [\d.]+ \w?i?B/);
+      expect(f).toContain('ordersHandler (');
+    }
+    expect(r.stdout).toContain('the inspector is closed again');
+    expect(readProfile(out).programPoints.length).toBeGreaterThan(0);
+    await loading;
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(42);
+  });
+});
+
+describe('the target', () => {
+  it('ending during the window still yields what was sampled, with its own exit code', async () => {
+    const server = await startServer();
+    const dir = tempDir();
+    const out = join(dir, 'ended.json');
+    const INTERVAL = 16384;
+    const REQUESTS = 200;
+    const N = 5000;
+    const run = heapscopeAsync([
+      'attach',
+      String(server.pid),
+      '--interval',
+      `${INTERVAL}`,
+      '-o',
+      out,
+    ]);
+    await waitUntil('sampling', () => run.output().stderr.includes('sampling until Ctrl-C'));
+    await load(server.port, `/orders?n=${N}`, REQUESTS);
+    server.child.kill('SIGTERM');
+    const r = await run.done;
+    expect(r.status, r.stderr).toBe(0);
+    expect(await server.exited).toBe(42);
+    expect(r.stderr).toContain(`pid ${server.pid} has ended`);
+    const profile = readProfile(out);
+    expect(profile.heapscope?.notes?.join('\n')).toContain('the program ended during the window');
+    const truth = REQUESTS * N * PAIR_BYTES;
+    const got = bytesThrough(profile, 'ordersHandler');
+    expect(Math.abs(got - truth), `${got} vs ${truth}`).toBeLessThanOrEqual(
+      sampledBound(truth, INTERVAL, REQUESTS),
+    );
+  });
+
+  it('with a worker thread: listed and profiled through NodeWorker', async () => {
+    const server = await startServer(['--worker']);
+    const dir = tempDir();
+    const INTERVAL = 16384;
+    const REQUESTS = 200;
+    const N = 5000;
+    const run = heapscopeAsync([
+      'attach',
+      String(server.pid),
+      '--interval',
+      `${INTERVAL}`,
+      '--out-dir',
+      dir,
+      '--json',
+    ]);
+    await waitUntil('sampling', () => run.output().stderr.includes('sampling until Ctrl-C'));
+    await load(server.port, `/work?n=${N}`, REQUESTS);
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.status, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { profiles: { path: string; threadId: number }[] };
+    const worker = result.profiles.find((p) => p.threadId > 0);
+    expect(worker?.path).toBe(join(dir, `heapscope.${server.pid}.${worker?.threadId}.json`));
+    const profile = readProfile(worker!.path);
+    const truth = REQUESTS * N * PAIR_BYTES;
+    const got = bytesThrough(profile, 'workerChurn');
+    expect(Math.abs(got - truth), `${got} vs ${truth}`).toBeLessThanOrEqual(
+      sampledBound(truth, INTERVAL, REQUESTS),
+    );
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(42);
+  });
+
+  it('is refused clearly when it is not Node, or not there', () => {
+    const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const r1 = heapscope(['attach', String(sleeper.pid)]);
+    sleeper.kill();
+    expect(r1.status).toBe(2);
+    expect(r1.stderr).toMatch(/is not a Node process \(its program is .*sleep\)/);
+    const r2 = heapscope(['attach', '999999999']);
+    expect(r2.status).toBe(2);
+    expect(r2.stderr).toContain('no process has pid 999999999');
+  });
+
+  it.runIf(HAS_DISABLE_SIGUSR1)('is refused when started with --disable-sigusr1', async () => {
+    const server = await startServer([], ['--disable-sigusr1']);
+    const r = heapscope(['attach', String(server.pid)]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('was started with --disable-sigusr1');
+    expect(await isListening(INSPECTOR_PORT)).toBe(false);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(42);
+  });
+
+  it.runIf(process.getuid?.() === 0)('is refused when it belongs to another user', async () => {
+    // heapscope as user "nobody" (65534) against a server of this (root) user.
+    const server = await startServer();
+    const dir = tempDir();
+    chmodSync(dir, 0o777);
+    const r = spawnSync(NODE, [BIN, 'attach', String(server.pid)], {
+      encoding: 'utf8',
+      uid: 65534,
+      gid: 65534,
+      cwd: dir,
+    });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`pid ${server.pid} belongs to another user (uid 0)`);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(42);
   });

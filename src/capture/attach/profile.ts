@@ -6,12 +6,18 @@
  */
 import { join } from 'node:path';
 import { writeDhat } from '../../formats/dhat.js';
+import type { Profile } from '../../model/profile.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import type { MissingProfile, WrittenProfile } from '../run.js';
-import { convertSampledProfile } from '../sampled-convert.js';
+import { convertSampledProfile, type SampledProfileFacts } from '../sampled-convert.js';
 import { shellJoin } from '../session-files.js';
 import { type AttachedInspector, attachInspector, type DetachResult } from './inspector.js';
-import { sampleWindow, type WindowEnd } from './sample.js';
+import {
+  type SampleWindowOptions,
+  type ScriptInfo,
+  sampleWindow,
+  type WindowEnd,
+} from './sample.js';
 
 export interface AttachSampleOptions {
   /** Bytes between samples on average. */
@@ -26,6 +32,17 @@ export interface AttachSampleOptions {
   workers?: boolean;
   /** Called when sampling runs: the window has begun. */
   onStarted?: (inspector: AttachedInspector) => void;
+  /** The live view: the main thread's profile so far every `everyMs`. */
+  live?: { everyMs: number; onFrame: (frame: LiveFrame) => void };
+}
+
+/** One redraw of the live view. */
+export interface LiveFrame {
+  elapsedMs: number;
+  /** The main thread's JavaScript heap: used and reserved bytes. */
+  heap: { used: number; total: number };
+  /** The sampled profile of the window so far (main thread). */
+  profile: Profile;
 }
 
 export interface AttachSampleResult {
@@ -64,33 +81,23 @@ export async function attachAndSample(
       exiting: inspector.exiting,
       workers: options.workers !== false,
       onStarted: () => options.onStarted?.(inspector),
+      ...(options.live ? { tick: liveTicks(inspector, options.interval, options.live) } : {}),
     });
   } finally {
     detach = await inspector.detach();
   }
   const { target } = inspector;
   const cmd = shellJoin(target.argv);
+  const notes = [
+    `attached to the running process at ${startedAt.toISOString()}: allocations of that window only`,
+    END_NOTES[window.end],
+    'no live-at-end figures: the inspector does not say which samples are still alive',
+  ];
   const profiles: WrittenProfile[] = [];
   for (const t of window.threads) {
-    const threadCmd = t.threadId ? `${cmd} [worker thread ${t.threadId}]` : cmd;
-    const profile = convertSampledProfile(t.profile, {
-      pid,
-      threadId: t.threadId,
-      cmd: threadCmd,
-      cwd: target.cwd,
-      node: inspector.node,
-      v8: inspector.v8,
-      endUs: t.endUs,
-      sampleInterval: options.interval,
-      live: false,
-      sourceMapUrls: t.sourceMapUrls,
-      scriptUrls: t.scriptUrls,
-      notes: [
-        `attached to the running process at ${startedAt.toISOString()}: allocations of that window only`,
-        END_NOTES[window.end],
-        'no live-at-end figures: the inspector does not say which samples are still alive',
-      ],
-    });
+    const facts = factsOf(inspector, t.threadId, options.interval, t.endUs, t, notes);
+    const threadCmd = facts.cmd;
+    const profile = convertSampledProfile(t.profile, facts);
     const stem = t.threadId ? `heapscope.${pid}.${t.threadId}` : `heapscope.${pid}`;
     const path =
       !t.threadId && options.outFile ? options.outFile : join(options.outDir, `${stem}.json`);
@@ -124,5 +131,49 @@ export async function attachAndSample(
     profiles,
     missing,
     detach,
+  };
+}
+
+/** The facts of a profile of `inspector`'s target, for `convertSampledProfile`. */
+function factsOf(
+  inspector: AttachedInspector,
+  threadId: number,
+  interval: number,
+  endUs: number,
+  scripts: ScriptInfo,
+  notes: string[],
+): SampledProfileFacts {
+  const cmd = shellJoin(inspector.target.argv);
+  return {
+    pid: inspector.target.pid,
+    threadId,
+    cmd: threadId ? `${cmd} [worker thread ${threadId}]` : cmd,
+    cwd: inspector.target.cwd,
+    node: inspector.node,
+    v8: inspector.v8,
+    endUs,
+    sampleInterval: interval,
+    live: false,
+    sourceMapUrls: scripts.sourceMapUrls,
+    scriptUrls: scripts.scriptUrls,
+    notes,
+  };
+}
+
+function liveTicks(
+  inspector: AttachedInspector,
+  interval: number,
+  live: NonNullable<AttachSampleOptions['live']>,
+): NonNullable<SampleWindowOptions['tick']> {
+  return {
+    everyMs: live.everyMs,
+    scriptUrls: Number.parseInt(inspector.v8, 10) < 12,
+    onTick: (t) => {
+      const profile = convertSampledProfile(
+        t.profile,
+        factsOf(inspector, 0, interval, t.elapsedUs, t, ['the window so far']),
+      );
+      live.onFrame({ elapsedMs: t.elapsedUs / 1000, heap: t.heap, profile });
+    },
   };
 }

@@ -58,6 +58,23 @@ export interface SampleWindowOptions {
   workers?: boolean;
   /** Called once sampling runs in the main thread. */
   onStarted?: () => void;
+  /** The live view: the main thread's profile so far, every `everyMs`, until the window ends. */
+  tick?: {
+    everyMs: number;
+    /** Read the script list at each tick (V8 before 12 leaves URLs out of the frames). */
+    scriptUrls: boolean;
+    onTick: (tick: SampleTick) => void | Promise<void>;
+  };
+}
+
+/** What the live view gets every few seconds. */
+export interface SampleTick extends ScriptInfo {
+  /** Since sampling began, in µs. */
+  elapsedUs: number;
+  /** V8's sampling profile so far (main thread). */
+  profile: unknown;
+  /** The main thread's JavaScript heap (`Runtime.getHeapUsage`): used and reserved bytes. */
+  heap: { used: number; total: number };
 }
 
 interface WorkerState {
@@ -159,7 +176,10 @@ export async function sampleWindow(
   if (withWorkers) {
     await connection.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
   }
-  const end = await windowEnd(options, connection);
+  const ending = windowEnd(options, connection);
+  const ticking = options.tick ? tickUntil(connection, ending, options.tick, elapsedUs) : undefined;
+  const end = await ending;
+  await ticking;
   offAttached();
 
   const threads: ThreadProfile[] = [];
@@ -200,4 +220,43 @@ export async function sampleWindow(
     workers: [...workers.values()].map((w) => w.info),
     ...(mainMissing ? { mainMissing } : {}),
   };
+}
+
+/** Calls `tick.onTick` every `tick.everyMs` until `ending` settles; a failed read skips a tick. */
+async function tickUntil(
+  connection: CdpConnection,
+  ending: Promise<WindowEnd>,
+  tick: NonNullable<SampleWindowOptions['tick']>,
+  elapsedUs: () => number,
+): Promise<void> {
+  let ended = false;
+  void ending.then(() => {
+    ended = true;
+  });
+  // Source maps are read once; script URLs at each tick where the frames lack them.
+  let scripts: ScriptInfo = { scriptUrls: {}, sourceMapUrls: {} };
+  let needScripts = true;
+  while (!ended) {
+    await Promise.race([new Promise((r) => setTimeout(r, tick.everyMs)), ending]);
+    if (ended) break;
+    try {
+      if (needScripts) {
+        scripts = await readScripts(connection);
+        needScripts = tick.scriptUrls;
+      }
+      const [{ profile }, heap] = await Promise.all([
+        connection.post<{ profile: unknown }>('HeapProfiler.getSamplingProfile'),
+        connection.post<{ usedSize: number; totalSize: number }>('Runtime.getHeapUsage'),
+      ]);
+      if (ended) break;
+      await tick.onTick({
+        elapsedUs: elapsedUs(),
+        profile,
+        heap: { used: heap.usedSize, total: heap.totalSize },
+        ...scripts,
+      });
+    } catch {
+      // The target is going (the window ends with it) or was busy: the next tick tries again.
+    }
+  }
 }
