@@ -208,6 +208,8 @@ async function detach(
   await connection.close();
   // The port goes a moment after the sessions (or with the process).
   const deadline = Date.now() + 3000;
+  // An exiting target ends as soon as the debugger has gone.
+  while (exiting && alive(pid) && Date.now() < deadline) await sleep(POLL_MS);
   let open = true;
   while (Date.now() < deadline) {
     if (!alive(pid)) return { portClosed: true, targetAlive: false };
