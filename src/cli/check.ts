@@ -8,11 +8,13 @@ import {
 } from '../formats/budget-file.js';
 import { readProfileFile } from '../formats/index.js';
 import { type Budgets, checkProfile, type Limits } from '../model/budget.js';
+import { applyFilters } from '../model/filter.js';
 import type { Profile } from '../model/profile.js';
 import { renderCheckMarkdown, renderCheckText } from '../report/check.js';
 import { type Io, useColor } from './main.js';
+import { type FilterFlags, filtersOf } from './options.js';
 
-export interface CheckFlags {
+export interface CheckFlags extends FilterFlags {
   maxTotal?: string;
   maxPeak?: string;
   maxEnd?: string;
@@ -70,9 +72,16 @@ export async function checkCommand(file: string, flags: CheckFlags, io: Io): Pro
       'nothing to check: give --max-total, --max-peak, --max-end, --baseline with --max-increase, or --budget-file',
     );
   }
-  const profile = (await readProfileFile(file)).profile;
+  // The same filters on both sides; Node's frames stay (budgets may name them).
+  const filters = filtersOf(flags, false);
+  const read = async (path: string) => {
+    const r = applyFilters((await readProfileFile(path)).profile, filters);
+    for (const w of r.warnings) io.stderr.write(`heapscope: ${path}: ${w}\n`);
+    return r.profile;
+  };
+  const profile = await read(file);
   let baseline: Profile | undefined;
-  if (flags.baseline) baseline = (await readProfileFile(flags.baseline)).profile;
+  if (flags.baseline) baseline = await read(flags.baseline);
   const result = checkProfile(profile, budgets, baseline);
   const markdown = renderCheckMarkdown(result);
   io.stdout.write(

@@ -6,11 +6,12 @@ import {
   WRITABLE_FORMATS,
   type WritableFormat,
 } from '../formats/index.js';
+import { applyFilters } from '../model/filter.js';
 import type { Io } from './main.js';
-import { parsePositiveInt } from './options.js';
+import { type FilterFlags, filtersOf, parsePositiveInt } from './options.js';
 import { version } from './version.js';
 
-export interface ConvertFlags {
+export interface ConvertFlags extends FilterFlags {
   to?: string;
   out?: string;
   metric?: string;
@@ -49,7 +50,18 @@ export async function convertCommand(file: string, flags: ConvertFlags, io: Io):
       ? parsePositiveInt(flags.sampleInterval, '--sample-interval')
       : undefined;
   if (interval === 0) throw new Error('--sample-interval wants at least 1 byte');
+  const filters = filtersOf(flags, false);
+  const filtered = filters.focus || filters.exclude || filters.hide;
   const result = await convertProfileFile(input, output, to, {
+    ...(filtered
+      ? {
+          transform: (p) => {
+            const r = applyFilters(p, filters);
+            for (const w of r.warnings) io.stderr.write(`heapscope: ${w}\n`);
+            return r.profile;
+          },
+        }
+      : {}),
     ...(metrics?.length ? { metrics } : {}),
     ...(interval !== undefined ? { sampleInterval: interval } : {}),
     exporter: `heapscope ${version}`,

@@ -1,9 +1,12 @@
 import { readProfileFile } from '../formats/index.js';
+import { groupedProfile } from '../model/aggregate.js';
 import { diffProfiles } from '../model/diff.js';
+import { applyFilters } from '../model/filter.js';
 import { findMetric, METRICS } from '../model/metrics.js';
+import type { Profile } from '../model/profile.js';
 import { renderDiffMarkdown, renderDiffText } from '../report/diff.js';
 import { type Io, useColor } from './main.js';
-import { parsePositiveInt } from './options.js';
+import { type FilterFlags, filtersOf, parseBy, parsePositiveInt } from './options.js';
 
 export interface DiffFlags {
   metric?: string;
@@ -12,6 +15,11 @@ export interface DiffFlags {
   json?: boolean;
   markdown?: boolean;
   exact?: boolean;
+}
+
+export interface DiffViewFlags extends DiffFlags, FilterFlags {
+  by?: string;
+  cum?: boolean;
 }
 
 /** Output options shared by `diff` and `compare`. */
@@ -35,18 +43,35 @@ export function diffOutputOptions(flags: DiffFlags) {
 export async function diffCommand(
   baseFile: string,
   headFile: string,
-  flags: DiffFlags,
+  flags: DiffViewFlags,
   io: Io,
 ): Promise<number> {
   const { diff, render } = diffOutputOptions(flags);
-  const [base, head] = await Promise.all([readProfileFile(baseFile), readProfileFile(headFile)]);
-  const result = diffProfiles(base.profile, head.profile, diff);
+  const by = parseBy(flags.by);
+  const filters = filtersOf(flags, true);
+  const figures = flags.cum ? 'inclusive' : 'self';
+  const notes = new Set<string>();
+  // One side at a time: the file read, filtered and grouped before the next is read.
+  const prepare = async (file: string): Promise<Profile> => {
+    const read = (await readProfileFile(file)).profile;
+    const shown = applyFilters(read, filters);
+    for (const n of shown.notes) notes.add(n);
+    for (const w of shown.warnings) io.stderr.write(`heapscope: ${file}: ${w}\n`);
+    return by === 'site' ? shown.profile : groupedProfile(shown.profile, by, figures);
+  };
+  const base = await prepare(baseFile);
+  const head = await prepare(headFile);
+  const result = diffProfiles(base, head, by === 'site' ? diff : { ...diff, fuzzy: false });
+  if (by !== 'site')
+    notes.add(`rows are ${by}s, ${figures} figures${flags.cum ? '' : ' (--cum: inclusive)'}`);
+  const color = useColor(io.stdout, io.env);
+  const said = [...notes];
   io.stdout.write(
     flags.json
-      ? `${JSON.stringify(result, null, 2)}\n`
+      ? `${JSON.stringify({ ...result, by, ...(said.length ? { notes: said } : {}) }, null, 2)}\n`
       : flags.markdown
-        ? renderDiffMarkdown(result, render)
-        : renderDiffText(result, { ...render, color: useColor(io.stdout, io.env) }),
+        ? `${said.map((n) => `> ${n}\n`).join('')}${said.length ? '\n' : ''}${renderDiffMarkdown(result, render)}`
+        : `${said.map((n) => `${color ? `\x1b[2m${n}\x1b[22m` : n}\n`).join('')}${renderDiffText(result, { ...render, color })}`,
   );
   return 0;
 }

@@ -4,7 +4,12 @@
  * Exit codes: 0 OK, 1 a check failed, 2 bad usage or input; `run` passes the command's through.
  */
 import { Command, CommanderError } from 'commander';
+import { METRICS } from '../model/metrics.js';
+import { addFilterOptions, addGroupOptions } from './options.js';
 import { version } from './version.js';
+
+/** `--sort`'s help: every metric's name, from the one metrics table. */
+const SORT_HELP = `sort by this metric: ${METRICS.map((m) => m.name).join(', ')}`;
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -32,7 +37,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     })
     .showHelpAfterError('(run with --help for usage)');
 
-  program
+  const run = program
     .command('run')
     .description(
       'Run a command and profile every Node process and worker thread it starts (exact allocation tracking).',
@@ -40,8 +45,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .argument('<command...>', 'the command, after --, e.g. -- node app.js')
     .option('-d, --out-dir <dir>', 'directory for the profiles', '.')
     .option('-o, --out <file>', "file for the main process's profile")
-    .option('--sort <metric>', 'sort the report by this metric', 'total-bytes')
-    .option('--top <n>', 'program points to show', '10')
+    .option('--sort <metric>', SORT_HELP, 'total-bytes')
+    .option('--top <n>', 'rows to show', '10')
+    .option('--depth <n>', 'stack frames to show per program point')
     .option(
       '--peak-sample <bytes>',
       'sampling interval for the live-at-peak estimate (0: take the end as the peak)',
@@ -61,7 +67,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
       "capture with Node's own means only (node:inspector, node:v8), as where heapscope's native helper is missing (also HEAPSCOPE_NATIVE=0)",
     )
     .option('--json', 'print the run result as JSON')
-    .option('-q, --quiet', 'print no report')
+    .option('-q, --quiet', 'print no report');
+  addGroupOptions(run);
+  addFilterOptions(run, true)
     .addHelpText(
       'after',
       '\nExamples:\n  heapscope run -- node app.js --some-flag\n  heapscope run --out-dir prof -- npm test' +
@@ -74,24 +82,26 @@ export async function main(argv: string[], io: Io): Promise<number> {
       exitCode = await runCommand(command, opts, io);
     });
 
-  program
+  const report = program
     .command('report')
     .description('Print the report of a DHAT file (heapscope, Valgrind DHAT or dhat-rs).')
     .argument('<file>', 'a DHAT JSON profile')
-    .option(
-      '--sort <metric>',
-      'sort by this metric (total-bytes, total-blocks, peak-bytes, end-bytes, ...)',
-      'total-bytes',
-    )
-    .option('--top <n>', 'program points to show', '10')
+    .option('--sort <metric>', SORT_HELP, 'total-bytes')
+    .option('--top <n>', 'rows to show', '10')
     .option('--depth <n>', 'stack frames to show per program point')
-    .option('--json', 'print the report as JSON')
+    .option('--json', 'print the report as JSON');
+  addGroupOptions(report);
+  addFilterOptions(report, true)
+    .addHelpText(
+      'after',
+      "\nNode's internal frames are hidden by default: their allocations are charged to the code\nthat called into Node, and sites with no frame of yours show as [node internals].\n\nExamples:\n  heapscope report prof.json --by function\n  heapscope report prof.json --focus 'src/**' --sort end-bytes --depth 3",
+    )
     .action(async (file: string, opts) => {
       const { reportCommand } = await import('./report.js');
       exitCode = await reportCommand(file, opts, io);
     });
 
-  program
+  const diff = program
     .command('diff')
     .description(
       'What changed between two profiles: totals and per-site deltas, new and vanished sites.',
@@ -103,7 +113,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--depth <n>', 'stack frames to show per site')
     .option('--exact', 'match sites by identical stacks only (no fuzzy matching of moved code)')
     .option('--json', 'print the diff as JSON')
-    .option('--markdown', 'print the diff as markdown')
+    .option('--markdown', 'print the diff as markdown');
+  addGroupOptions(diff);
+  addFilterOptions(diff, true)
     .addHelpText(
       'after',
       '\nSites match by stack; when code moved (lines shifted, a file renamed) they match by\nfunction and file, and the report says which matches were fuzzy.\n\nExample:\n  heapscope diff base.json head.json --metric end-bytes --top 5',
@@ -113,7 +125,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       exitCode = await diffCommand(base, head, opts, io);
     });
 
-  program
+  const check = program
     .command('check')
     .description(
       'Check a profile against memory budgets and a baseline. Exit 0 within budget, 1 over, 2 bad input.',
@@ -126,7 +138,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--baseline <profile>', 'a profile to compare with for --max-increase')
     .option('--max-increase <limit>', 'allowed growth against the baseline: 5% or 1MB')
     .option('--json', 'print the result as JSON')
-    .option('--markdown', 'print the result as markdown')
+    .option('--markdown', 'print the result as markdown');
+  addFilterOptions(check, false)
     .addHelpText(
       'after',
       '\nSizes: 4096, 64KiB, 50MB (decimal) or 1.5MiB (binary). A value equal to its limit passes.\nWhen $GITHUB_STEP_SUMMARY is set, a markdown summary is appended to it.\n\nExamples:\n  heapscope check head.json --max-total 50MB --max-end 1MB\n  heapscope check head.json --baseline base.json --max-increase 5%\n  heapscope check head.json --budget-file heapscope.budget.json',
@@ -163,7 +176,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       exitCode = await compareCommand(rev, command, opts, io);
     });
 
-  program
+  const view = program
     .command('view')
     .description(
       'Show a profile in the browser (two: base and head, side by side with their diff).',
@@ -171,7 +184,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .argument('<files...>', 'a DHAT JSON profile, or two (base, head)')
     .option('--html <file>', 'write one self-contained HTML file and exit')
     .option('--port <n>', 'port to serve on, on 127.0.0.1 (0: any free port)', '0')
-    .option('--no-open', 'do not open a browser; just print the URL')
+    .option('--no-open', 'do not open a browser; just print the URL');
+  addFilterOptions(view, true)
     .addHelpText(
       'after',
       '\nExamples:\n  heapscope view heapscope.1234.json\n  heapscope view a.json --html report.html\n  heapscope view base.json head.json',
@@ -181,7 +195,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       exitCode = await viewCommand(files, opts, io);
     });
 
-  program
+  const convert = program
     .command('convert')
     .description(
       'Convert a profile between DHAT JSON, pprof, Chrome .heapprofile and speedscope (reads .heapsnapshot files with allocation traces too).',
@@ -197,7 +211,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       '--sample-interval <bytes>',
       'sampling interval of a .heapprofile that does not record it (default: inferred)',
     )
-    .option('--json', 'print the conversion result as JSON')
+    .option('--json', 'print the conversion result as JSON');
+  addFilterOptions(convert, false)
     .addHelpText(
       'after',
       '\nExamples:\n  heapscope convert heapscope.1234.json --to pprof -o heap.pb.gz' +

@@ -1,5 +1,75 @@
+import type { Command } from 'commander';
+import { GROUP_BYS, type GroupBy } from '../model/aggregate.js';
+import type { ViewFilters } from '../model/filter.js';
+
 export function parsePositiveInt(text: string, flag: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} wants a whole number, not "${text}"`);
   return n;
+}
+
+/** The flags that narrow a profile (focus, exclude, hide, internals). */
+export interface FilterFlags {
+  focus?: string[];
+  exclude?: string[];
+  hide?: string[];
+  /** `--internals`: show Node's internal frames. */
+  internals?: boolean;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+const PATTERN_HELP =
+  'glob or /regex/ on the function name or file; function:PAT or file:PAT for one of them; repeatable';
+
+/**
+ * Adds --focus, --exclude, --hide and (where Node's internals are hidden by default)
+ * --internals to a command.
+ */
+export function addFilterOptions(cmd: Command, hidesInternals: boolean): Command {
+  cmd
+    .option(
+      '--focus <pattern>',
+      `keep allocations with a matching frame (${PATTERN_HELP})`,
+      collect,
+    )
+    .option('--exclude <pattern>', 'drop allocations with a matching frame', collect)
+    .option(
+      '--hide <pattern>',
+      'drop matching frames from the stacks; their allocations go to the caller',
+      collect,
+    );
+  if (hidesInternals) {
+    cmd.option(
+      '--internals',
+      "show Node's internal frames (node: files, the module loaders, bootstrap), hidden by default",
+    );
+  }
+  return cmd;
+}
+
+export function filtersOf(flags: FilterFlags, hidesInternals: boolean): ViewFilters {
+  return {
+    ...(flags.focus?.length ? { focus: flags.focus } : {}),
+    ...(flags.exclude?.length ? { exclude: flags.exclude } : {}),
+    ...(flags.hide?.length ? { hide: flags.hide } : {}),
+    internals: !hidesInternals || flags.internals === true,
+  };
+}
+
+/** Adds --by and --cum (grouped rows) to a command. */
+export function addGroupOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--by <what>',
+      'rows per program point (site, default) or per function, file or package, with self and inclusive figures',
+      'site',
+    )
+    .option('--cum', 'with --by: rank groups by inclusive figures instead of self');
+}
+
+export function parseBy(text: string | undefined): 'site' | GroupBy {
+  if (text === undefined || text === 'site') return 'site';
+  if ((GROUP_BYS as readonly string[]).includes(text)) return text as GroupBy;
+  throw new Error(`--by wants site, ${GROUP_BYS.join(', ')}; not "${text}"`);
 }

@@ -1,15 +1,18 @@
 import { readProfileFile } from '../formats/index.js';
+import { applyFilters } from '../model/filter.js';
 import { findMetric, METRICS } from '../model/metrics.js';
 import { buildReport } from '../report/rows.js';
 import { renderText } from '../report/text.js';
 import { type Io, useColor } from './main.js';
-import { parsePositiveInt } from './options.js';
+import { type FilterFlags, filtersOf, parseBy, parsePositiveInt } from './options.js';
 
-export interface ReportFlags {
+export interface ReportFlags extends FilterFlags {
   sort: string;
   top: string;
   depth?: string;
   json?: boolean;
+  by?: string;
+  cum?: boolean;
 }
 
 export async function reportCommand(file: string, flags: ReportFlags, io: Io): Promise<number> {
@@ -20,11 +23,18 @@ export async function reportCommand(file: string, flags: ReportFlags, io: Io): P
     );
     return 2;
   }
-  const { profile } = await readProfileFile(file);
+  const by = parseBy(flags.by);
+  const filters = filtersOf(flags, true);
+  const { profile: read } = await readProfileFile(file);
+  const { profile, notes, warnings } = applyFilters(read, filters);
+  for (const w of warnings) io.stderr.write(`heapscope: ${w}\n`);
   const report = buildReport(profile, {
     sort,
     top: parsePositiveInt(flags.top, '--top'),
     ...(flags.depth ? { depth: parsePositiveInt(flags.depth, '--depth') } : {}),
+    by,
+    cum: flags.cum === true,
+    notes,
   });
   io.stdout.write(
     flags.json

@@ -1,18 +1,23 @@
 import { relative } from 'node:path';
 import { runProfiled, type WrittenProfile } from '../capture/run.js';
-import { findMetric } from '../model/metrics.js';
+import { applyFilters } from '../model/filter.js';
+import { findMetric, METRICS } from '../model/metrics.js';
+import type { Profile } from '../model/profile.js';
 import { buildReport } from '../report/rows.js';
 import { renderText } from '../report/text.js';
 import { bytes, count } from '../report/units.js';
 import { type Io, useColor } from './main.js';
-import { parsePositiveInt } from './options.js';
+import { type FilterFlags, filtersOf, parseBy, parsePositiveInt } from './options.js';
 import { progressReporter } from './progress.js';
 
-export interface RunFlags {
+export interface RunFlags extends FilterFlags {
   outDir: string;
   out?: string;
   sort: string;
   top: string;
+  depth?: string;
+  by?: string;
+  cum?: boolean;
   peakSample: string;
   json?: boolean;
   quiet?: boolean;
@@ -65,8 +70,28 @@ function wroteLine(p: WrittenProfile, cwd: string): string {
 
 export async function runCommand(command: string[], flags: RunFlags, io: Io): Promise<number> {
   const sort = findMetric(flags.sort);
-  if (!sort) throw new Error(`unknown metric "${flags.sort}"`);
+  if (!sort) {
+    throw new Error(
+      `unknown metric "${flags.sort}"; one of: ${METRICS.map((m) => m.name).join(', ')}`,
+    );
+  }
   const top = parsePositiveInt(flags.top, '--top');
+  const depth = flags.depth === undefined ? undefined : parsePositiveInt(flags.depth, '--depth');
+  const by = parseBy(flags.by);
+  const filters = filtersOf(flags, true);
+  /** The report of the main profile, as `heapscope report` would print it with the same flags. */
+  const reportText = (profile: Profile, color: boolean) => {
+    const { profile: shown, notes, warnings } = applyFilters(profile, filters);
+    const report = buildReport(shown, {
+      sort,
+      top,
+      ...(depth !== undefined ? { depth } : {}),
+      by,
+      cum: flags.cum === true,
+      notes,
+    });
+    return `${warnings.map((w) => `heapscope: ${w}\n`).join('')}${renderText(report, { color })}`;
+  };
   const sample = sampleInterval(flags.sample);
   const durationMs = flags.duration === undefined ? undefined : parseDuration(flags.duration);
   if (durationMs !== undefined && sample === undefined) {
@@ -80,7 +105,7 @@ export async function runCommand(command: string[], flags: RunFlags, io: Io): Pr
     if (p.isMain && !flags.quiet) {
       try {
         const color = useColor(io.stderr, io.env);
-        io.stderr.write(`\n${renderText(buildReport(p.profile, { sort, top }), { color })}`);
+        io.stderr.write(`\n${reportText(p.profile, color)}`);
       } catch (e) {
         io.stderr.write(`heapscope: ${(e as Error).message}\n`);
       }
@@ -139,7 +164,7 @@ export async function runCommand(command: string[], flags: RunFlags, io: Io): Pr
   const main = result.profiles.find((p) => p.isMain);
   // Sampled mode has printed each profile as it came.
   if (main && !flags.quiet && sample === undefined) {
-    out.write(`\n${renderText(buildReport(main.profile, { sort, top }), { color })}`);
+    out.write(`\n${reportText(main.profile, color)}`);
   }
   if (sample === undefined) for (const p of result.profiles) out.write(wroteLine(p, io.cwd));
   for (const m of result.missing) {

@@ -7,13 +7,14 @@
 import { spawn } from 'node:child_process';
 import { basename, resolve } from 'node:path';
 import { readProfileFile } from '../formats/index.js';
+import { applyFilters } from '../model/filter.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { renderViewerHtml, type ViewerInput } from '../viewer/render.js';
 import { serveViewer } from '../viewer/serve.js';
 import type { Io } from './main.js';
-import { parsePositiveInt } from './options.js';
+import { type FilterFlags, filtersOf, parsePositiveInt } from './options.js';
 
-export interface ViewFlags {
+export interface ViewFlags extends FilterFlags {
   html?: string;
   port?: string;
   /** False with --no-open. */
@@ -30,10 +31,19 @@ export async function viewCommand(files: string[], flags: ViewFlags, io: Io): Pr
     io.stderr.write(`heapscope: --port wants a port number (0-65535), not ${port}\n`);
     return 2;
   }
+  const filters = filtersOf(flags, true);
   const inputs: ViewerInput[] = [];
   for (const f of files) {
-    const { profile } = await readProfileFile(resolve(io.cwd, f));
-    inputs.push({ name: basename(f), profile });
+    const read = (await readProfileFile(resolve(io.cwd, f))).profile;
+    const { profile, notes, warnings } = applyFilters(read, filters);
+    for (const w of warnings) io.stderr.write(`heapscope: ${f}: ${w}\n`);
+    // The page says what was filtered among the profile's notes.
+    const hs = profile.heapscope;
+    const shown =
+      hs && notes.length
+        ? { ...profile, heapscope: { ...hs, notes: [...notes, ...(hs.notes ?? [])] } }
+        : profile;
+    inputs.push({ name: basename(f), profile: shown });
   }
 
   if (flags.html) {

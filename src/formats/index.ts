@@ -268,9 +268,15 @@ export async function convertProfileFile(
   input: string,
   output: string,
   to: WritableFormat,
-  options: ReadProfileOptions & WriteProfileOptions = {},
+  options: ReadProfileOptions &
+    WriteProfileOptions & {
+      /** Changes the profile between reading and writing (e.g. the CLI's --focus). */
+      transform?: (profile: Profile) => Profile;
+    } = {},
 ): Promise<ConvertResult> {
-  const { profile, format } = await readProfileFile(input, options);
+  const read = await readProfileFile(input, options);
+  const format = read.format;
+  const profile = options.transform ? options.transform(read.profile) : read.profile;
   const data = encodeProfile(profile, to, options);
   await writeFileAtomic(output, data);
   return {

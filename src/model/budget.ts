@@ -290,7 +290,7 @@ function siteTest(site: SiteBudget): (p: Profile) => (pp: ProgramPoint) => boole
  * Compiles a pattern: `/regex/flags` is a regular expression searched in the text; any
  * other text is a glob matched against all of it (`*` any run of characters but `/`,
  * `**` any run, `?` one character but `/`, `{a,b}` either). For files, a glob without
- * a slash is matched against the base name.
+ * a slash or `**` is matched against the base name.
  */
 export function compilePattern(pattern: string, isPath: boolean): (text: string) => boolean {
   const re = /^\/(.+)\/([a-z]*)$/.exec(pattern);
@@ -304,7 +304,7 @@ export function compilePattern(pattern: string, isPath: boolean): (text: string)
     return (t) => rx.test(t);
   }
   const rx = new RegExp(`^${globToRegex(pattern)}$`);
-  if (isPath && !pattern.includes('/')) {
+  if (isPath && !pattern.includes('/') && !pattern.includes('**')) {
     return (t) => rx.test(t.slice(t.lastIndexOf('/') + 1));
   }
   return (t) => rx.test(t);

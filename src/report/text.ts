@@ -47,14 +47,18 @@ export function renderText(report: Report, options: TextOptions = {}): string {
       `  ${'GCs:'.padEnd(10)} ${count(hs.gc.scavenges)} scavenges, ${count(hs.gc.markCompacts)} mark-compacts`,
     );
   }
+  for (const n of report.notes ?? []) out.push(c.dim(`  ${n}`));
   out.push('');
-  const shown = report.rows.length;
-  out.push(
-    c.bold(
-      `Top ${shown} of ${count(report.programPoints)} program points by ${metricLabel(report)}:`,
-    ),
-  );
-  for (const row of report.rows) out.push(...renderRow(row, report, c, amount));
+  if (report.groups) out.push(...renderGroups(report, c, amount));
+  else {
+    const shown = report.rows.length;
+    out.push(
+      c.bold(
+        `Top ${shown} of ${count(report.programPoints)} program points by ${metricLabel(report)}:`,
+      ),
+    );
+    for (const row of report.rows) out.push(...renderRow(row, report, c, amount));
+  }
   if (hs?.notes?.length) {
     out.push('');
     for (const n of hs.notes) out.push(c.dim(`note: ${n}`));
@@ -68,6 +72,61 @@ function metricLabel(report: Report): string {
   const u = report.units;
   if (!u) return label;
   return label.replace(/\bbytes\b/, u.bytes).replace(/\bblocks\b/, u.blocks);
+}
+
+const GROUP_WORDS: Record<string, string> = {
+  function: 'functions',
+  file: 'files',
+  package: 'packages',
+};
+
+/** A table of groups: the ranking metric's self and inclusive figures and shares. */
+function renderGroups(
+  report: Report,
+  c: ReturnType<typeof pc.createColors>,
+  amount: (n: number) => string,
+): string[] {
+  const groups = report.groups ?? [];
+  const m = report.sortedBy;
+  const fmt = (n: number) => (m.unit === 'bytes' ? amount(n) : count(n));
+  const ranked = report.rankedBy ?? 'self';
+  const lines = [
+    c.bold(
+      `Top ${groups.length} of ${count(report.groupCount ?? 0)} ${GROUP_WORDS[report.by] ?? report.by} by ${metricLabel(report)}, ${ranked}:`,
+    ),
+  ];
+  const cells = groups.map((g) => {
+    const self = g.self[m.key as keyof typeof g.self] ?? 0;
+    const incl = g.inclusive[m.key as keyof typeof g.inclusive] ?? 0;
+    return {
+      rank: `${g.rank}.`,
+      self: fmt(self),
+      selfShare: percent(g.selfShare),
+      incl: fmt(incl),
+      inclShare: percent(g.inclusiveShare),
+      key: g.key,
+    };
+  });
+  const w = (k: keyof (typeof cells)[number], title: string) =>
+    Math.max(title.length, ...cells.map((x) => x[k].length));
+  const wr = w('rank', '');
+  const ws = w('self', 'self');
+  const wsp = w('selfShare', '');
+  const wi = w('incl', 'inclusive');
+  const wip = w('inclShare', '');
+  lines.push(
+    c.dim(
+      `  ${''.padStart(wr)} ${'self'.padStart(ws)} ${''.padStart(wsp)}  ${'inclusive'.padStart(wi)} ${''.padStart(wip)}  ${report.by}`,
+    ),
+  );
+  for (const x of cells) {
+    const selfCol = `${x.self.padStart(ws)} ${c.dim(x.selfShare.padStart(wsp))}`;
+    const inclCol = `${x.incl.padStart(wi)} ${c.dim(x.inclShare.padStart(wip))}`;
+    lines.push(
+      `  ${x.rank.padStart(wr)} ${ranked === 'self' ? c.bold(selfCol) : selfCol}  ${ranked === 'inclusive' ? c.bold(inclCol) : inclCol}  ${c.cyan(x.key)}`,
+    );
+  }
+  return lines;
 }
 
 function peakMethod(hs: NonNullable<Report['heapscope']>): string {
