@@ -20,7 +20,7 @@ export interface FilterFlags {
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 const PATTERN_HELP =
-  'glob or /regex/ on the function name or file; function:PAT or file:PAT for one of them; repeatable';
+  'glob or /regex/ on the function name, file or package; function:PAT, file:PAT or package:PAT for one; repeatable';
 
 /**
  * Adds --focus, --exclude, --hide and (where Node's internals are hidden by default)

@@ -12,7 +12,8 @@
  * the file (`src/parser.js`), or the package (`typescript`, `@babel/core`; `node` for
  * Node's own files, `[own code]` for files outside `node_modules`). Frames without a file
  * (V8 builtins such as `push`) group under their name as a function, `[no file]` as a
- * file or package. Code addresses (Valgrind's `0x1091A0: `) are dropped.
+ * file or package; heapscope's own frames in brackets (`[node internals]`) stay groups
+ * of their own. Code addresses (Valgrind's `0x1091A0: `) are dropped.
  *
  * Pure; the figures are those of `metrics.ts`.
  */
@@ -31,6 +32,8 @@ const ANONYMOUS = new Set(['', '(anonymous)', '<anonymous>', 'anonymous']);
 
 /** The group a frame belongs to. */
 export function groupKey(by: GroupBy, frame: string): string {
+  // heapscope's own frames (`[node internals]`, `[hidden frames]`) are groups of their own.
+  if (frame.startsWith('[') && frame.endsWith(']')) return frame;
   const p = parseFrame(frame);
   switch (by) {
     case 'function':

@@ -17,6 +17,7 @@
  * Every function returns a new profile and how many program points (and frames) it
  * matched, so that the CLI can say when a pattern matched nothing. Pure.
  */
+import { packageOf } from './aggregate.js';
 import { compilePattern } from './budget.js';
 import { parseFrame } from './frame.js';
 import { ADDITIVE_METRICS } from './metrics.js';
@@ -29,20 +30,25 @@ export const NODE_INTERNALS_FRAME = '[node internals]';
 
 /**
  * A frame pattern: `function:PATTERN` matches the function name, `file:PATTERN` the file,
- * and a bare `PATTERN` either. A pattern is a glob (`parse*`, `src/**`; a file glob
+ * `package:PATTERN` the package (`node_modules/<name>`, see `aggregate.ts`), and a bare
+ * `PATTERN` any of them. A pattern is a glob (`parse*`, `src/**`; a file glob
  * without a slash matches the base name) or a regular expression in slashes (`/^parse/i`).
  */
 export function framePattern(pattern: string): (frame: string) => boolean {
-  const m = /^(function|file):(.*)$/.exec(pattern);
-  const which = m ? m[1] : 'either';
+  const m = /^(function|file|package):(.*)$/.exec(pattern);
+  const which = m ? m[1] : 'any';
   const text = m ? m[2]! : pattern;
   if (text === '') throw new RangeError(`empty pattern "${pattern}"`);
-  const name = which === 'file' ? undefined : compilePattern(text, false);
-  const file = which === 'function' ? undefined : compilePattern(text, true);
+  const use = (w: string) => which === 'any' || which === w;
+  const name = use('function') ? compilePattern(text, false) : undefined;
+  const file = use('file') ? compilePattern(text, true) : undefined;
+  const pkg = use('package') ? compilePattern(text, false) : undefined;
   return (frame) => {
     const p = parseFrame(frame);
     if (name?.(p.name)) return true;
-    return file !== undefined && p.file !== undefined && file(p.file);
+    if (p.file === undefined) return false;
+    if (file?.(p.file)) return true;
+    return pkg !== undefined && p.file.includes('node_modules/') && pkg(packageOf(p.file));
   };
 }
 

@@ -65,6 +65,10 @@ describe('framePattern', () => {
     expect(framePattern('config.js')(LOAD)).toBe(true);
     expect(framePattern('/^load/')(LOAD)).toBe(true);
     expect(framePattern('/^load/')(READ)).toBe(false);
+    const LODASH = 'clone (node_modules/lodash/clone.js:3:1)';
+    expect(framePattern('lodash')(LODASH)).toBe(true);
+    expect(framePattern('package:clone')(LODASH)).toBe(false);
+    expect(framePattern('package:lod*')(LODASH)).toBe(true);
   });
 });
 
