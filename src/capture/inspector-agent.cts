@@ -32,10 +32,12 @@ import { join } from 'node:path';
 import * as v8 from 'node:v8';
 import { isMainThread, threadId } from 'node:worker_threads';
 import {
-  connectSession,
   heapObjectIdOf,
   type InspectorSession,
   postSync,
+  sharedSession,
+  stopTracking,
+  trackerInUse,
 } from './inspector-sync.cjs';
 import type { SampledAgentContext } from './sampled-agent.cjs';
 import { honestStackFlags } from './v8-flags.cjs';
@@ -128,9 +130,10 @@ export function startWithoutHelper(ctx: AgentContext): void {
       return;
     }
     const endUs = Number((process.hrtime.bigint() - state.startHr) / 1000n);
-    // Disconnecting ends the tracker (and the inspector's timer).
-    state.session?.disconnect();
+    // Ends the inspector's tracker and its timer, so that the thread can end.
+    if (state.session) stopTracking(state.session);
     state.session = undefined;
+    trackerInUse.by = undefined;
     const stats = state.gcProfiler?.stop()?.statistics ?? [];
     const heap = v8.getHeapStatistics();
     try {
@@ -173,7 +176,7 @@ export function startWithoutHelper(ctx: AgentContext): void {
     }
   }
 
-  const session = connectSession();
+  const session = sharedSession();
   state.startHr = process.hrtime.bigint();
   if (source === 'inspector') {
     session.on('HeapProfiler.lastSeenObjectId', () => {
@@ -194,13 +197,12 @@ export function startWithoutHelper(ctx: AgentContext): void {
   }
   // Objects older than this one existed before tracking (their traces may be stale).
   state.firstTrackedObjectId = heapObjectIdOf(session, {});
-  // Kept open until the snapshot is written, whichever tracker runs: closing a session
-  // turns its HeapProfiler domain off, and that stops V8's tracker, Node's too.
-  state.session = session;
+  if (source === 'inspector') state.session = session;
   const GCProfiler = (v8 as unknown as { GCProfiler?: new () => GcProfilerLike }).GCProfiler;
   if (GCProfiler) {
     state.gcProfiler = new GCProfiler();
     state.gcProfiler.start();
   }
+  trackerInUse.by = 'heapscope run';
   state.phase = 'tracking';
 }

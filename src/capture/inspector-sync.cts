@@ -10,12 +10,37 @@
 type InspectorModule = typeof import('node:inspector');
 export type InspectorSession = import('node:inspector').Session;
 
-/** Opens a same-thread session; throws when this Node was built without the inspector. */
-export function connectSession(): InspectorSession {
-  const inspector = require('node:inspector') as InspectorModule;
-  const session = new inspector.Session();
-  session.connect();
-  return session;
+/**
+ * Who runs V8's tracker in this thread on the route without the helper (one module
+ * instance per thread: the capture agent and the measuring library share it).
+ */
+export const trackerInUse: { by?: string } = {};
+
+let shared: InspectorSession | undefined;
+
+/**
+ * This thread's session for heapscope's heap work, opened once and never closed: closing
+ * any session turns its HeapProfiler domain off, which stops V8's allocation tracker
+ * (whoever started it: Node's option, the helper, another session) and drops every
+ * heap-object id. Throws when this Node was built without the inspector.
+ */
+export function sharedSession(): InspectorSession {
+  if (!shared) {
+    const inspector = require('node:inspector') as InspectorModule;
+    const session = new inspector.Session();
+    session.connect();
+    shared = session;
+  }
+  return shared;
+}
+
+/**
+ * Stops the tracker started through \`session\` (and its timer) without the snapshot that
+ * \`HeapProfiler.stopTrackingHeapObjects\` would send through the protocol. Heap-object ids
+ * are dropped too.
+ */
+export function stopTracking(session: InspectorSession): void {
+  postSync(session, 'HeapProfiler.disable');
 }
 
 /** Posts a command and returns its result; throws the protocol's error. */

@@ -18,12 +18,11 @@ import { collectSourceMapUrls } from '../capture/source-map-urls.cjs';
 import { type HeapSnapshot, HeapSnapshotParser } from '../formats/heapsnapshot.js';
 import { profileFromTrackedSnapshot, type RawLocation } from '../formats/tracked-snapshot.js';
 import type { Profile } from '../model/profile.js';
-import type { NativeAddon } from '../native/addon.js';
 import { thisCommandLine } from '../util/command-line.js';
 import { ledger } from './ledger.js';
 import { type RegionHooks, type RegionRun, runInRegion } from './region.js';
 import { type FrameRoles, programProfile, type Site, sitesOf } from './sites.js';
-import { acquireTracker, releaseTracker } from './state.js';
+import { acquireRegionTracker, releaseTracker } from './state.js';
 
 /** heapscope's measuring code: frames from this directory are trimmed from stacks. */
 const OWN_DIR = dirname(fileURLToPath(import.meta.url)) + sep;
@@ -142,6 +141,7 @@ function figuresFromSnapshot(
   firstTrackedObjectId: number,
   startHr: bigint,
   cmd: string,
+  how: { route: 'native' | 'inspector'; statsTicks: number },
 ): ExactFigures {
   const snap = readSnapshotSync(path);
   const cwd = process.cwd();
@@ -152,6 +152,11 @@ function figuresFromSnapshot(
     endTimeUs: Number((process.hrtime.bigint() - startHr) / 1000n),
     firstTrackedObjectId,
     formatFrame,
+    // The inspector session's own messages are parsed in this heap, under its frames.
+    ...(how.route === 'inspector'
+      ? { isOwnFrame: (loc: RawLocation) => loc.scriptName === 'node:inspector' }
+      : {}),
+    endExact: how.statsTicks === 0,
     meta: {
       node: process.version,
       v8: process.versions.v8,
@@ -160,6 +165,7 @@ function figuresFromSnapshot(
         'a region measured in-process by heapscope (measure / Profiler): allocations of the region only',
         'frame positions are those of the function (V8 records no allocating line)',
         'blocks are allocation events: optimized code may allocate several objects in one event; bytes stay exact',
+        ...regionRouteNotes(how),
       ],
     },
   });
@@ -182,6 +188,16 @@ function figuresFromSnapshot(
     sites: sitesOf(profile),
     profile,
   };
+}
+
+/** What the route without the native helper changes in a region's figures. */
+function regionRouteNotes(how: { route: 'native' | 'inspector'; statsTicks: number }): string[] {
+  if (how.route === 'native') return [];
+  return [
+    how.statsTicks === 0
+      ? "measured without heapscope's native helper, through an in-thread inspector session: its 50 ms heap-stats timer did not run in the region, so retained figures are exact"
+      : `measured without heapscope's native helper, through an in-thread inspector session whose 50 ms heap-stats timer handed out heap-object ids ${how.statsTicks} times in the region: objects that moved after that may be missing from retained figures (a lower bound); allocated figures stay exact`,
+  ];
 }
 
 // The invokers: V8 must never inline the measured function into them, or its
@@ -227,7 +243,7 @@ export function runExact<T>(
   fn: () => T,
   options: ExactOptions = {},
 ): RegionRun<T, ExactFigures> | Promise<RegionRun<Awaited<T>, ExactFigures>> {
-  const addon: NativeAddon = acquireTracker('measure({ exact: true })');
+  const tracker = acquireRegionTracker('measure({ exact: true })');
   const path = join(
     options.tempDir ?? tmpdir(),
     `heapscope-${process.pid}-${++snapshotSeq}.heapsnapshot`,
@@ -239,19 +255,22 @@ export function runExact<T>(
     beforeStart: () => {
       deoptimizeAll();
       state.startHr = process.hrtime.bigint();
-      addon.startTracking(true);
-      state.first = addon.gcStats().firstTrackedObjectId;
+      state.first = tracker.start();
     },
     afterEnd: () => {
+      let statsTicks = 0;
       try {
-        addon.writeSnapshot(path);
+        tracker.writeSnapshot(path);
       } finally {
-        addon.stopTracking();
+        statsTicks = tracker.stop().statsTicks;
         ledger.reinstallGcCounting();
         releaseTracker();
       }
       try {
-        return figuresFromSnapshot(path, state.first, state.startHr, cmd);
+        return figuresFromSnapshot(path, state.first, state.startHr, cmd, {
+          route: tracker.route,
+          statsTicks,
+        });
       } finally {
         rmSync(path, { force: true });
       }

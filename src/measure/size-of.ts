@@ -82,12 +82,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readHeapSnapshot } from '../formats/heapsnapshot.js';
+import { type HeapSnapshot, readHeapSnapshot } from '../formats/heapsnapshot.js';
 import { dominators } from '../model/snapshot/dominators.js';
-import { graphKinds, nodeById } from '../model/snapshot/graph.js';
+import { edgeName, edgeTarget, graphKinds, nodeById } from '../model/snapshot/graph.js';
 import { essentialEdges, pageOwnedNodes, shallowSizes } from '../model/snapshot/ownership.js';
 import { type SizeByType, sizeContext, type ValueSize, valueSize } from '../model/snapshot-size.js';
 import { nativeHelper } from './native.js';
+import { inspectorSync, writeSnapshotWithV8 } from './region-tracker.js';
 
 export type { SizeByType };
 
@@ -157,31 +158,33 @@ async function measureValues(
   stopAt.forEach((v, i) => {
     checkHeapValue(v, `sizeOf: stopAt[${i}]`);
   });
-  const loaded = nativeHelper();
-  if ('error' in loaded) {
-    throw new Error(`${loaded.error}\nheapscope: sizeOf() needs the native helper`);
-  }
-  const { addon } = loaded;
+  const heap = heapAccess();
   const dir = mkdtempSync(join(options.tempDir ?? tmpdir(), 'heapscope-sizeof-'));
   try {
     const file = join(dir, 'value.heapsnapshot');
+    const located = heap.prepare([...values, ...stopAt]);
     const t0 = performance.now();
-    addon.writeSnapshot(file);
+    heap.writeSnapshot(file);
     const pauseMs = performance.now() - t0;
     // Ids exist now for every object the snapshot saw, and stay stable while they live.
-    const ids = values.map((v) => addon.objectId(v));
-    const stopIds = stopAt.map((v) => addon.objectId(v));
+    const refs = located.map((locate) => locate());
     const t1 = performance.now();
     const snapshot = await readHeapSnapshot(file);
-    const find = (id: number, what: string): number => {
-      const node = id === 0 ? -1 : nodeById(snapshot, id);
+    const find = (ref: ValueRef, what: string): number => {
+      let node = ref.id === 0 ? -1 : nodeById(snapshot, ref.id);
+      if (node >= 0 && ref.property !== undefined)
+        node = propertyTarget(snapshot, node, ref.property);
       if (node < 0) {
-        throw new Error(`heapscope: sizeOf: ${what} (heap-object id ${id}) is not in the snapshot`);
+        throw new Error(
+          `heapscope: sizeOf: ${what} (heap-object id ${ref.id}) is not in the snapshot`,
+        );
       }
       return node;
     };
-    const nodes = ids.map((id, i) => find(id, values.length === 1 ? 'the value' : `values[${i}]`));
-    const stop = stopIds.map((id, i) => find(id, `stopAt[${i}]`));
+    const nodes = values.map((_, i) =>
+      find(refs[i]!, values.length === 1 ? 'the value' : `values[${i}]`),
+    );
+    const stop = stopAt.map((_, i) => find(refs[values.length + i]!, `stopAt[${i}]`));
     const kinds = graphKinds(snapshot);
     const essential = essentialEdges(snapshot, kinds, pageOwnedNodes(snapshot, kinds));
     const tree = dominators(snapshot, { essential });
@@ -193,6 +196,56 @@ async function measureValues(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Where a value is in the snapshot: the node with this id, or the target of its property edge. */
+interface ValueRef {
+  id: number;
+  property?: string;
+}
+
+interface HeapAccess {
+  /** Before the snapshot: one function per value, to call after it. */
+  prepare(values: readonly unknown[]): (() => ValueRef)[];
+  writeSnapshot(path: string): void;
+}
+
+/**
+ * The snapshot and the values' ids: from the native helper, or, where it is missing, from
+ * \`v8.writeHeapSnapshot\` and \`HeapProfiler.getHeapObjectId\` in an in-thread inspector
+ * session. The inspector gives ids to objects only (a string comes back by value), so
+ * each value goes into a holder object made before the snapshot, found by its id, and the
+ * value is the target of the holder's property edge.
+ */
+function heapAccess(): HeapAccess {
+  const loaded = nativeHelper();
+  if ('addon' in loaded) {
+    const { addon } = loaded;
+    return {
+      prepare: (values) => values.map((v) => () => ({ id: addon.objectId(v) })),
+      writeSnapshot: (path) => addon.writeSnapshot(path),
+    };
+  }
+  const sync = inspectorSync();
+  return {
+    prepare(values) {
+      const holders = values.map((heapscopeValue) => ({ heapscopeValue }));
+      return holders.map((holder) => () => ({
+        id: sync.heapObjectIdOf(sync.sharedSession(), holder),
+        property: 'heapscopeValue',
+      }));
+    },
+    writeSnapshot: writeSnapshotWithV8,
+  };
+}
+
+/** The target of \`node\`'s property edge \`name\`, or -1. */
+function propertyTarget(snapshot: HeapSnapshot, node: number, name: string): number {
+  const end = snapshot.firstEdge[node + 1]!;
+  for (let e = snapshot.firstEdge[node]!; e < end; e += snapshot.edgeFieldCount) {
+    if (edgeName(snapshot, e) === name) return edgeTarget(snapshot, e);
+  }
+  return -1;
 }
 
 function checkHeapValue(value: unknown, what: string): void {

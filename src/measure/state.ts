@@ -9,6 +9,12 @@
 
 import type { NativeAddon } from '../native/addon.js';
 import { nativeHelper } from './native.js';
+import {
+  inspectorRegionTracker,
+  inspectorSync,
+  nativeRegionTracker,
+  type RegionTracker,
+} from './region-tracker.js';
 
 export type TrackerOwner = 'Profiler' | 'measure({ exact: true })';
 
@@ -39,6 +45,31 @@ export function acquireTracker(owner: TrackerOwner): NativeAddon {
   }
   running = owner;
   return loaded.addon;
+}
+
+/**
+ * Takes the allocation tracker for `owner` by whichever route this thread has: the native
+ * helper, or an inspector session where the helper is missing (region-tracker.ts).
+ */
+export function acquireRegionTracker(owner: TrackerOwner): RegionTracker {
+  const loaded = nativeHelper();
+  if ('addon' in loaded) return nativeRegionTracker(acquireTracker(owner));
+  if (running) {
+    throw new HeapscopeStateError(
+      `heapscope: ${owner} cannot start: ${running} is already tracking allocations in this thread (one at a time; stop it first)`,
+    );
+  }
+  const sync = inspectorSync();
+  const byNode =
+    process.execArgv.includes('--track-heap-objects') ||
+    (process.env.NODE_OPTIONS ?? '').split(/\s+/).includes('--track-heap-objects');
+  if (sync.trackerInUse.by || byNode) {
+    throw new HeapscopeStateError(
+      `heapscope: ${owner} cannot start: V8's allocation tracker is already on in this thread (${sync.trackerInUse.by ?? 'node --track-heap-objects'}); use cheap mode here`,
+    );
+  }
+  running = owner;
+  return inspectorRegionTracker();
 }
 
 export function releaseTracker(): void {
