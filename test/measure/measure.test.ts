@@ -202,8 +202,16 @@ describe('exact mode', () => {
     // re-optimizes (seen: 48 + 64n with background compiles slowed down).
     const m = await measure(() => buildInstances(n), { exact: true, warmup: 2 });
     // JS values: n objects, the JSArray and its backing store.
-    expect(m.retainedBytes).toBe(pairsBytes(n));
-    expect(m.retainedBlocks).toBe(n + 2);
+    if (m.profile.heapscope?.exact.end === false) {
+      // Without the native helper, when the inspector's heap-stats timer ran in the region
+      // (ids handed out, moves no longer followed), retained figures are estimates, and
+      // the profile says so.
+      expect(process.env.HEAPSCOPE_NATIVE).toBe('0');
+      expect(m.profile.heapscope.notes?.join('\n')).toMatch(/handed out heap-object ids \d+ times/);
+    } else {
+      expect(m.retainedBytes).toBe(pairsBytes(n));
+      expect(m.retainedBlocks).toBe(n + 2);
+    }
     // Allocated: the same objects (one event for the array and its store) plus V8's
     // metadata charged to the measured functions as V8 recompiles them (stated bound:
     // 10–150 KB).
