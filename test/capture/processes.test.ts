@@ -80,8 +80,18 @@ describe('a program that idles on timers before it ends', () => {
     const out = `${dir}/idle.json`;
     const r = heapscope(['run', '-q', '-o', out, '--', '{NODE}', workload('idle.js')]);
     expect(r.status, r.stderr).toBe(0);
-    const pp = siteOf(readProfile(out), 'makeRecord');
-    expect(endOfType(pp, 'object')).toEqual([40_000 * 5 * 8, 40_000]);
+    const profile = readProfile(out);
+    const pp = siteOf(profile, 'makeRecord');
+    if (profile.heapscope?.exact.end === false) {
+      // Without the helper on V8 14+, Node's tracker loses a few (measured: 2), and the
+      // profile says live-at-end is a lower bound.
+      expect(WITHOUT_HELPER).toBe(true);
+      expect(profile.heapscope.notes?.join('\n')).toMatch(/live-at-end per site is a lower bound/);
+      expect(endOfType(pp, 'object')[1]).toBeLessThanOrEqual(40_000);
+      expect(endOfType(pp, 'object')[1]).toBeGreaterThanOrEqual(40_000 - 10);
+    } else {
+      expect(endOfType(pp, 'object')).toEqual([40_000 * 5 * 8, 40_000]);
+    }
   });
 });
 
