@@ -14,6 +14,7 @@ import { renderLiveFrame } from '../report/live.js';
 import { buildReport } from '../report/rows.js';
 import { renderText } from '../report/text.js';
 import { bytes, count } from '../report/units.js';
+import { printable } from '../util/printable.js';
 import { type Io, useColor } from './main.js';
 import { parsePositiveInt } from './options.js';
 import { progressReporter } from './progress.js';
@@ -73,7 +74,7 @@ function wroteLine(p: WrittenProfile, cwd: string): string {
   }
   const where = relative(cwd, p.path) || p.path;
   const thread = p.threadId ? `worker thread ${p.threadId}` : 'main thread';
-  return `heapscope: wrote ${where}  (${thread}: ${bytes(b)} in ${count(k)} blocks allocated, estimated)\n`;
+  return `${printable(`heapscope: wrote ${where}  (${thread}: ${bytes(b)} in ${count(k)} blocks allocated, estimated)`)}\n`;
 }
 
 export async function attachCommand(pidText: string, flags: AttachFlags, io: Io): Promise<number> {

@@ -12,7 +12,7 @@ import { applyFilters } from '../model/filter.js';
 import type { Profile } from '../model/profile.js';
 import { renderCheckMarkdown, renderCheckText } from '../report/check.js';
 import { type Io, useColor } from './main.js';
-import { type FilterFlags, filtersOf } from './options.js';
+import { type FilterFlags, filtersOf, readOptions } from './options.js';
 
 export interface CheckFlags extends FilterFlags {
   maxTotal?: string;
@@ -75,7 +75,7 @@ export async function checkCommand(file: string, flags: CheckFlags, io: Io): Pro
   // The same filters on both sides; Node's frames stay (budgets may name them).
   const filters = filtersOf(flags, false);
   const read = async (path: string) => {
-    const r = applyFilters((await readProfileFile(path)).profile, filters);
+    const r = applyFilters((await readProfileFile(path, readOptions(io))).profile, filters);
     for (const w of r.warnings) io.stderr.write(`heapscope: ${path}: ${w}\n`);
     return r.profile;
   };

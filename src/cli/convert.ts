@@ -1,3 +1,4 @@
+import { promises as fs } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import {
   convertProfileFile,
@@ -7,8 +8,9 @@ import {
   type WritableFormat,
 } from '../formats/index.js';
 import { applyFilters } from '../model/filter.js';
+import { printable } from '../util/printable.js';
 import type { Io } from './main.js';
-import { type FilterFlags, filtersOf, parsePositiveInt } from './options.js';
+import { type FilterFlags, filtersOf, parsePositiveInt, readOptions } from './options.js';
 import { version } from './version.js';
 
 export interface ConvertFlags extends FilterFlags {
@@ -38,7 +40,10 @@ function targetFormat(flags: ConvertFlags): WritableFormat {
 
 export async function convertCommand(file: string, flags: ConvertFlags, io: Io): Promise<number> {
   const to = targetFormat(flags);
-  const input = resolve(io.cwd, file);
+  const input = file === '-' ? file : resolve(io.cwd, file);
+  if (flags.out === undefined && !(await isRegularFile(input))) {
+    throw new Error(`${file} is no file to write beside: say where with --out`);
+  }
   const output =
     flags.out !== undefined ? resolve(io.cwd, flags.out) : defaultOutputPath(input, to);
   const metrics = flags.metric
@@ -65,6 +70,7 @@ export async function convertCommand(file: string, flags: ConvertFlags, io: Io):
     ...(metrics?.length ? { metrics } : {}),
     ...(interval !== undefined ? { sampleInterval: interval } : {}),
     exporter: `heapscope ${version}`,
+    ...readOptions(io),
   });
   if (flags.json) {
     io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -73,7 +79,17 @@ export async function convertCommand(file: string, flags: ConvertFlags, io: Io):
   const show = (p: string) => relative(io.cwd, p) || p;
   const est = result.capture === 'sampled' ? ', sampled estimates' : '';
   io.stdout.write(
-    `heapscope: wrote ${show(result.output)}  (${result.to}, ${result.programPoints} program points${est}; read ${show(result.input)} as ${result.from})\n`,
+    `${printable(`heapscope: wrote ${show(result.output)}  (${result.to}, ${result.programPoints} program points${est}; read ${show(result.input)} as ${result.from})`)}\n`,
   );
   return 0;
+}
+
+async function isRegularFile(path: string): Promise<boolean> {
+  if (path === '-') return false;
+  try {
+    return (await fs.stat(path)).isFile();
+  } catch {
+    // A missing file gets the reader's message.
+    return true;
+  }
 }

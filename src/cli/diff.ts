@@ -6,7 +6,7 @@ import { findMetric, METRICS } from '../model/metrics.js';
 import type { Profile } from '../model/profile.js';
 import { renderDiffMarkdown, renderDiffText } from '../report/diff.js';
 import { type Io, useColor } from './main.js';
-import { type FilterFlags, filtersOf, parseBy, parsePositiveInt } from './options.js';
+import { type FilterFlags, filtersOf, parseBy, parsePositiveInt, readOptions } from './options.js';
 
 export interface DiffFlags {
   metric?: string;
@@ -53,7 +53,7 @@ export async function diffCommand(
   const notes = new Set<string>();
   // One side at a time: the file read, filtered and grouped before the next is read.
   const prepare = async (file: string): Promise<Profile> => {
-    const read = (await readProfileFile(file)).profile;
+    const read = (await readProfileFile(file, readOptions(io))).profile;
     const shown = applyFilters(read, filters);
     for (const n of shown.notes) notes.add(n);
     for (const w of shown.warnings) io.stderr.write(`heapscope: ${file}: ${w}\n`);

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { METRICS } from '../model/metrics.js';
+import { printable } from '../util/printable.js';
 import { addFilterOptions, addGroupOptions } from './options.js';
 import { version } from './version.js';
 
@@ -12,6 +13,8 @@ import { version } from './version.js';
 const SORT_HELP = `sort by this metric: ${METRICS.map((m) => m.name).join(', ')}`;
 
 export interface Io {
+  /** What `-` reads in place of a profile file. */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
@@ -299,7 +302,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (e instanceof CommanderError) {
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
     }
-    io.stderr.write(`heapscope: ${(e as Error).message}\n`);
+    io.stderr.write(`${printable(`heapscope: ${(e as Error).message}`)}\n`);
     return 2;
   }
   return exitCode;

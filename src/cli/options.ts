@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { parseSize } from '../formats/budget-file.js';
+import type { ReadProfileOptions } from '../formats/index.js';
 import { GROUP_BYS, type GroupBy } from '../model/aggregate.js';
 import type { ViewFilters } from '../model/filter.js';
 
@@ -72,4 +74,30 @@ export function parseBy(text: string | undefined): 'site' | GroupBy {
   if (text === undefined || text === 'site') return 'site';
   if ((GROUP_BYS as readonly string[]).includes(text)) return text as GroupBy;
   throw new Error(`--by wants site, ${GROUP_BYS.join(', ')}; not "${text}"`);
+}
+
+/**
+ * What every command passes to the profile readers: standard input for `-`, and the
+ * gzip limit from `HEAPSCOPE_MAX_INFLATED` (bytes, or a size like `2GiB`) when set.
+ */
+export function readOptions(io: {
+  stdin?: NodeJS.ReadableStream;
+  env: NodeJS.ProcessEnv;
+}): ReadProfileOptions {
+  const limit = io.env.HEAPSCOPE_MAX_INFLATED;
+  let maxInflatedBytes: number | undefined;
+  if (limit !== undefined && limit !== '') {
+    try {
+      maxInflatedBytes = parseSize(
+        /^\d+$/.test(limit) ? Number(limit) : limit,
+        'HEAPSCOPE_MAX_INFLATED',
+      );
+    } catch (e) {
+      throw new Error((e as Error).message);
+    }
+  }
+  return {
+    ...(io.stdin ? { stdin: io.stdin } : {}),
+    ...(maxInflatedBytes !== undefined ? { maxInflatedBytes } : {}),
+  };
 }

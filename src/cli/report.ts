@@ -4,7 +4,7 @@ import { findMetric, METRICS } from '../model/metrics.js';
 import { buildReport } from '../report/rows.js';
 import { renderText } from '../report/text.js';
 import { type Io, useColor } from './main.js';
-import { type FilterFlags, filtersOf, parseBy, parsePositiveInt } from './options.js';
+import { type FilterFlags, filtersOf, parseBy, parsePositiveInt, readOptions } from './options.js';
 
 export interface ReportFlags extends FilterFlags {
   sort: string;
@@ -25,7 +25,7 @@ export async function reportCommand(file: string, flags: ReportFlags, io: Io): P
   }
   const by = parseBy(flags.by);
   const filters = filtersOf(flags, true);
-  const { profile: read } = await readProfileFile(file);
+  const { profile: read } = await readProfileFile(file, readOptions(io));
   const { profile, notes, warnings } = applyFilters(read, filters);
   for (const w of warnings) io.stderr.write(`heapscope: ${w}\n`);
   const report = buildReport(profile, {

@@ -6,6 +6,7 @@ import type { Profile } from '../model/profile.js';
 import { buildReport } from '../report/rows.js';
 import { renderText } from '../report/text.js';
 import { bytes, count } from '../report/units.js';
+import { printable } from '../util/printable.js';
 import { type Io, useColor } from './main.js';
 import { type FilterFlags, filtersOf, parseBy, parsePositiveInt } from './options.js';
 import { progressReporter } from './progress.js';
@@ -65,7 +66,9 @@ function wroteLine(p: WrittenProfile, cwd: string): string {
   const where = relative(cwd, p.path) || p.path;
   const est = p.profile.heapscope?.capture === 'sampled' ? ', estimated' : '';
   const what = p.part ? `SIGUSR2 #${p.part}, ${p.cmd}` : p.cmd;
-  return `heapscope: wrote ${where}  (${what}: ${bytes(t.b)} in ${count(t.k)} blocks allocated${est})\n`;
+  return printable(
+    `heapscope: wrote ${where}  (${what}: ${bytes(t.b)} in ${count(t.k)} blocks allocated${est})`,
+  ).concat('\n');
 }
 
 export async function runCommand(command: string[], flags: RunFlags, io: Io): Promise<number> {
@@ -169,7 +172,7 @@ export async function runCommand(command: string[], flags: RunFlags, io: Io): Pr
   if (sample === undefined) for (const p of result.profiles) out.write(wroteLine(p, io.cwd));
   for (const m of result.missing) {
     out.write(
-      `heapscope: no profile for pid ${m.pid}${m.threadId ? ` thread ${m.threadId}` : ''} (${m.cmd}): ${m.reason}\n`,
+      `${printable(`heapscope: no profile for pid ${m.pid}${m.threadId ? ` thread ${m.threadId}` : ''} (${m.cmd}): ${m.reason}`)}\n`,
     );
   }
   if (result.signal) out.write(`heapscope: the command was ended by ${result.signal}\n`);

@@ -9,10 +9,11 @@ import { basename, resolve } from 'node:path';
 import { readProfileFile } from '../formats/index.js';
 import { applyFilters } from '../model/filter.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { printable } from '../util/printable.js';
 import { renderViewerHtml, type ViewerInput } from '../viewer/render.js';
 import { serveViewer } from '../viewer/serve.js';
 import type { Io } from './main.js';
-import { type FilterFlags, filtersOf, parsePositiveInt } from './options.js';
+import { type FilterFlags, filtersOf, parsePositiveInt, readOptions } from './options.js';
 
 export interface ViewFlags extends FilterFlags {
   html?: string;
@@ -34,7 +35,8 @@ export async function viewCommand(files: string[], flags: ViewFlags, io: Io): Pr
   const filters = filtersOf(flags, true);
   const inputs: ViewerInput[] = [];
   for (const f of files) {
-    const read = (await readProfileFile(resolve(io.cwd, f))).profile;
+    const read = (await readProfileFile(f === '-' ? f : resolve(io.cwd, f), readOptions(io)))
+      .profile;
     const { profile, notes, warnings } = applyFilters(read, filters);
     for (const w of warnings) io.stderr.write(`heapscope: ${f}: ${w}\n`);
     // The page says what was filtered among the profile's notes.
@@ -51,7 +53,7 @@ export async function viewCommand(files: string[], flags: ViewFlags, io: Io): Pr
     const html = renderViewerHtml(inputs);
     await writeFileAtomic(out, html);
     io.stdout.write(
-      `heapscope: wrote ${flags.html} (${Math.ceil(Buffer.byteLength(html) / 1024)} KiB)\n`,
+      `${printable(`heapscope: wrote ${flags.html} (${Math.ceil(Buffer.byteLength(html) / 1024)} KiB)`)}\n`,
     );
     return 0;
   }

@@ -22,6 +22,7 @@
 import type { Budgets, Increase, Limits, SiteBudget } from '../model/budget.js';
 import { findMetric, type MetricKey } from '../model/metrics.js';
 import { parseBytes } from '../report/units.js';
+import { jsonSyntaxMessage } from './json-text.js';
 
 export class BudgetFileError extends Error {
   override name = 'BudgetFileError';
@@ -114,9 +115,9 @@ export function parseBudgetFile(input: string | unknown): Budgets {
   let data: unknown = input;
   if (typeof input === 'string') {
     try {
-      data = JSON.parse(input);
+      data = JSON.parse(input.replace(/^\uFEFF/, ''));
     } catch (e) {
-      throw new BudgetFileError(`not valid JSON (${(e as Error).message})`);
+      throw new BudgetFileError(jsonSyntaxMessage(input, e));
     }
   }
   const o = object(data, 'the budget file');

@@ -10,7 +10,8 @@
  * DHAT's viewer ignores unknown fields.
  */
 import type { HeapscopeMeta, Profile, ProgramPoint } from '../model/profile.js';
-import { validateProfile } from '../model/validate.js';
+import { showValue, validateProfile } from '../model/validate.js';
+import { jsonSyntaxMessage } from './json-text.js';
 
 interface DhatPP {
   tb: number;
@@ -59,20 +60,66 @@ export function isDhat(value: unknown): boolean {
   return typeof value === 'object' && value !== null && 'dhatFileVersion' in value;
 }
 
+/** The DHAT key of each Profile field, for messages that name what the file holds. */
+const DHAT_NAMES: Readonly<Record<string, string>> = {
+  mode: 'mode',
+  verb: 'verb',
+  hasLifetimes: 'bklt',
+  hasAccesses: 'bkacc',
+  'units.byte': 'bu',
+  'units.bytes': 'bsu',
+  'units.blocks': 'bksu',
+  timeUnit: 'tu',
+  timeUnitLarge: 'Mtu',
+  shortLivedThreshold: 'tuth',
+  cmd: 'cmd',
+  pid: 'pid',
+  endTime: 'te',
+  peakTime: 'tg',
+  frames: 'ftbl',
+  programPoints: 'pps',
+  stack: 'fs',
+  totalBytes: 'tb',
+  totalBlocks: 'tbk',
+  totalLifetimes: 'tl',
+  maxBytes: 'mb',
+  maxBlocks: 'mbk',
+  peakBytes: 'gb',
+  peakBlocks: 'gbk',
+  endBytes: 'eb',
+  endBlocks: 'ebk',
+  readBytes: 'rb',
+  writeBytes: 'wb',
+  accesses: 'acc',
+};
+
+/** Names a Profile field as a DHAT file spells it. */
+export function dhatFieldName(field: string): string {
+  return DHAT_NAMES[field] ?? field;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 /** Reads DHAT JSON text (or an already parsed value) into a Profile; throws DhatFormatError. */
 export function readDhat(input: string | unknown): Profile {
   let data: unknown = input;
   if (typeof input === 'string') {
     try {
-      data = JSON.parse(input);
+      data = JSON.parse(input.replace(/^\uFEFF/, ''));
     } catch (e) {
-      throw new DhatFormatError(`not valid JSON (${(e as Error).message}); truncated file?`);
+      throw new DhatFormatError(jsonSyntaxMessage(input, e));
     }
   }
-  if (!isDhat(data)) throw new DhatFormatError('not a DHAT file: no "dhatFileVersion" field');
-  const d = data as DhatFile;
+  if (!isDhat(data) || !isObject(data)) {
+    throw new DhatFormatError('not a DHAT file: no "dhatFileVersion" field');
+  }
+  const d = data as unknown as DhatFile;
   if (d.dhatFileVersion !== 2) {
-    throw new DhatFormatError(`DHAT file version ${d.dhatFileVersion}; expected version 2`);
+    throw new DhatFormatError(
+      `DHAT file version ${showValue(d.dhatFileVersion)}; expected version 2`,
+    );
   }
   const need = (obj: object, fields: string[], where: string) => {
     for (const f of fields) {
@@ -90,12 +137,15 @@ export function readDhat(input: string | unknown): Profile {
   }
   const programPoints = d.pps.map((pp, i): ProgramPoint => {
     const where = `program point ${i}`;
+    if (!isObject(pp)) {
+      throw new DhatFormatError(`${where} is ${showValue(pp)}; wants an object`);
+    }
     need(pp, ['tb', 'tbk', 'fs'], where);
     if (d.bklt) need(pp, ['mb', 'mbk', 'gb', 'gbk', 'eb', 'ebk'], where);
     if (d.bkacc) need(pp, ['rb', 'wb'], where);
     return stripUndefined({
       // DHAT stores the root frame implicitly; fs never contains index 0.
-      stack: pp.fs.slice(),
+      stack: Array.isArray(pp.fs) ? pp.fs.slice() : pp.fs,
       totalBytes: pp.tb,
       totalBlocks: pp.tbk,
       totalLifetimes: pp.tl,
@@ -111,15 +161,15 @@ export function readDhat(input: string | unknown): Profile {
       heapscope: pp.heapscope,
     });
   });
+  const hasUnits = d.bu !== undefined || d.bsu !== undefined || d.bksu !== undefined;
   const profile: Profile = stripUndefined({
     mode: d.mode,
     verb: d.verb,
     hasLifetimes: d.bklt,
     hasAccesses: d.bkacc,
-    units:
-      d.bu !== undefined || d.bsu !== undefined || d.bksu !== undefined
-        ? { byte: d.bu ?? 'byte', bytes: d.bsu ?? 'bytes', blocks: d.bksu ?? 'blocks' }
-        : undefined,
+    units: hasUnits
+      ? { byte: d.bu ?? 'byte', bytes: d.bsu ?? 'bytes', blocks: d.bksu ?? 'blocks' }
+      : undefined,
     timeUnit: d.tu,
     timeUnitLarge: d.Mtu,
     shortLivedThreshold: d.tuth,
@@ -131,7 +181,7 @@ export function readDhat(input: string | unknown): Profile {
     programPoints,
     heapscope: d.heapscope,
   });
-  const problems = validateProfile(profile);
+  const problems = validateProfile(profile, dhatFieldName);
   if (problems.length > 0) throw new DhatFormatError(`malformed profile: ${problems[0]}`);
   return profile;
 }

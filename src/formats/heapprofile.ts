@@ -32,8 +32,13 @@
 import { ProfileBuilder } from '../model/builder.js';
 import { formatFrame, parseFrameForExport } from '../model/frame.js';
 import type { HeapscopeMeta, Profile } from '../model/profile.js';
-import { validateProfile } from '../model/validate.js';
-import { type ProfileHeaderRecord, profileHeaderRecord } from './profile-header.js';
+import { isCount, MAX_STACK_DEPTH, showValue, validateProfile } from '../model/validate.js';
+import { jsonSyntaxMessage } from './json-text.js';
+import {
+  headerRecordProblem,
+  type ProfileHeaderRecord,
+  profileHeaderRecord,
+} from './profile-header.js';
 import type { RawLocation } from './tracked-snapshot.js';
 
 interface CallFrame {
@@ -119,6 +124,7 @@ export interface HeapProfileReadOptions {
 
 /** Powers of two from 1 KiB to 1 MiB: the intervals DevTools and `node --heap-prof` use. */
 const MIN_INFERRED_INTERVAL = 1024;
+const MAX_INFERRED_INTERVAL = 1024 * 1024;
 
 /**
  * The sampling interval a file was most likely recorded with: the largest power of two
@@ -130,7 +136,7 @@ export function inferSampleInterval(samples: readonly { size: number }[]): numbe
   for (const s of samples) if (s.size > 0 && s.size < min) min = s.size;
   if (!Number.isFinite(min)) return undefined;
   let interval = MIN_INFERRED_INTERVAL;
-  while (interval * 2 <= min) interval *= 2;
+  while (interval * 2 <= min && interval < MAX_INFERRED_INTERVAL) interval *= 2;
   return interval;
 }
 
@@ -147,7 +153,13 @@ export function scaledCount(size: number, n: number, interval: number): number {
  */
 function candidateSizes(sampleSize: number, interval: number, align: number): number[] {
   const found: number[] = [];
-  const maxCount = Math.floor(sampleSize / align);
+  // round(1/p(s)) ≤ interval/s + 2 (as 1 − e^−x ≥ x/(1 + x)), and s ≥ align; past 2^20
+  // (intervals above 8 MiB) the search stops, to stay quick on any file.
+  const maxCount = Math.min(
+    Math.floor(sampleSize / align),
+    Math.ceil(interval / align) + 2,
+    MAX_CANDIDATE_COUNT,
+  );
   for (let c = 1; c <= maxCount; c++) {
     if (sampleSize % c !== 0) continue;
     const s = sampleSize / c;
@@ -158,6 +170,7 @@ function candidateSizes(sampleSize: number, interval: number, align: number): nu
 }
 
 const MAX_COMBINATIONS = 4096;
+const MAX_CANDIDATE_COUNT = 1 << 20;
 
 /** The object sizes that may lie behind each sample size of one node. */
 export type SizeCandidates = Map<number, number[]>;
@@ -269,6 +282,82 @@ function locationOf(cf: CallFrame, scriptUrls?: Readonly<Record<string, string>>
   };
 }
 
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const COUNT = 'a whole number from 0 to 2^53-1';
+
+function checkSample(s: WireSample, i: number): void {
+  const fail = (field: string, want: string) => {
+    const v = isObject(s) ? s[field as keyof WireSample] : s;
+    throw new HeapProfileFormatError(
+      `sample ${i}: ${isObject(s) ? `"${field}" is ` : 'is '}${showValue(v)}; wants ${want}`,
+    );
+  };
+  if (!isObject(s)) fail('', 'an object');
+  if (!isCount(s.size)) fail('size', COUNT);
+  if (!Number.isSafeInteger(s.nodeId)) fail('nodeId', 'a whole number');
+  if (s.objectCount !== undefined && !isCount(s.objectCount)) fail('objectCount', COUNT);
+  if (s.isLive !== undefined && typeof s.isLive !== 'boolean') fail('isLive', 'true or false');
+}
+
+/**
+ * Every node of the tree, parents before children, each checked: a call frame of the
+ * right types, sizes that are counts, a unique id, and no deeper than a stack may be.
+ * The walk keeps its own stack: a file may nest as deep as JSON allows.
+ */
+function checkedNodes(head: WireNode): { node: WireNode; parent?: WireNode }[] {
+  const out: { node: WireNode; parent?: WireNode }[] = [];
+  const seen = new Set<unknown>();
+  const todo: { node: WireNode; parent?: WireNode; depth: number }[] = [{ node: head, depth: 0 }];
+  while (todo.length > 0) {
+    const { node, parent, depth } = todo.pop()!;
+    const where = `node ${isObject(node) && Number.isSafeInteger(node.id) ? node.id : `#${out.length}`}`;
+    const fail = (what: string) => {
+      throw new HeapProfileFormatError(`${where}: ${what}`);
+    };
+    const field = (name: string, v: unknown, want: string) =>
+      fail(`"${name}" is ${showValue(v)}; wants ${want}`);
+    if (!isObject(node)) fail(`is ${showValue(node)}; wants an object`);
+    if (depth > MAX_STACK_DEPTH) {
+      fail(`nodes nest deeper than ${MAX_STACK_DEPTH} levels, the deepest stack heapscope reads`);
+    }
+    if (!Number.isSafeInteger(node.id)) field('id', node.id, 'a whole number');
+    if (seen.has(node.id)) fail(`id ${node.id} appears twice`);
+    seen.add(node.id);
+    const cf = node.callFrame as unknown as Record<string, unknown>;
+    if (!isObject(cf)) field('callFrame', cf, 'an object');
+    if (typeof cf.functionName !== 'string')
+      field('callFrame.functionName', cf.functionName, 'a string');
+    if (typeof cf.url !== 'string') field('callFrame.url', cf.url, 'a string');
+    for (const k of ['lineNumber', 'columnNumber']) {
+      const v = cf[k];
+      if (!Number.isSafeInteger(v) || (v as number) < -1) {
+        field(`callFrame.${k}`, v, 'a whole number >= -1');
+      }
+    }
+    if (
+      cf.scriptId !== undefined &&
+      typeof cf.scriptId !== 'string' &&
+      typeof cf.scriptId !== 'number'
+    ) {
+      field('callFrame.scriptId', cf.scriptId, 'a string or a number');
+    }
+    if (node.selfSize !== undefined && !isCount(node.selfSize))
+      field('selfSize', node.selfSize, COUNT);
+    if (node.selfCount !== undefined && !isCount(node.selfCount)) {
+      field('selfCount', node.selfCount, COUNT);
+    }
+    if (!Array.isArray(node.children)) field('children', node.children, 'an array');
+    out.push(parent ? { node, parent } : { node });
+    for (let i = node.children.length - 1; i >= 0; i--) {
+      todo.push({ node: node.children[i]!, parent: node, depth: depth + 1 });
+    }
+  }
+  return out;
+}
+
 /** Reads `.heapprofile` JSON text (or an already parsed value) into a Profile. */
 export function readHeapProfile(
   input: string | unknown,
@@ -277,9 +366,9 @@ export function readHeapProfile(
   let data: unknown = input;
   if (typeof input === 'string') {
     try {
-      data = JSON.parse(input);
+      data = JSON.parse(input.replace(/^\uFEFF/, ''));
     } catch (e) {
-      throw new HeapProfileFormatError(`not valid JSON (${(e as Error).message}); truncated file?`);
+      throw new HeapProfileFormatError(jsonSyntaxMessage(input, e));
     }
   }
   if (!isHeapProfile(data)) {
@@ -287,7 +376,20 @@ export function readHeapProfile(
   }
   const file = data as WireFile;
   const ext = file.heapscope?.version === 1 ? file.heapscope : undefined;
-  const samples = Array.isArray(file.samples) ? file.samples : [];
+  if (ext) {
+    const problem =
+      headerRecordProblem(ext) ??
+      (ext.metric === 'total' || ext.metric === 'end'
+        ? undefined
+        : `"metric" is ${showValue(ext.metric)}; wants "total" or "end"`);
+    if (problem) throw new HeapProfileFormatError(`heapscope's record: ${problem}`);
+  }
+  if (file.samples !== undefined && !Array.isArray(file.samples)) {
+    throw new HeapProfileFormatError(`"samples" is ${showValue(file.samples)}; wants an array`);
+  }
+  const samples = file.samples ?? [];
+  samples.forEach(checkSample);
+  const nodes = checkedNodes(file.head);
   // heapscope's files say their interval, or had none (exact capture): never inferred.
   const interval =
     options.sampleInterval ?? (ext ? ext.meta?.sampleInterval : inferSampleInterval(samples));
@@ -313,9 +415,6 @@ export function readHeapProfile(
     return a;
   };
   for (const s of samples) {
-    if (typeof s.size !== 'number' || typeof s.nodeId !== 'number') {
-      throw new HeapProfileFormatError('a sample has no numeric "size" and "nodeId"');
-    }
     const a = acc(s.nodeId);
     if (counted) {
       a.bytes += s.size;
@@ -349,7 +448,7 @@ export function readHeapProfile(
   const sizesOf = new Map<number, SizeCandidates>();
   const prior = new Map<number, number>();
   if (!counted && interval !== undefined) {
-    const visit = (node: WireNode) => {
+    for (const { node } of nodes) {
       const a = byNode.get(node.id);
       if (a?.sizes && typeof node.selfCount !== 'number') {
         const sizes = narrowSizes(node.selfSize ?? 0, a.sizes, interval, candidateCache);
@@ -359,30 +458,28 @@ export function readHeapProfile(
             prior.set(cands[0]!, (prior.get(cands[0]!) ?? 0) + a.sizes.get(size)!);
         }
       }
-      if (Array.isArray(node.children)) for (const c of node.children) visit(c);
-    };
-    visit(file.head);
+    }
   }
   let unresolved = 0;
   let uncounted = 0;
-  const seen = new Set<number>();
-  const walk = (node: WireNode, stack: string[], isRoot: boolean) => {
-    if (
-      typeof node !== 'object' ||
-      node === null ||
-      !node.callFrame ||
-      !Array.isArray(node.children)
-    ) {
-      throw new HeapProfileFormatError('a node has no "callFrame" or "children"');
+  // Frames of each node visited, allocation site first (the walk visits parents first).
+  const framesOf = new Map<WireNode, string[]>();
+  const dropped = new Set<WireNode>();
+  for (const { node, parent } of nodes) {
+    if (parent && dropped.has(parent)) {
+      dropped.add(node);
+      continue;
     }
-    if (seen.has(node.id)) throw new HeapProfileFormatError(`node id ${node.id} appears twice`);
-    seen.add(node.id);
-    let here = stack;
-    if (!isRoot) {
+    let here: string[] = [];
+    if (parent) {
       const loc = locationOf(node.callFrame, options.scriptUrls);
-      if (options.isOwnFrame?.(loc)) return;
-      here = [format(loc), ...stack];
+      if (options.isOwnFrame?.(loc)) {
+        dropped.add(node);
+        continue;
+      }
+      here = [format(loc), ...framesOf.get(parent)!];
     }
+    if (node.children.length > 0) framesOf.set(node, here);
     const a = byNode.get(node.id);
     const selfSize = node.selfSize ?? 0;
     let bytes = selfSize;
@@ -425,9 +522,7 @@ export function readHeapProfile(
         ...live,
       });
     }
-    for (const child of node.children) walk(child, here, false);
-  };
-  walk(file.head, [], true);
+  }
 
   if (!ext && options.source !== 'capture') {
     notes.push(

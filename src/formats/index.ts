@@ -22,6 +22,14 @@ import {
   parseHeapSnapshot,
   readHeapSnapshot,
 } from './heapsnapshot.js';
+import {
+  fileErrorMessage,
+  InputError,
+  type InputOptions,
+  type OpenedInput,
+  openInput,
+} from './input.js';
+import { jsonSyntaxMessage } from './json-text.js';
 import { isGzip, PprofFormatError, readPprof, writePprof } from './pprof.js';
 import { SpeedscopeWriteError, writeSpeedscope } from './speedscope.js';
 import { profileFromTrackedSnapshot } from './tracked-snapshot.js';
@@ -51,11 +59,13 @@ export const FORMAT_EXTENSIONS: Readonly<Record<WritableFormat, string>> = {
   speedscope: '.speedscope.json',
 };
 
-export interface ReadProfileOptions {
+export interface ReadProfileOptions extends InputOptions {
   /** Sampling interval of a `.heapprofile` whose producer did not record it (default: inferred). */
   sampleInterval?: number;
   /** Progress while a heap snapshot is read (bytes read, total bytes). */
   onProgress?: (done: number, total: number) => void;
+  /** The most bytes a gzipped profile may inflate to (default: `inflateLimit` of its size). */
+  maxInflatedBytes?: number;
 }
 
 const FORMAT_ERRORS = [
@@ -69,15 +79,11 @@ function isFormatError(e: unknown): e is Error {
   return FORMAT_ERRORS.some((c) => e instanceof c);
 }
 
+/** The longest text V8 makes a string of (2^29 − 24 characters): JSON beyond it cannot be parsed. */
+const MAX_JSON_BYTES = 0x1fff_ffe8;
+
 async function readHead(path: string, bytes: number): Promise<Buffer> {
-  let file: fs.FileHandle;
-  try {
-    file = await fs.open(path, 'r');
-  } catch (e) {
-    throw new ProfileReadError(
-      `${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
-    );
-  }
+  const file = await fs.open(path, 'r');
   try {
     const buf = Buffer.alloc(bytes);
     const { bytesRead } = await file.read(buf, 0, bytes, 0);
@@ -109,80 +115,126 @@ function profileOfSnapshot(snap: HeapSnapshot, path: string): Profile {
 }
 
 /**
- * Reads a profile file of any format heapscope knows; throws ProfileReadError with the
- * file name and what is wrong.
+ * Reads a profile of any format heapscope knows from a file, a pipe, or `-` (standard
+ * input); throws ProfileReadError, whose message names the file and what is wrong on one
+ * line. Every format's reader ends with `validateProfile`, so the verdict on a file is the
+ * same whichever command reads it.
  */
 export async function readProfileFile(
   path: string,
   options: ReadProfileOptions = {},
 ): Promise<{ profile: Profile; format: ProfileFormat }> {
-  const head = await readHead(path, 256);
+  let input: OpenedInput;
   try {
-    const cmd = basename(path);
-    if (isGzip(head)) {
-      return { profile: readPprof(await fs.readFile(path), { cmd }), format: 'pprof' };
-    }
-    const start = head.toString('utf8').replace(/^\uFEFF/, '');
-    if (/^\s*\{\s*"snapshot"\s*:/.test(start)) {
-      const snap = await readHeapSnapshot(
-        path,
-        options.onProgress ? { onProgress: options.onProgress } : {},
-      );
-      return { profile: profileOfSnapshot(snap, path), format: 'heapsnapshot' };
-    }
-    const bytes = await fs.readFile(path);
-    if (/^\s*[[{]/.test(start)) {
-      const text = bytes.toString('utf8');
-      let data: unknown;
-      try {
-        data = JSON.parse(text);
-      } catch (e) {
-        throw new ProfileReadError(
-          `${path}: not a profile heapscope can read (not JSON: ${(e as Error).message}; truncated?)`,
-        );
-      }
-      if (isDhat(data)) return { profile: readDhat(data), format: 'dhat' };
-      if (isHeapProfile(data)) {
-        const interval = options.sampleInterval;
-        // A foreign file names no command: its file name stands in.
-        const foreign = !(data as { heapscope?: unknown }).heapscope;
-        return {
-          profile: readHeapProfile(data, {
-            ...(interval !== undefined ? { sampleInterval: interval } : {}),
-            ...(foreign ? { cmd } : {}),
-          }),
-          format: 'heapprofile',
-        };
-      }
-      if (typeof data === 'object' && data !== null && 'snapshot' in data && 'nodes' in data) {
-        return {
-          profile: profileOfSnapshot(parseHeapSnapshot(text), path),
-          format: 'heapsnapshot',
-        };
-      }
-      const schema = (data as { $schema?: unknown } | null)?.$schema;
-      if (typeof schema === 'string' && schema.includes('speedscope')) {
-        throw new ProfileReadError(
-          `${path}: a speedscope file; heapscope writes that format but does not read it back ` +
-            '(convert from the DHAT, pprof or .heapprofile file it was made from)',
-        );
-      }
-      throw new ProfileReadError(
-        `${path}: not a profile heapscope can read (no "dhatFileVersion" field); ` +
-          'heapscope reads DHAT JSON, pprof, Chrome .heapprofile and .heapsnapshot files',
-      );
-    }
-    try {
-      return { profile: readPprof(bytes, { cmd }), format: 'pprof' };
-    } catch {
-      throw new ProfileReadError(
-        `${path}: not a profile heapscope can read (not JSON, not gzip, not a pprof protobuf)`,
-      );
-    }
+    input = await openInput(path, options);
   } catch (e) {
-    if (isFormatError(e)) throw new ProfileReadError(`${path}: ${e.message}`);
+    if (e instanceof InputError) throw new ProfileReadError(e.message);
     throw e;
   }
+  try {
+    return await readOpened(path, input, options);
+  } catch (e) {
+    if (e instanceof ProfileReadError) throw e;
+    if (isFormatError(e)) throw new ProfileReadError(`${path}: ${e.message}`);
+    if ((e as NodeJS.ErrnoException).code !== undefined) {
+      throw new ProfileReadError(fileErrorMessage(path, e));
+    }
+    throw e;
+  } finally {
+    await input.close();
+  }
+}
+
+async function readOpened(
+  name: string,
+  input: OpenedInput,
+  options: ReadProfileOptions,
+): Promise<{ profile: Profile; format: ProfileFormat }> {
+  const path = input.path;
+  if (input.size === 0) throw new ProfileReadError(`${name}: empty file, not a profile`);
+  const head = await readHead(path, 256);
+  const cmd = basename(name);
+  if (isGzip(head)) {
+    const bytes = await readAll(name, path, input.size);
+    const maxInflatedBytes = options.maxInflatedBytes;
+    return {
+      profile: readPprof(bytes, { cmd, ...(maxInflatedBytes ? { maxInflatedBytes } : {}) }),
+      format: 'pprof',
+    };
+  }
+  const start = head.toString('utf8').replace(/^\uFEFF/, '');
+  if (/^\s*\{\s*"snapshot"\s*:/.test(start)) {
+    const snap = await readHeapSnapshot(
+      path,
+      options.onProgress ? { onProgress: options.onProgress } : {},
+    );
+    return { profile: profileOfSnapshot(snap, name), format: 'heapsnapshot' };
+  }
+  if (/^\s*[[{]/.test(start)) {
+    if (input.size > MAX_JSON_BYTES) {
+      throw new ProfileReadError(
+        `${name}: ${input.size} bytes of JSON, more than the ${MAX_JSON_BYTES} a JSON profile can have ` +
+          '(a heap snapshot of any size is read, when it starts with {"snapshot":)',
+      );
+    }
+    const text = (await readAll(name, path, input.size)).toString('utf8').replace(/^\uFEFF/, '');
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (e) {
+      throw new ProfileReadError(`${name}: ${jsonSyntaxMessage(text, e)}`);
+    }
+    if (isDhat(data)) return { profile: readDhat(data), format: 'dhat' };
+    if (isHeapProfile(data)) {
+      const interval = options.sampleInterval;
+      // A foreign file names no command: its file name stands in.
+      const foreign = !(data as { heapscope?: unknown }).heapscope;
+      return {
+        profile: readHeapProfile(data, {
+          ...(interval !== undefined ? { sampleInterval: interval } : {}),
+          ...(foreign ? { cmd } : {}),
+        }),
+        format: 'heapprofile',
+      };
+    }
+    if (typeof data === 'object' && data !== null && 'snapshot' in data && 'nodes' in data) {
+      return {
+        profile: profileOfSnapshot(parseHeapSnapshot(text), name),
+        format: 'heapsnapshot',
+      };
+    }
+    const schema = (data as { $schema?: unknown } | null)?.$schema;
+    if (typeof schema === 'string' && schema.includes('speedscope')) {
+      throw new ProfileReadError(
+        `${name}: a speedscope file; heapscope writes that format but does not read it back ` +
+          '(convert from the DHAT, pprof or .heapprofile file it was made from)',
+      );
+    }
+    throw new ProfileReadError(
+      `${name}: not a profile heapscope can read (no "dhatFileVersion" field); ` +
+        'heapscope reads DHAT JSON, pprof, Chrome .heapprofile and .heapsnapshot files',
+    );
+  }
+  const bytes = await readAll(name, path, input.size);
+  try {
+    return { profile: readPprof(bytes, { cmd }), format: 'pprof' };
+  } catch {
+    throw new ProfileReadError(
+      `${name}: not a profile heapscope can read (not JSON, not gzip, not a pprof protobuf)`,
+    );
+  }
+}
+
+/** The largest file read whole into memory (Node's limit for one Buffer is near it). */
+const MAX_READ_BYTES = 2 ** 31 - 1;
+
+async function readAll(name: string, path: string, size: number): Promise<Buffer> {
+  if (size > MAX_READ_BYTES) {
+    throw new ProfileReadError(
+      `${name}: ${size} bytes, more than the ${MAX_READ_BYTES} heapscope reads into memory at once`,
+    );
+  }
+  return fs.readFile(path);
 }
 
 export interface WriteProfileOptions {

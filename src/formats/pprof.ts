@@ -30,8 +30,12 @@ import {
 import { ProfileBuilder } from '../model/builder.js';
 import { formatFrame, parseFrameForExport } from '../model/frame.js';
 import type { HeapscopeMeta, Profile } from '../model/profile.js';
-import { validateProfile } from '../model/validate.js';
-import { type ProfileHeaderRecord, profileHeaderRecord } from './profile-header.js';
+import { isCount, showValue, validateProfile } from '../model/validate.js';
+import {
+  headerRecordProblem,
+  type ProfileHeaderRecord,
+  profileHeaderRecord,
+} from './profile-header.js';
 
 export class PprofFormatError extends Error {
   override name = 'PprofFormatError';
@@ -137,15 +141,40 @@ export function writePprof(profile: Profile): Uint8Array {
 export interface PprofReadOptions {
   /** Command line to show when the profile does not carry heapscope's (e.g. the file name). */
   cmd?: string;
+  /** The most bytes gzipped data may inflate to (default: `inflateLimit` of its size). */
+  maxInflatedBytes?: number;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * The most bytes a gzipped profile of `compressedBytes` may inflate to by default: 64
+ * times its size, and at least 64 MiB. A pprof profile compresses about 2–10 times (its
+ * strings repeat, its numbers do not); a gzip bomb compresses 1,000 times, and is refused
+ * after that much work instead of filling memory.
+ */
+export function inflateLimit(compressedBytes: number): number {
+  return Math.max(64 * MiB, 64 * compressedBytes);
+}
+
+function sizeText(n: number): string {
+  return n >= MiB ? `${Math.round((n / MiB) * 10) / 10} MiB` : `${n} bytes`;
 }
 
 /** Reads a pprof profile (gzipped or not) into a Profile; throws PprofFormatError. */
 export function readPprof(bytes: Uint8Array, options: PprofReadOptions = {}): Profile {
   let raw = bytes;
   if (isGzip(bytes)) {
+    const limit = options.maxInflatedBytes ?? inflateLimit(bytes.length);
     try {
-      raw = gunzipSync(bytes);
+      raw = gunzipSync(bytes, { maxOutputLength: limit });
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new PprofFormatError(
+          `gzip data inflates to more than ${sizeText(limit)}, the limit for ${sizeText(bytes.length)} ` +
+            'of gzip (a gzip bomb?); set HEAPSCOPE_MAX_INFLATED (e.g. 2GiB) to allow more',
+        );
+      }
       throw new PprofFormatError(`gzip data is damaged (${(e as Error).message}); truncated file?`);
     }
   }
@@ -190,6 +219,8 @@ export function readPprof(bytes: Uint8Array, options: PprofReadOptions = {}): Pr
     } catch {
       // Not heapscope's comment after all.
     }
+    const problem = header && headerRecordProblem(header);
+    if (problem) throw new PprofFormatError(`heapscope's comment: ${problem}`);
   }
 
   const functions = new Map(p.function.map((f) => [Number(f.id), f]));
@@ -232,13 +263,24 @@ export function readPprof(bytes: Uint8Array, options: PprofReadOptions = {}): Pr
     pid: header?.pid ?? 0,
     endTime: header?.endTime ?? durationUs,
   });
-  const value = (sample: Sample, i: number) => (i >= 0 ? Number(sample.value[i] ?? 0) : 0);
-  for (const sample of p.sample) {
+  const value = (sample: Sample, i: number, k: number): number => {
+    if (i < 0) return 0;
+    const v: unknown = sample.value[i] ?? 0;
+    // Values past 2^28 arrive as bigints; a negative int64 arrives as a huge one.
+    const n = typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+    if (!isCount(n)) {
+      throw new PprofFormatError(
+        `sample ${k}: "${types[i]!.type}" is ${showValue(n)}; wants a whole number from 0 to 2^53-1`,
+      );
+    }
+    return n;
+  };
+  for (const [k, sample] of p.sample.entries()) {
     const frames = sample.locationId.flatMap((id) => framesOf(Number(id)));
-    const tb = value(sample, allocSpace);
-    const tbk = value(sample, allocObjects);
-    const eb = value(sample, inuseSpace);
-    const ebk = value(sample, inuseObjects);
+    const tb = value(sample, allocSpace, k);
+    const tbk = value(sample, allocObjects, k);
+    const eb = value(sample, inuseSpace, k);
+    const ebk = value(sample, inuseObjects, k);
     if (tb === 0 && tbk === 0 && eb === 0 && ebk === 0) continue;
     builder.add({
       frames: frames.length > 0 ? frames : ['(unknown)'],

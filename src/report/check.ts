@@ -3,6 +3,7 @@
 import pc from 'picocolors';
 import type { CheckResult, RuleResult } from '../model/budget.js';
 import { METRICS } from '../model/metrics.js';
+import { printableData } from '../util/printable.js';
 import { mdCode, mdText } from './diff.js';
 import { bytes, count } from './units.js';
 
@@ -33,6 +34,8 @@ function limitText(r: RuleResult): string {
 
 /** Renders a check for a terminal. */
 export function renderCheckText(result: CheckResult, options: { color?: boolean } = {}): string {
+  // Every string of the profile is printed escaped.
+  result = printableData(result);
   const c = pc.createColors(options.color ?? false);
   const out: string[] = [];
   const verdict =
@@ -61,6 +64,8 @@ export function renderCheckText(result: CheckResult, options: { color?: boolean 
 
 /** Renders a check as GitHub-flavoured markdown (for job summaries). */
 export function renderCheckMarkdown(result: CheckResult): string {
+  // Every string of the profile is printed escaped.
+  result = printableData(result);
   const icon = result.status === 'pass' ? '✅' : result.status === 'fail' ? '❌' : '⚠️';
   const out: string[] = [];
   out.push(`### ${icon} heapscope check: ${VERDICT[result.status]}`, '');

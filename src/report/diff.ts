@@ -10,6 +10,7 @@
 import pc from 'picocolors';
 import type { DiffResult, DiffRow, MetricDelta } from '../model/diff.js';
 import type { MetricInfo } from '../model/metrics.js';
+import { printableData } from '../util/printable.js';
 import { bytes, count } from './units.js';
 
 export interface DiffRenderOptions {
@@ -100,6 +101,8 @@ function rangeText(
 
 /** Renders a diff for a terminal. */
 export function renderDiffText(result: DiffResult, options: DiffRenderOptions = {}): string {
+  // Every string of the profile is printed escaped.
+  result = printableData(result);
   const c = pc.createColors(options.color ?? false);
   const { amount, signed } = amounts(result);
   const out: string[] = [];
@@ -241,6 +244,8 @@ export function mdText(text: string): string {
 
 /** Renders a diff as GitHub-flavoured markdown (for pull requests and job summaries). */
 export function renderDiffMarkdown(result: DiffResult, options: DiffRenderOptions = {}): string {
+  // Every string of the profile is printed escaped.
+  result = printableData(result);
   const { amount, signed } = amounts(result);
   const out: string[] = [];
   const multi = result.base.runs > 1 || result.head.runs > 1;

@@ -1,4 +1,5 @@
 import pc from 'picocolors';
+import { printableData } from '../util/printable.js';
 import type { Report, ReportRow } from './rows.js';
 import { bytes, count, percent, time } from './units.js';
 
@@ -9,6 +10,8 @@ export interface TextOptions {
 
 /** Renders a report for a terminal. */
 export function renderText(report: Report, options: TextOptions = {}): string {
+  // Every string of the profile is printed escaped.
+  report = printableData(report);
   const c = pc.createColors(options.color ?? false);
   const t = report.totals;
   const hs = report.heapscope;

@@ -2,7 +2,8 @@
  * Serves the viewer page on 127.0.0.1 only, until asked to stop: by `close()` or by
  * the page's "Stop server" button (POST to a path with a per-server random token, which
  * another site cannot send: a custom header needs a CORS preflight this server refuses).
- * Requests for another Host than the server's own address are refused (DNS rebinding).
+ * Requests for another Host than the server's own address are refused (DNS rebinding), and
+ * the page may not be framed by another (X-Frame-Options, CSP frame-ancestors).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -54,6 +55,9 @@ export async function serveViewer(
           'cache-control': 'no-store',
           'x-content-type-options': 'nosniff',
           'referrer-policy': 'no-referrer',
+          // No other page may frame this one (and borrow a click on "Stop server").
+          'x-frame-options': 'DENY',
+          'content-security-policy': "frame-ancestors 'none'",
         })
         .end(html);
     } else if (req.method === 'POST' && path === CLOSE_PATH) {

@@ -157,7 +157,7 @@ describe('heapscope diff', () => {
     const cases: [string[], RegExp][] = [
       [
         ['diff', base, truncated],
-        /^heapscope: .*truncated\.json: not a profile heapscope can read \(not JSON/,
+        /^heapscope: .*truncated\.json: not valid JSON: the text ends at line 3, column \d+, inside a value \(truncated file\?\)$/m,
       ],
       [
         ['diff', foreign, head],

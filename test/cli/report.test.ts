@@ -221,7 +221,9 @@ describe('heapscope report errors', () => {
     const r = heapscope(['report', truncated]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^heapscope: .*truncated\.json: .*not JSON.*truncated\?/);
+    expect(r.stderr).toMatch(
+      /^heapscope: .*truncated\.json: not valid JSON: the text ends at line \d+, column \d+.*truncated file\?\)\n$/,
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 

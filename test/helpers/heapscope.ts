@@ -45,7 +45,7 @@ export interface CliResult {
 /** Runs the real heapscope binary with NODE; `{NODE}` in args is replaced by the Node path. */
 export function heapscope(
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): CliResult {
   const r: SpawnSyncReturns<string> = spawnSync(
     NODE,
@@ -55,6 +55,8 @@ export function heapscope(
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
+      // A guard against a hang, not a measurement: the test fails with a null status.
+      ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
     },
   );
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
