@@ -11,10 +11,12 @@
  * request (the async handler's promise and its reply's literal).
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { chmodSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { isListening, load, startServer, waitUntil } from '../helpers/attach.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isListening, killServers, load, startServer, waitUntil } from '../helpers/attach.js';
 import {
   BIN,
   heapscope,
@@ -31,6 +33,17 @@ const INSPECTOR_PORT = 9229;
 /** Node 22.14+ and 23.7+ have the flag. */
 const HAS_DISABLE_SIGUSR1 =
   spawnSync(NODE, ['--disable-sigusr1', '-e', '0'], { stdio: 'ignore' }).status === 0;
+
+afterEach(killServers);
+
+/** Waits until heapscope says it samples; fails at once with its output if it ended instead. */
+function sampling(run: ReturnType<typeof heapscopeAsync>): Promise<void> {
+  return waitUntil('heapscope to sample', () => {
+    const { stderr } = run.output();
+    if (run.child.exitCode !== null) throw new Error(`heapscope ended: ${stderr}`);
+    return stderr.includes('sampling until Ctrl-C');
+  });
+}
 
 function sampledBound(bytes: number, interval: number, requests: number): number {
   return SIGMAS * Math.sqrt(bytes * interval) + 64 * 1024 + 256 * requests;
@@ -60,7 +73,7 @@ describe('a sampled window of an express server under load', () => {
       '-o',
       out,
     ]);
-    await waitUntil('sampling', () => run.output().stderr.includes('sampling until Ctrl-C'));
+    await sampling(run);
     expect(await isListening(INSPECTOR_PORT)).toBe(true);
     await load(server.port, `/orders?n=${N}`, REQUESTS);
     run.child.kill('SIGINT');
@@ -198,7 +211,7 @@ describe('the target', () => {
       '-o',
       out,
     ]);
-    await waitUntil('sampling', () => run.output().stderr.includes('sampling until Ctrl-C'));
+    await sampling(run);
     await load(server.port, `/orders?n=${N}`, REQUESTS);
     server.child.kill('SIGTERM');
     const r = await run.done;
@@ -229,7 +242,7 @@ describe('the target', () => {
       dir,
       '--json',
     ]);
-    await waitUntil('sampling', () => run.output().stderr.includes('sampling until Ctrl-C'));
+    await sampling(run);
     await load(server.port, `/work?n=${N}`, REQUESTS);
     run.child.kill('SIGINT');
     const r = await run.done;
@@ -256,6 +269,40 @@ describe('the target', () => {
     const r2 = heapscope(['attach', '999999999']);
     expect(r2.status).toBe(2);
     expect(r2.stderr).toContain('no process has pid 999999999');
+  });
+
+  it("is refused when its inspector's port is taken, and sends it no signal", async () => {
+    const server = await startServer();
+    const blocker = createServer().listen(INSPECTOR_PORT, '127.0.0.1');
+    await once(blocker, 'listening');
+    const r = await heapscopeAsync(['attach', String(server.pid)]).done;
+    blocker.close();
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(
+      `port ${INSPECTOR_PORT}, where pid ${server.pid} opens its inspector`,
+    );
+    expect(server.stderr()).not.toContain('Debugger');
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(42);
+  });
+
+  it('with an inspector open before (--inspect=0): uses it and leaves it open', async () => {
+    const server = await startServer([], ['--inspect=0']);
+    const port = Number(/ws:\/\/127\.0\.0\.1:(\d+)\//.exec(server.stderr())?.[1]);
+    const r = heapscope([
+      'attach',
+      String(server.pid),
+      '--duration',
+      '500ms',
+      '-q',
+      '--out-dir',
+      tempDir(),
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`the inspector on port ${port} was open before and stays open`);
+    expect(await isListening(port)).toBe(true);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(42);
   });
 
   it.runIf(HAS_DISABLE_SIGUSR1)('is refused when started with --disable-sigusr1', async () => {

@@ -15,12 +15,22 @@ export interface Server {
   exited: Promise<number | string>;
 }
 
+const running = new Set<ChildProcess>();
+
+/** Ends the servers a test left running (it failed before it ended them). */
+export function killServers(): void {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+}
+
 /** Starts test/fixtures/attach/server.cjs with plain `node` (extra args go to the server). */
 export function startServer(args: string[] = [], nodeArgs: string[] = []): Promise<Server> {
   const child = spawn(NODE, [...nodeArgs, join(FIXTURES, 'server.cjs'), ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   let stderr = '';
   let stdout = '';
   child.stderr!.on('data', (d) => {
@@ -82,7 +92,15 @@ export function waitUntil(what: string, check: () => boolean, ms = 60_000): Prom
   const deadline = Date.now() + ms;
   return new Promise((resolve, reject) => {
     const poll = setInterval(() => {
-      if (check()) {
+      let ok: boolean;
+      try {
+        ok = check();
+      } catch (e) {
+        clearInterval(poll);
+        reject(e);
+        return;
+      }
+      if (ok) {
         clearInterval(poll);
         resolve();
       } else if (Date.now() > deadline) {

@@ -17,7 +17,12 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CdpConnection, CdpError } from './cdp.js';
-import { type ListeningSocket, listeningSockets, listeningSocketsOf } from './listening.js';
+import {
+  isLoopback,
+  type ListeningSocket,
+  listeningSockets,
+  listeningSocketsOf,
+} from './listening.js';
 import { AttachRefusal, examineTarget, type TargetProcess } from './target.js';
 
 export interface AttachedInspector {
@@ -88,6 +93,29 @@ async function waitForNewSocket(
   return undefined;
 }
 
+/**
+ * The inspector among a process's listening sockets, for a target started with
+ * `--inspect=0` (any port): the one that answers `/json/version` as Node's inspector.
+ */
+async function findInspector(
+  sockets: readonly ListeningSocket[],
+): Promise<ListeningSocket | undefined> {
+  for (const s of sockets) {
+    if (!isLoopback(s.host) && s.host !== '0.0.0.0' && s.host !== '::') continue;
+    const host = s.host === '0.0.0.0' ? '127.0.0.1' : s.host === '::' ? '::1' : s.host;
+    try {
+      const res = await fetch(`http://${hostInUrl(host)}:${s.port}/json/version`, {
+        signal: AbortSignal.timeout(1000),
+      });
+      const v = (await res.json()) as { Browser?: string };
+      if (v.Browser?.startsWith('node.js/')) return s;
+    } catch {
+      // Not the inspector.
+    }
+  }
+  return undefined;
+}
+
 async function webSocketUrl(host: string, port: number): Promise<string> {
   const res = await fetch(`http://${hostInUrl(host)}:${port}/json/list`);
   const list = (await res.json()) as { type?: string; webSocketDebuggerUrl?: string }[];
@@ -106,7 +134,12 @@ export async function attachInspector(
   const target = await examineTarget(pid);
   const before = await listeningSocketsOf(pid);
   const want = target.inspect.port;
-  let socket = want !== 0 ? before.find((s) => s.port === want) : undefined;
+  let socket =
+    want !== 0
+      ? before.find((s) => s.port === want)
+      : target.inspectAtStart
+        ? await findInspector(before)
+        : undefined;
   const wasOpen = socket !== undefined;
   if (!socket) {
     if (want !== 0) {

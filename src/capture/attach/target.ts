@@ -22,6 +22,8 @@ export interface TargetProcess {
   cwd: string;
   /** Where Node will open the inspector on SIGUSR1 (port 0: any free port). */
   inspect: { host: string; port: number };
+  /** Started with `--inspect`, `--inspect-brk` or `--inspect-wait`: the inspector may be open already. */
+  inspectAtStart: boolean;
 }
 
 /** Node's default inspector address. */
@@ -77,9 +79,10 @@ function hostPort(text: string, into: { host: string; port: number }): void {
 export function inspectAddress(
   options: readonly string[],
   nodeOptionsEnv: string | undefined,
-): { host: string; port: number; disabled: boolean } {
+): { host: string; port: number; disabled: boolean; atStart: boolean } {
   const at = { ...DEFAULT_INSPECT };
   let disabled = false;
+  let atStart = false;
   const all = [...(nodeOptionsEnv?.split(/\s+/).filter(Boolean) ?? []), ...options];
   for (let i = 0; i < all.length; i++) {
     const a = all[i]!;
@@ -89,11 +92,12 @@ export function inspectAddress(
     const value = eq < 0 ? undefined : a.slice(eq + 1);
     if (name === '--inspect-port' || name === '--debug-port') {
       hostPort(value ?? all[++i] ?? '', at);
-    } else if (/^--inspect(-brk|-wait)?$/.test(name) && value !== undefined) {
-      hostPort(value, at);
+    } else if (/^--inspect(-brk|-wait)?$/.test(name)) {
+      atStart = true;
+      if (value !== undefined) hostPort(value, at);
     }
   }
-  return { ...at, disabled };
+  return { ...at, disabled, atStart };
 }
 
 /** True when an executable looks like Node (node, nodejs, node22...) or links libnode. */
@@ -167,5 +171,12 @@ export async function examineTarget(pid: number): Promise<TargetProcess> {
     );
   }
   const cwd = await fs.readlink(`/proc/${pid}/cwd`).catch(() => '/');
-  return { pid, exe, argv, cwd, inspect: { host: inspect.host, port: inspect.port } };
+  return {
+    pid,
+    exe,
+    argv,
+    cwd,
+    inspect: { host: inspect.host, port: inspect.port },
+    inspectAtStart: inspect.atStart,
+  };
 }
