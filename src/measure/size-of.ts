@@ -13,8 +13,8 @@
  *
  * ## How
  *
- * `sizeOf` takes a heap snapshot of the running process with heapscope's native helper,
- * synchronously, at the moment of the call: V8 does a full GC and writes the graph from
+ * `sizeOf` takes a heap snapshot of the running process with heapscope's native helper
+ * (or, without it, `v8.writeHeapSnapshot`), synchronously, at the moment of the call: V8 does a full GC and writes the graph from
  * C++ straight to a temporary file, without using the JavaScript heap. Only then does it
  * ask V8 for the value's heap-object id, read the file back (streaming, into typed
  * arrays) and analyse it, asynchronously; what the program does meanwhile does not
@@ -123,8 +123,9 @@ export interface SizeOfResult extends ValueSize {
 /**
  * Shallow, retained and reachable bytes of `value`, from a heap snapshot of this
  * process taken at the call. Throws a TypeError for values that are not heap objects
- * (numbers, booleans, `undefined`, `null`), in `value` or `stopAt`, and an Error when
- * heapscope's native helper is not available for this Node.
+ * (numbers, booleans, `undefined`, `null`), in `value` or `stopAt`. Without heapscope's
+ * native helper the snapshot comes from `v8.writeHeapSnapshot` and the value's id from
+ * the inspector (`HeapProfiler.getHeapObjectId`): the same figures.
  */
 export async function sizeOf(value: unknown, options: SizeOfOptions = {}): Promise<SizeOfResult> {
   checkHeapValue(value, 'sizeOf(value)');
