@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const distReader = join(here, '..', 'dist', 'formats', 'heapsnapshot.js');
+const distReader = join(here, '..', 'dist', 'formats', 'heapsnapshot', 'index.js');
 
 // Child mode: read the file one way and print {ms, maxRssMB} as JSON.
 if (process.argv[2] === '--child') {

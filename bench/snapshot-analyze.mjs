@@ -47,7 +47,7 @@ if (process.argv[2] === '--child') {
     // heapscope-js: without the native helper, as on a platform it is not prebuilt for.
     const native = tool === 'heapscope';
     const { readHeapSnapshot } = await import(
-      pathToFileURL(join(dist, 'formats', 'heapsnapshot.js')).href
+      pathToFileURL(join(dist, 'formats', 'heapsnapshot', 'index.js')).href
     );
     const { summarizeSnapshot } = await import(
       pathToFileURL(join(dist, 'model', 'snapshot', 'analyze.js')).href

@@ -29,7 +29,7 @@ export {
   type ReadHeapSnapshotOptions,
   readHeapSnapshot,
   SnapshotStrings,
-} from './formats/heapsnapshot.js';
+} from './formats/heapsnapshot/index.js';
 export {
   type ConvertResult,
   convertProfileFile,

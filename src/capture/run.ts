@@ -9,7 +9,7 @@ import { constants as osConstants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeDhat } from '../formats/dhat.js';
-import { readHeapSnapshot } from '../formats/heapsnapshot.js';
+import { readHeapSnapshot } from '../formats/heapsnapshot/index.js';
 import { profileFromTrackedSnapshot } from '../formats/tracked-snapshot.js';
 import type { Profile } from '../model/profile.js';
 import { writeFileAtomic } from '../util/atomic-write.js';

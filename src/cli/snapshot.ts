@@ -5,7 +5,11 @@
  */
 import { basename } from 'node:path';
 import pc from 'picocolors';
-import { type HeapSnapshot, HeapSnapshotError, readHeapSnapshot } from '../formats/heapsnapshot.js';
+import {
+  type HeapSnapshot,
+  HeapSnapshotError,
+  readHeapSnapshot,
+} from '../formats/heapsnapshot/index.js';
 import {
   type AnalyzeOptions,
   type RetainerPathResult,

@@ -21,7 +21,7 @@ import {
   HeapSnapshotError,
   parseHeapSnapshot,
   readHeapSnapshot,
-} from './heapsnapshot.js';
+} from './heapsnapshot/index.js';
 import {
   fileErrorMessage,
   InputError,

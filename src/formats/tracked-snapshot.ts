@@ -9,7 +9,7 @@
  */
 import { ProfileBuilder } from '../model/builder.js';
 import type { HeapscopeMeta, Profile, ProgramPointExtras } from '../model/profile.js';
-import type { HeapSnapshot } from './heapsnapshot.js';
+import type { HeapSnapshot } from './heapsnapshot/index.js';
 
 /** A function's location as the tracker reports it: 1-based; 0 when unknown. */
 export interface RawLocation {

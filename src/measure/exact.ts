@@ -15,7 +15,7 @@ import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createFrameFormatter, scriptPath } from '../capture/frames.js';
 import { collectSourceMapUrls } from '../capture/source-map-urls.cjs';
-import { type HeapSnapshot, HeapSnapshotParser } from '../formats/heapsnapshot.js';
+import { type HeapSnapshot, HeapSnapshotParser } from '../formats/heapsnapshot/index.js';
 import { profileFromTrackedSnapshot, type RawLocation } from '../formats/tracked-snapshot.js';
 import type { Profile } from '../model/profile.js';
 import { thisCommandLine } from '../util/command-line.js';

@@ -24,8 +24,8 @@
 
 import * as v8 from 'node:v8';
 import type { NativeAddon } from '../native/addon.js';
+import { addonOrUndefined } from '../native/addon.js';
 import { programHeapUsed, programUsedOf } from './heap-spaces.js';
-import { addonOrUndefined } from './native.js';
 import { switchOffPretenuring } from './pretenuring.js';
 
 /** GC types that collect memory; the profiler also reports marking steps, which do not. */

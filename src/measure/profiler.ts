@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { peakFromSample } from '../capture/peak-sample.js';
 import { writeDhat } from '../formats/dhat.js';
-import { readHeapSnapshot } from '../formats/heapsnapshot.js';
+import { readHeapSnapshot } from '../formats/heapsnapshot/index.js';
 import { type PeakEstimate, profileFromTrackedSnapshot } from '../formats/tracked-snapshot.js';
 import { totals } from '../model/metrics.js';
 import type { Profile } from '../model/profile.js';

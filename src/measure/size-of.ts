@@ -82,12 +82,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type HeapSnapshot, readHeapSnapshot } from '../formats/heapsnapshot.js';
+import { readHeapSnapshot } from '../formats/heapsnapshot/index.js';
 import { dominators } from '../model/snapshot/dominators.js';
 import { edgeName, edgeTarget, graphKinds, nodeById } from '../model/snapshot/graph.js';
+import type { HeapSnapshot } from '../model/snapshot/heap-snapshot.js';
 import { essentialEdges, pageOwnedNodes, shallowSizes } from '../model/snapshot/ownership.js';
 import { type SizeByType, sizeContext, type ValueSize, valueSize } from '../model/snapshot-size.js';
-import { nativeHelper } from './native.js';
+import { loadNative } from '../native/addon.js';
 import { inspectorSync, writeSnapshotWithV8 } from './region-tracker.js';
 
 export type { SizeByType };
@@ -219,7 +220,7 @@ interface HeapAccess {
  * value is the target of the holder's property edge.
  */
 function heapAccess(): HeapAccess {
-  const loaded = nativeHelper();
+  const loaded = loadNative();
   if ('addon' in loaded) {
     const { addon } = loaded;
     return {

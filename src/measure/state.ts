@@ -8,7 +8,7 @@
 // one thread per isolate, and this module is per isolate, so a variable suffices.)
 
 import type { NativeAddon } from '../native/addon.js';
-import { nativeHelper } from './native.js';
+import { loadNative } from '../native/addon.js';
 import {
   inspectorRegionTracker,
   inspectorSync,
@@ -32,7 +32,7 @@ export function acquireTracker(owner: TrackerOwner): NativeAddon {
       `heapscope: ${owner} cannot start: ${running} is already tracking allocations in this thread (one at a time; stop it first)`,
     );
   }
-  const loaded = nativeHelper();
+  const loaded = loadNative();
   if ('error' in loaded) {
     throw new HeapscopeStateError(
       `${loaded.error}\nheapscope: ${owner} needs the native helper; cheap mode (the default) works without it`,
@@ -52,7 +52,7 @@ export function acquireTracker(owner: TrackerOwner): NativeAddon {
  * helper, or an inspector session where the helper is missing (region-tracker.ts).
  */
 export function acquireRegionTracker(owner: TrackerOwner): RegionTracker {
-  const loaded = nativeHelper();
+  const loaded = loadNative();
   if ('addon' in loaded) return nativeRegionTracker(acquireTracker(owner));
   if (running) {
     throw new HeapscopeStateError(

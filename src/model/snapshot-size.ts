@@ -17,9 +17,10 @@
  *   constructor's native context holds the global object. Nodes in `stop` are neither
  *   counted nor walked through.
  */
-import type { HeapSnapshot } from '../formats/heapsnapshot.js';
+
 import { type DominatorTree, retainedSizes } from './snapshot/dominators.js';
 import type { GraphKinds } from './snapshot/graph.js';
+import type { HeapSnapshot } from './snapshot/heap-snapshot.js';
 import { Uint32Stack } from './snapshot/uint32-stack.js';
 
 /** Bytes by kind of heap node. Together they make `reachableBytes`. */

@@ -6,7 +6,7 @@
  * `HEAPSCOPE_NATIVE=0`) and tested to give the same results.
  */
 
-import { createRequire } from 'node:module';
+import { loadNative } from './addon.js';
 
 export interface NativeSnapshotFunctions {
   /**
@@ -15,7 +15,7 @@ export interface NativeSnapshotFunctions {
    */
   parseNumberRange(fd: number, start: number, end: number, into: Uint32Array): number;
   /**
-   * `scanLiterals` of heapsnapshot-literals.ts over `buf[i..end)` into the table given
+   * `scanLiterals` of formats/heapsnapshot/literals.ts over `buf[i..end)` into the table given
    * as its arrays and counts; returns where it stopped, and leaves the table's new
    * length, count and `stoppedAfter` (1 or 0) in `out`.
    */
@@ -163,40 +163,29 @@ export type NativeEdgeGraph = [
   essential: Uint32Array | null,
 ];
 
-type Loader = { loadNative(): { addon: Partial<NativeSnapshotFunctions> } | { error: string } };
+const NAMES: readonly (keyof NativeSnapshotFunctions)[] = [
+  'parseNumberRange',
+  'scanLiterals',
+  'reverseEdges',
+  'dominators',
+  'spreadOwned',
+  'essentialEdges',
+  'shallowSizes',
+  'dominatorTree',
+  'retainedSizes',
+  'parseFileRange',
+];
 
-let cached: NativeSnapshotFunctions | null | undefined;
-
-/** The functions, or undefined when this Node has no native helper with them. */
+/**
+ * The functions, or undefined when this Node has no native helper with them. The addon
+ * is the one loadNative keeps (addon.ts, load.cts: one per thread).
+ */
 export function nativeSnapshotFunctions(): NativeSnapshotFunctions | undefined {
-  if (cached === undefined) cached = load();
-  return cached ?? undefined;
-}
-
-function load(): NativeSnapshotFunctions | null {
-  try {
-    // The loader shared with the capture agent and measure(): one addon per thread.
-    const loader = createRequire(import.meta.url)('./load.cjs') as Loader;
-    const loaded = loader.loadNative();
-    if (!('addon' in loaded)) return null;
-    const addon = loaded.addon;
-    const names: (keyof NativeSnapshotFunctions)[] = [
-      'parseNumberRange',
-      'scanLiterals',
-      'reverseEdges',
-      'dominators',
-      'spreadOwned',
-      'essentialEdges',
-      'shallowSizes',
-      'dominatorTree',
-      'retainedSizes',
-      'parseFileRange',
-    ];
-    // A binary from before one of them was added has none of them used.
-    return names.every((name) => typeof addon[name] === 'function')
-      ? (addon as NativeSnapshotFunctions)
-      : null;
-  } catch {
-    return null;
-  }
+  const loaded = loadNative();
+  if (!('addon' in loaded)) return undefined;
+  const addon = loaded.addon as unknown as Partial<NativeSnapshotFunctions>;
+  // A binary from before one of them was added has none of them used.
+  return NAMES.every((name) => typeof addon[name] === 'function')
+    ? (addon as NativeSnapshotFunctions)
+    : undefined;
 }

@@ -4,6 +4,7 @@
 
 import { type DominatorTree, dominators, reverseEdges } from '../model/snapshot/dominators.js';
 import { hasUserRoots, shallowSizes } from '../model/snapshot/ownership.js';
+import { dominatorsNative, reverseEdgesNative, shallowSizesNative } from '../native/graph.js';
 import { nativeSnapshotFunctions } from '../native/snapshot.js';
 import {
   type DominatorsJob,
@@ -13,7 +14,6 @@ import {
   REVERSE_SLOT,
   type SizesAnswer,
 } from './dominators-protocol.js';
-import { dominatorsNative, reverseEdgesNative, shallowSizesNative } from './native-graph.js';
 import type { Send } from './protocol.js';
 
 function waitFor(ready: Int32Array, slot: number): void {

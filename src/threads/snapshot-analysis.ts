@@ -12,7 +12,6 @@
 
 import { availableParallelism } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
-import type { HeapSnapshot } from '../formats/heapsnapshot.js';
 import {
   type AnalyzeOptions,
   analyzeSnapshot,
@@ -27,6 +26,13 @@ import {
   reverseEdges,
 } from '../model/snapshot/dominators.js';
 import { graphKinds } from '../model/snapshot/graph.js';
+import type { HeapSnapshot } from '../model/snapshot/heap-snapshot.js';
+import {
+  dominatorTreeOnThreadPool,
+  ownershipStepsNative,
+  retainedSizesNative,
+  selfSizesOnThreadPool,
+} from '../native/graph.js';
 import { type NativeSnapshotFunctions, nativeSnapshotFunctions } from '../native/snapshot.js';
 import {
   ABANDONED,
@@ -36,12 +42,6 @@ import {
   REVERSE_SLOT,
   type SizesAnswer,
 } from './dominators-protocol.js';
-import {
-  dominatorTreeOnThreadPool,
-  ownershipStepsNative,
-  retainedSizesNative,
-  selfSizesOnThreadPool,
-} from './native-graph.js';
 import { runTask, type TaskRun, workerScriptAvailable } from './pool.js';
 
 /** Nodes below which a worker costs more (~30 ms to start) than it saves. */

@@ -4,7 +4,7 @@
 // task that came meanwhile waiting ~40 ms), or with the first task that needs them.
 
 import { parentPort } from 'node:worker_threads';
-import { parseArrayTask } from '../formats/heapsnapshot-array-task.js';
+import { parseArrayTask } from '../formats/heapsnapshot/array-task.js';
 import type { Send, TaskName, WorkerReply, WorkerRequest } from './protocol.js';
 
 let dominators: Promise<typeof import('./dominators-task.js')> | undefined;

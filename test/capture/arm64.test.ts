@@ -71,7 +71,7 @@ describe.runIf(ARM64_NODE)('heapscope run on linux-arm64 (under qemu)', () => {
     // A snapshot written and analysed by the arm64 Node: the helper's parser and graph
     // steps (native: true) against JavaScript only (native: false), figure for figure.
     const file = join(tempDir(), 'arm64.heapsnapshot');
-    const reader = join(ROOT, 'dist', 'formats', 'heapsnapshot.js');
+    const reader = join(ROOT, 'dist', 'formats', 'heapsnapshot', 'index.js');
     const analysis = join(ROOT, 'dist', 'threads', 'snapshot-analysis.js');
     const script = `
       const { readHeapSnapshot } = await import(${JSON.stringify(reader)});

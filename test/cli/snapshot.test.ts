@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readHeapSnapshot } from '../../src/formats/heapsnapshot.js';
+import { readHeapSnapshot } from '../../src/formats/heapsnapshot/index.js';
 import { analyzeSnapshot, summarizeSnapshot } from '../../src/model/snapshot/analyze.js';
 import { compareSnapshots, digestSnapshot } from '../../src/model/snapshot/compare.js';
 import { heapscope, NODE, tempDir } from '../helpers/heapscope.js';

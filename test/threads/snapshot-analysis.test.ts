@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readHeapSnapshot } from '../../dist/formats/heapsnapshot.js';
+import { readHeapSnapshot } from '../../dist/formats/heapsnapshot/index.js';
 import { analyzeSnapshot, summarizeSnapshot } from '../../dist/model/snapshot/analyze.js';
 import { exactDivisor } from '../../dist/model/snapshot/graph.js';
 import { analyzeSnapshotInParallel } from '../../dist/threads/snapshot-analysis.js';
@@ -80,7 +80,7 @@ describe('in a worker thread', () => {
   it('reads and analyses with the native loops and nested workers, to the same figures', async () => {
     // libuv's thread pool is used from the main thread only (a worker's loop may close
     // with a task still running): here the worker-thread pipeline runs inside a worker.
-    const reader = new URL('../../dist/formats/heapsnapshot.js', import.meta.url).href;
+    const reader = new URL('../../dist/formats/heapsnapshot/index.js', import.meta.url).href;
     const analysis = new URL('../../dist/threads/snapshot-analysis.js', import.meta.url).href;
     const code = `
       const { parentPort, workerData } = require('node:worker_threads');

@@ -9,7 +9,7 @@
  * const summary = summarizeSnapshot(analysis, { top: 10, path: 'Leaky' });
  * ```
  */
-import type { HeapSnapshot } from '../../formats/heapsnapshot.js';
+
 import { type GroupTotals, groupTotals } from './aggregate.js';
 import {
   type ClassLocation,
@@ -33,6 +33,7 @@ import {
   nodeById,
   ROOT_ORDINAL,
 } from './graph.js';
+import type { HeapSnapshot } from './heap-snapshot.js';
 import { essentialEdges, pageOwnedNodes, shallowSizes } from './ownership.js';
 import { retainerPath, type ShortestPaths, shortestPaths } from './paths.js';
 import { allocationSites, hasAllocationTraces, siteFrames } from './sites.js';
@@ -92,7 +93,7 @@ export interface OwnedFigures {
 
 /**
  * The ownership step's two functions: these, or twins that give the same arrays in less
- * time (the native helper's, threads/native-graph.ts).
+ * time (the native helper's, native/graph.ts).
  */
 export interface OwnershipSteps {
   pageOwned(snapshot: HeapSnapshot, kinds: GraphKinds): Uint8Array;

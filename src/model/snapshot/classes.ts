@@ -19,9 +19,11 @@
  * (say an object called `Function`) can then differ from one named by DevTools with the
  * same text; its public keys merge them again. heapscope keys classes by their text.
  */
-import type { HeapSnapshot, SnapshotStrings } from '../../formats/heapsnapshot.js';
+
 import type { GraphKinds } from './graph.js';
+import type { HeapSnapshot } from './heap-snapshot.js';
 import { locationLookup } from './locations.js';
+import type { SnapshotStrings } from './strings.js';
 
 /** A plain-object shape that names the `Object`s having (at least) these properties. */
 export interface InterfaceDefinition {

@@ -8,7 +8,7 @@
  * The first snapshot is needed only as a digest (ids, class and size of each object),
  * so a caller can drop it before reading the second.
  */
-import type { HeapSnapshot } from '../../formats/heapsnapshot.js';
+
 import {
   analyzeSnapshot,
   closestOf,
@@ -18,6 +18,7 @@ import {
 } from './analyze.js';
 import { type ClassLocation, classifyNodes, type InterfaceDefinition } from './classes.js';
 import { graphKinds } from './graph.js';
+import type { HeapSnapshot } from './heap-snapshot.js';
 import { shallowSizes } from './ownership.js';
 import { shortestPaths } from './paths.js';
 import { allocationSites, hasAllocationTraces, NO_SITE, siteFrames } from './sites.js';

@@ -12,8 +12,9 @@
  * Memory: the result is two arrays of `nodeCount` (dominators, retained sizes); while it
  * runs, six 32-bit arrays of `nodeCount` and the counting edges reversed.
  */
-import type { HeapSnapshot } from '../../formats/heapsnapshot.js';
+
 import { exactDivisor, ROOT_ORDINAL } from './graph.js';
+import type { HeapSnapshot } from './heap-snapshot.js';
 import { growUint32 } from './uint32-stack.js';
 
 export interface DominatorTree {

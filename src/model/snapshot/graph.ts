@@ -7,7 +7,8 @@
  * ({@link HeapSnapshot}); a node is named by its *ordinal* (0-based position; its
  * fields start at `ordinal * nodeFieldCount`) and an edge by its offset in `edges`.
  */
-import type { HeapSnapshot, SnapshotStrings } from '../../formats/heapsnapshot.js';
+import type { HeapSnapshot } from './heap-snapshot.js';
+import type { SnapshotStrings } from './strings.js';
 
 /** Index of each node and edge type in the snapshot's type lists; -1 when absent. */
 export interface GraphKinds {

@@ -4,8 +4,9 @@
  * `markPageOwnedNodes`, `computeIsEssentialEdge`, `calculateShallowSizes`). heapscope
  * follows them so that its retained sizes are the ones DevTools shows.
  */
-import type { HeapSnapshot } from '../../formats/heapsnapshot.js';
+
 import { EphemeronNames, exactDivisor, type GraphKinds, ROOT_ORDINAL } from './graph.js';
+import type { HeapSnapshot } from './heap-snapshot.js';
 import { Uint32Stack } from './uint32-stack.js';
 
 /**

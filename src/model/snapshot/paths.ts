@@ -6,7 +6,7 @@
  * variables when one exists; what only V8's internal roots reach gets distances from
  * 100,000,000 up.
  */
-import type { HeapSnapshot } from '../../formats/heapsnapshot.js';
+
 import {
   EphemeronNames,
   edgeHasIndexName,
@@ -14,6 +14,7 @@ import {
   type GraphKinds,
   ROOT_ORDINAL,
 } from './graph.js';
+import type { HeapSnapshot } from './heap-snapshot.js';
 
 /** Distance of nodes no search reached. */
 export const NO_DISTANCE = -1;

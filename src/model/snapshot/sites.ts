@@ -4,8 +4,9 @@
  * it (`trace_node_id`). Reliable in the first snapshot of a tracking session only (see
  * DESIGN.md: V8 stops updating the site of objects that already have an id).
  */
-import type { HeapSnapshot } from '../../formats/heapsnapshot.js';
+
 import { defaultFrame } from '../../formats/tracked-snapshot.js';
+import type { HeapSnapshot } from './heap-snapshot.js';
 
 /** No site: the node has no trace id, or one the trace tree does not know. */
 export const NO_SITE = 0xffffffff;

@@ -7,7 +7,7 @@
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HeapSnapshot, readHeapSnapshot } from '../../../src/formats/heapsnapshot.js';
+import { type HeapSnapshot, readHeapSnapshot } from '../../../src/formats/heapsnapshot/index.js';
 import {
   compareSnapshots,
   digestSnapshot,

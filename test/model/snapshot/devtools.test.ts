@@ -11,7 +11,7 @@
 
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HeapSnapshot, readHeapSnapshot } from '../../../src/formats/heapsnapshot.js';
+import { type HeapSnapshot, readHeapSnapshot } from '../../../src/formats/heapsnapshot/index.js';
 import { analyzeSnapshot, type SnapshotAnalysis } from '../../../src/model/snapshot/analyze.js';
 import { NO_DISTANCE, shortestPaths } from '../../../src/model/snapshot/paths.js';
 import { devtoolsSnapshot, inDir, runChild, snapshotDir } from './snapshots.js';

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { type HeapSnapshot, parseHeapSnapshot } from '../../../src/formats/heapsnapshot.js';
+import { type HeapSnapshot, parseHeapSnapshot } from '../../../src/formats/heapsnapshot/index.js';
 import { NODE, tempDir } from '../../helpers/heapscope.js';
 
 /** V8's node and edge types (Node 20–26 write these lists). */

@@ -17,7 +17,7 @@ import {
   HeapSnapshotError,
   parseHeapSnapshot,
   readHeapSnapshot,
-} from '../../src/formats/heapsnapshot.js';
+} from '../../../src/formats/heapsnapshot/index.js';
 
 // ---------------------------------------------------------------------------------------
 // Fixtures: real snapshots from child processes
@@ -415,7 +415,7 @@ describe('errors', () => {
 
   it('rejects JSON that is not a heap snapshot', async () => {
     const foreign = join(dir, 'package.json');
-    writeFileSync(foreign, readFileSync(new URL('../../package.json', import.meta.url)));
+    writeFileSync(foreign, readFileSync(new URL('../../../package.json', import.meta.url)));
     await expect(readHeapSnapshot(foreign)).rejects.toThrow(
       'heapsnapshot: not a V8 heap snapshot (no snapshot.meta)',
     );

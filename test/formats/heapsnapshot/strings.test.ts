@@ -6,7 +6,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseHeapSnapshot } from '../../src/formats/heapsnapshot.js';
+import { parseHeapSnapshot } from '../../../src/formats/heapsnapshot/index.js';
 
 const TEXTS = [
   '',

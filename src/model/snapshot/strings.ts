@@ -4,11 +4,10 @@
  *
  * A big snapshot holds millions of strings (every string value in the heap is one) and
  * an analysis looks at few of them: class names, property names on a retainer path.
- * Decoding them all up front made JavaScript strings the reader then had to keep and
- * the garbage collector had to copy (a third of the reading time of a 600 MB snapshot,
- * and 100 MB of heap). Here each literal's body stays in one shared byte array; `get`
- * decodes it with JSON's semantics (surrogate pairs and lone surrogates included) and
- * remembers the result.
+ * Decoding them all up front would make millions of JavaScript strings for the reader to
+ * keep and the garbage collector to copy. Here each literal's body stays in one shared
+ * byte array; `get` decodes it with JSON's semantics (surrogate pairs and lone
+ * surrogates included) and remembers the result.
  */
 
 /** Flags of a literal: it contains a backslash escape / a byte ≥ 0x80 (raw UTF-8). */

@@ -1,14 +1,14 @@
 /**
  * The fast loop for the `strings` array of a `.heapsnapshot` file: literal after
  * literal in V8's layout (`"…",\n"…",\n…`), each body copied into one byte table with
- * its end and flags. Like the number loop (heapsnapshot-numbers.ts) it is a small
+ * its end and flags. Like the number loop (numbers-fast.ts) it is a small
  * function of its own, which V8 optimizes early, and it stops at anything else (a
  * literal that runs past the chunk, no room, an invalid escape, another separator),
  * leaving that to the reader's state machine, which words any error.
  */
 
-import { nativeSnapshotFunctions } from '../native/snapshot.js';
-import { ESCAPED, NON_ASCII, validEscapes } from './snapshot-strings.js';
+import { ESCAPED, NON_ASCII, validEscapes } from '../../model/snapshot/strings.js';
+import { nativeSnapshotFunctions } from '../../native/snapshot.js';
 
 /** The literals read so far: `bytes[ends[i − 1] .. ends[i])` is the body of literal `i`. */
 export interface LiteralTable {

@@ -1,13 +1,13 @@
 // Worker task: parses one `nodes` or `edges` array of a `.heapsnapshot` file from its
-// byte range into the shared array it was given (see heapsnapshot-workers.ts). Only the
+// byte range into the shared array it was given (see off-thread.ts). Only the
 // fast loop is loaded with the worker; the general reader (a much bigger module) only
 // when the range is not in V8's layout, so that a warmed worker is ready sooner.
 
 import { closeSync, openSync } from 'node:fs';
-import type { Send } from '../threads/protocol.js';
-import { summarizeEdges } from './heapsnapshot-edges.js';
-import { readNumbersFast } from './heapsnapshot-numbers.js';
-import type { ArrayJob, ArrayJobResult } from './heapsnapshot-workers.js';
+import type { Send } from '../../threads/protocol.js';
+import type { ArrayJob, ArrayJobResult } from './array-job.js';
+import { summarizeEdges } from './edges.js';
+import { readNumbersFast } from './numbers-fast.js';
 
 export async function parseArrayTask(
   job: ArrayJob & { shared: SharedArrayBuffer },
@@ -19,7 +19,7 @@ export async function parseArrayTask(
   try {
     result =
       readNumbersFast(fd, job.start, job.end, into, job.native) ??
-      (await import('./heapsnapshot.js')).readNumbersInOrder(fd, job, into);
+      (await import('./numbers.js')).readNumbersInOrder(fd, job, into);
   } finally {
     closeSync(fd);
   }

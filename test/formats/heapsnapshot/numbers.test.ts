@@ -10,16 +10,16 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NumberArrayReader } from '../../src/formats/heapsnapshot.js';
+import { NumberArrayReader } from '../../../src/formats/heapsnapshot/numbers.js';
 import {
   countNumbers,
   type readNumbersFast,
   readNumbersInJs,
-} from '../../src/formats/heapsnapshot-numbers.js';
+} from '../../../src/formats/heapsnapshot/numbers-fast.js';
 
 type ReadRange = typeof readNumbersFast;
 // From dist/: the helper's loader is CommonJS (src/native/load.cts), built there.
-const { nativeSnapshotFunctions } = await import('../../dist/native/snapshot.js');
+const { nativeSnapshotFunctions } = await import('../../../dist/native/snapshot.js');
 const native = nativeSnapshotFunctions();
 /** The native helper's parser (native/snapshot.cc) behind the same signature. */
 const readNumbersNative: ReadRange = (fd, start, end, into) => {

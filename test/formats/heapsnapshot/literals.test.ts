@@ -12,8 +12,8 @@ import {
   type LiteralTable,
   scanLiterals,
   scanLiteralsInJs,
-} from '../../dist/formats/heapsnapshot-literals.js';
-import { nativeSnapshotFunctions } from '../../dist/native/snapshot.js';
+} from '../../../dist/formats/heapsnapshot/literals.js';
+import { nativeSnapshotFunctions } from '../../../dist/native/snapshot.js';
 
 const native = nativeSnapshotFunctions();
 

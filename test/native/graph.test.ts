@@ -12,7 +12,6 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { HeapSnapshot as DistHeapSnapshot } from '../../dist/formats/heapsnapshot.js';
 import {
   dominatorChildren,
   dominators,
@@ -22,13 +21,13 @@ import {
   reverseEdges,
 } from '../../dist/model/snapshot/dominators.js';
 import { graphKinds } from '../../dist/model/snapshot/graph.js';
+import type { HeapSnapshot as DistHeapSnapshot } from '../../dist/model/snapshot/heap-snapshot.js';
 import {
   essentialEdges,
   hasUserRoots,
   pageOwnedNodes,
   shallowSizes,
 } from '../../dist/model/snapshot/ownership.js';
-import { nativeSnapshotFunctions } from '../../dist/native/snapshot.js';
 import {
   dominatorsNative,
   dominatorTreeOnThreadPool,
@@ -36,7 +35,8 @@ import {
   retainedSizesNative,
   reverseEdgesNative,
   shallowSizesNative,
-} from '../../dist/threads/native-graph.js';
+} from '../../dist/native/graph.js';
+import { nativeSnapshotFunctions } from '../../dist/native/snapshot.js';
 import { EDGE_TYPES, type HandNode, handSnapshot } from '../model/snapshot/snapshots.js';
 
 const native = nativeSnapshotFunctions();

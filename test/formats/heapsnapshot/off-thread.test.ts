@@ -18,7 +18,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findEdgesEnd, readHeapSnapshot } from '../../dist/formats/heapsnapshot.js';
+import { findEdgesEnd } from '../../../dist/formats/heapsnapshot/deferred.js';
+import { readHeapSnapshot } from '../../../dist/formats/heapsnapshot/index.js';
 
 let dir: string;
 let path: string;
@@ -252,8 +253,8 @@ describe.each([true, false])('readHeapSnapshot off this thread (native: %s)', (n
   });
 
   it('reads on its own thread where no thread may be started (permission model)', () => {
-    const reader = new URL('../../dist/formats/heapsnapshot.js', import.meta.url).href;
-    const analysis = new URL('../../dist/threads/snapshot-analysis.js', import.meta.url).href;
+    const reader = new URL('../../../dist/formats/heapsnapshot/index.js', import.meta.url).href;
+    const analysis = new URL('../../../dist/threads/snapshot-analysis.js', import.meta.url).href;
     const script = `
       const { readHeapSnapshot } = await import(${JSON.stringify(reader)});
       const { analyzeSnapshotInParallel } = await import(${JSON.stringify(analysis)});

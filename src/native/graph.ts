@@ -5,7 +5,6 @@
  * helper is missing; several times faster on a cold thread.
  */
 
-import type { HeapSnapshot } from '../formats/heapsnapshot.js';
 import type { OwnershipSteps } from '../model/snapshot/analyze.js';
 import type {
   DominatorChildren,
@@ -19,13 +18,14 @@ import {
   type GraphKinds,
   ROOT_ORDINAL,
 } from '../model/snapshot/graph.js';
+import type { HeapSnapshot } from '../model/snapshot/heap-snapshot.js';
 import {
   hasUserRoots,
   pageOwnedSeeds,
   type SizeGraph,
   shallowSizes,
 } from '../model/snapshot/ownership.js';
-import type { NativeEdgeGraph, NativeKinds, NativeSnapshotFunctions } from '../native/snapshot.js';
+import type { NativeEdgeGraph, NativeKinds, NativeSnapshotFunctions } from './snapshot.js';
 
 function graphArgs(graph: EdgeGraph, essential: Uint32Array | undefined): NativeEdgeGraph {
   const { shift, inverse } = exactDivisor(graph.nodeFieldCount);

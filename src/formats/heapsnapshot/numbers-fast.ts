@@ -10,7 +10,7 @@
  */
 
 import { readSync } from 'node:fs';
-import { nativeSnapshotFunctions } from '../native/snapshot.js';
+import { nativeSnapshotFunctions } from '../../native/snapshot.js';
 
 /** Small reads keep the bytes in the core's cache while the loop goes over them. */
 const CHUNK = 64 * 1024;

@@ -6,32 +6,11 @@
  */
 
 import { availableParallelism } from 'node:os';
-import type { NativeSnapshotFunctions } from '../native/snapshot.js';
-import { runTask, workerScriptAvailable } from '../threads/pool.js';
-import type { EdgeRules, EdgeSummary } from './heapsnapshot-edges.js';
-
-/** A byte range of the file holding one JSON array of integers. */
-export interface ArrayJob {
-  path: string;
-  key: string;
-  /** First byte of the value (possibly whitespace before '['). */
-  start: number;
-  /** Byte after the closing ']'. */
-  end: number;
-  /** Numbers the header declares: the size of the shared array. */
-  length: number;
-  /** For `edges`: checks to run on them once parsed (see heapsnapshot-edges.ts). */
-  rules?: EdgeRules;
-  /** `false`: parse without the native helper (see `ReadHeapSnapshotOptions.native`). */
-  native?: boolean;
-}
-
-/** What a worker answers: how many numbers, and a bigger array if they did not fit. */
-export interface ArrayJobResult {
-  length: number;
-  grown?: Uint32Array;
-  summary?: EdgeSummary;
-}
+import type { NativeSnapshotFunctions } from '../../native/snapshot.js';
+import { runTask, workerScriptAvailable } from '../../threads/pool.js';
+import type { ArrayJob, ArrayJobResult, RunningArrayJob } from './array-job.js';
+import type { EdgeSummary } from './edges.js';
+import { readNumberRange } from './numbers.js';
 
 /**
  * Whether workers can help: more than one core, and the worker's script is there (it
@@ -39,12 +18,6 @@ export interface ArrayJobResult {
  */
 export function workersAvailable(force = false): boolean {
   return (force || availableParallelism() > 1) && workerScriptAvailable();
-}
-
-export interface RunningArrayJob {
-  /** The parsed numbers (and the edge checks' outcome); rejects with the worker's parse error message. */
-  result: Promise<{ numbers: Uint32Array; summary?: EdgeSummary }>;
-  cancel(): void;
 }
 
 /**
@@ -85,11 +58,11 @@ export function parseArrayNatively(
           return;
         }
         // On a file of its own opening: the reader may have closed its own by now (aborted).
-        import('./heapsnapshot.js')
-          .then(({ readNumberRange }) =>
-            resolve({ numbers: readNumberRange({ ...job, native: false }, numbers) }),
-          )
-          .catch(reject);
+        try {
+          resolve({ numbers: readNumberRange({ ...job, native: false }, numbers) });
+        } catch (error) {
+          reject(error);
+        }
       },
     );
   });
