@@ -271,6 +271,23 @@ describe('the target', () => {
     expect(r2.stderr).toContain('no process has pid 999999999');
   });
 
+  it('has its inspector closed by the guard when heapscope is killed (SIGKILL)', async () => {
+    const server = await startServer();
+    const run = heapscopeAsync(['attach', String(server.pid), '--out-dir', tempDir()]);
+    await sampling(run);
+    expect(await isListening(INSPECTOR_PORT)).toBe(true);
+    run.child.kill('SIGKILL');
+    await run.done;
+    const deadline = Date.now() + 30_000;
+    while ((await isListening(INSPECTOR_PORT)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await isListening(INSPECTOR_PORT)).toBe(false);
+    await load(server.port, '/orders?n=10', 5);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(42);
+  });
+
   it("is refused when its inspector's port is taken, and sends it no signal", async () => {
     const server = await startServer();
     const blocker = createServer().listen(INSPECTOR_PORT, '127.0.0.1');

@@ -17,6 +17,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CdpConnection, CdpError } from './cdp.js';
+import { CLOSE_EXPRESSION } from './close.js';
+import { startGuard } from './guard.js';
 import {
   isLoopback,
   type ListeningSocket,
@@ -56,13 +58,6 @@ export interface AttachOptions {
 }
 
 const POLL_MS = 25;
-
-/**
- * Closes the inspector from inside the target. `process.getBuiltinModule` (Node 20.16+,
- * 22.3+) needs no `require`; older Node gets the console's command-line `require`.
- */
-const CLOSE_EXPRESSION =
-  "(typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('node:inspector') : require('node:inspector')).close()";
 
 const hostInUrl = (host: string) => (host.includes(':') ? `[${host}]` : host);
 
@@ -163,12 +158,16 @@ export async function attachInspector(
   const host = socket.host === '0.0.0.0' ? '127.0.0.1' : socket.host === '::' ? '::1' : socket.host;
   const port = socket.port;
   let connection: CdpConnection;
+  let url: string;
   try {
-    connection = await CdpConnection.connect(await webSocketUrl(host, port));
+    url = await webSocketUrl(host, port);
+    connection = await CdpConnection.connect(url);
   } catch (e) {
     if (!wasOpen) await closeFromOutside(host, port);
     throw e;
   }
+  // Closes the inspector heapscope opened should heapscope die before it detaches.
+  const guard = wasOpen ? undefined : startGuard(url);
   let isExiting = false;
   let onExiting!: () => void;
   const exiting = new Promise<void>((r) => {
@@ -188,6 +187,7 @@ export async function attachInspector(
     });
     versions = r.result.value;
   } catch (e) {
+    guard?.release();
     await detach(connection, pid, host, port, wasOpen, false);
     throw e;
   }
@@ -203,7 +203,10 @@ export async function attachInspector(
     get isExiting() {
       return isExiting;
     },
-    detach: () => detach(connection, pid, host, port, wasOpen, isExiting),
+    detach: () => {
+      guard?.release();
+      return detach(connection, pid, host, port, wasOpen, isExiting);
+    },
   };
 }
 
