@@ -11,14 +11,22 @@ import { fileURLToPath } from 'node:url';
 import { writeDhat } from '../formats/dhat.js';
 import { readHeapSnapshot } from '../formats/heapsnapshot/index.js';
 import { profileFromTrackedSnapshot } from '../formats/tracked-snapshot.js';
-import type { Profile } from '../model/profile.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { createFrameFormatter } from './frames.js';
 import { WITHOUT_HELPER_SCRIPTS, withoutHelperFacts } from './inspector-run.js';
 import { peakFromSample } from './peak-sample.js';
 import { chooseRoute, routeEnv } from './route.js';
 import { startSampledSession } from './sampled-run.js';
-import { commandOf, noProfileReason, readJson, type StartedFile } from './session-files.js';
+import {
+  commandOf,
+  type MissingProfile,
+  noProfileReason,
+  readJson,
+  type StartedFile,
+  type WrittenProfile,
+} from './session-files.js';
+
+export type { MissingProfile, WrittenProfile } from './session-files.js';
 
 const AGENT_PATH = fileURLToPath(new URL('./agent.cjs', import.meta.url));
 const OWN_SCRIPTS = [
@@ -54,24 +62,6 @@ export interface RunOptions {
    * Default: the helper where it loads, the route without it elsewhere.
    */
   native?: boolean;
-}
-
-export interface WrittenProfile {
-  path: string;
-  pid: number;
-  threadId: number;
-  cmd: string;
-  isMain: boolean;
-  profile: Profile;
-  /** Sampled mode: this is the n-th profile written on SIGUSR2, not the final one. */
-  part?: number;
-}
-
-export interface MissingProfile {
-  pid: number;
-  threadId: number;
-  cmd: string;
-  reason: string;
 }
 
 export interface RunResult {

@@ -16,9 +16,15 @@ import { fileURLToPath } from 'node:url';
 import { writeDhat } from '../formats/dhat.js';
 import type { RawLocation } from '../formats/tracked-snapshot.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import type { MissingProfile, WrittenProfile } from './run.js';
 import { convertSampledProfile } from './sampled-convert.js';
-import { commandOf, noProfileReason, readJson, type StartedFile } from './session-files.js';
+import {
+  commandOf,
+  type MissingProfile,
+  noProfileReason,
+  readJson,
+  type StartedFile,
+  type WrittenProfile,
+} from './session-files.js';
 
 const OWN_SCRIPTS = ['./agent.cjs', './sampled-agent.cjs', '../native/load.cjs'].map((p) =>
   fileURLToPath(new URL(p, import.meta.url)),

@@ -2,6 +2,26 @@
 // run.ts, and sampled, sampled-run.ts) make of them.
 
 import { promises as fs } from 'node:fs';
+import type { Profile } from '../model/profile.js';
+
+/** A profile a runner wrote: one per Node process and worker thread. */
+export interface WrittenProfile {
+  path: string;
+  pid: number;
+  threadId: number;
+  cmd: string;
+  isMain: boolean;
+  profile: Profile;
+  /** Sampled mode: this is the n-th profile written on SIGUSR2, not the final one. */
+  part?: number;
+}
+
+export interface MissingProfile {
+  pid: number;
+  threadId: number;
+  cmd: string;
+  reason: string;
+}
 
 /** `<pid>.<threadId>.started.json`: written by an agent as its process or thread starts. */
 export interface StartedFile {

@@ -11,7 +11,7 @@ import { type Budgets, checkProfile, type Limits } from '../model/budget.js';
 import { applyFilters } from '../model/filter.js';
 import type { Profile } from '../model/profile.js';
 import { renderCheckMarkdown, renderCheckText } from '../report/check.js';
-import { type Io, useColor } from './main.js';
+import { type Io, useColor } from './io.js';
 import { type FilterFlags, filtersOf, readOptions } from './options.js';
 
 export interface CheckFlags extends FilterFlags {

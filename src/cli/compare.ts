@@ -1,7 +1,7 @@
 import { compareRevision } from '../capture/compare.js';
 import { renderDiffMarkdown, renderDiffText } from '../report/diff.js';
 import { type DiffFlags, diffOutputOptions } from './diff.js';
-import { type Io, useColor } from './main.js';
+import { type Io, useColor } from './io.js';
 import { parsePositiveInt } from './options.js';
 
 export interface CompareFlags extends DiffFlags {

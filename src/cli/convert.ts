@@ -9,7 +9,7 @@ import {
 } from '../formats/index.js';
 import { applyFilters } from '../model/filter.js';
 import { printable } from '../util/printable.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 import { type FilterFlags, filtersOf, parsePositiveInt, readOptions } from './options.js';
 import { version } from './version.js';
 

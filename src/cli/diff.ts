@@ -5,7 +5,7 @@ import { applyFilters } from '../model/filter.js';
 import { findMetric, METRICS } from '../model/metrics.js';
 import type { Profile } from '../model/profile.js';
 import { renderDiffMarkdown, renderDiffText } from '../report/diff.js';
-import { type Io, useColor } from './main.js';
+import { type Io, useColor } from './io.js';
 import { type FilterFlags, filtersOf, parseBy, parsePositiveInt, readOptions } from './options.js';
 
 export interface DiffFlags {

@@ -6,26 +6,12 @@
 import { Command, CommanderError } from 'commander';
 import { METRICS } from '../model/metrics.js';
 import { printable } from '../util/printable.js';
+import type { Io } from './io.js';
 import { addFilterOptions, addGroupOptions } from './options.js';
 import { version } from './version.js';
 
 /** `--sort`'s help: every metric's name, from the one metrics table. */
 const SORT_HELP = `sort by this metric: ${METRICS.map((m) => m.name).join(', ')}`;
-
-export interface Io {
-  /** What `-` reads in place of a profile file. */
-  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-}
-
-export function useColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
-  if ('NO_COLOR' in env && env.NO_COLOR !== '') return false;
-  if (env.FORCE_COLOR && env.FORCE_COLOR !== '0') return true;
-  return stream.isTTY === true;
-}
 
 /** Parses argv (without node and script) and runs one command; resolves to the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {

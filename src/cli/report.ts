@@ -3,7 +3,7 @@ import { applyFilters } from '../model/filter.js';
 import { findMetric, METRICS } from '../model/metrics.js';
 import { buildReport } from '../report/rows.js';
 import { renderText } from '../report/text.js';
-import { type Io, useColor } from './main.js';
+import { type Io, useColor } from './io.js';
 import { type FilterFlags, filtersOf, parseBy, parsePositiveInt, readOptions } from './options.js';
 
 export interface ReportFlags extends FilterFlags {

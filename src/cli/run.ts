@@ -7,7 +7,7 @@ import { buildReport } from '../report/rows.js';
 import { renderText } from '../report/text.js';
 import { bytes, count } from '../report/units.js';
 import { printable } from '../util/printable.js';
-import { type Io, useColor } from './main.js';
+import { type Io, useColor } from './io.js';
 import { type FilterFlags, filtersOf, parseBy, parsePositiveInt } from './options.js';
 import { progressReporter } from './progress.js';
 

@@ -25,7 +25,7 @@ import {
 } from '../model/snapshot/compare.js';
 import { bytes, count, percent } from '../report/units.js';
 import { analyzeSnapshotInParallel } from '../threads/snapshot-analysis.js';
-import { type Io, useColor } from './main.js';
+import { type Io, useColor } from './io.js';
 import { parsePositiveInt } from './options.js';
 import { progressReporter } from './progress.js';
 

@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { printable } from '../util/printable.js';
 import { renderViewerHtml, type ViewerInput } from '../viewer/render.js';
 import { serveViewer } from '../viewer/serve.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 import { type FilterFlags, filtersOf, parsePositiveInt, readOptions } from './options.js';
 
 export interface ViewFlags extends FilterFlags {

@@ -20,8 +20,8 @@
  */
 
 import type { Budgets, Increase, Limits, SiteBudget } from '../model/budget.js';
+import { parseBytes } from '../model/byte-size.js';
 import { findMetric, type MetricKey } from '../model/metrics.js';
-import { parseBytes } from '../report/units.js';
 import { jsonSyntaxMessage } from './json-text.js';
 
 export class BudgetFileError extends Error {
