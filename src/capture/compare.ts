@@ -13,19 +13,21 @@
  * `<tmp>/head` have the same depth and length, and the diff shows only the change.
  * Ignored files (build output, node_modules) are not copied; node_modules is linked.
  *
- * Each run is a child `heapscope run` process: the command's standard output goes to
- * heapscope's standard error, so that compare's own output (e.g. `--json`) stays clean.
+ * Each run is `runProfiled` (run.ts), the library behind `heapscope run`: the command's
+ * standard output and error go to `output` (by default this process's standard error),
+ * so that compare's own output (e.g. `--json`) stays clean.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readProfileFile } from '../formats/index.js';
 import { type DiffOptions, type DiffResult, diffProfiles } from '../model/diff.js';
 import type { Profile } from '../model/profile.js';
+import { runProfiled } from './run.js';
 
-const BIN = fileURLToPath(new URL('../../bin/heapscope.js', import.meta.url));
+/** The live-at-peak sampling interval when none is given: `heapscope run`'s default. */
+const DEFAULT_PEAK_SAMPLE_INTERVAL = 32768;
 
 export interface CompareOptions {
   /** Working directory of the command, inside the repository (default: process.cwd()). */
@@ -35,13 +37,13 @@ export interface CompareOptions {
   runs?: number;
   /** Keep the profiles here (`base.<n>.json`, `head.<n>.json`); by default they are deleted. */
   outDir?: string;
-  /** Passed to `heapscope run --peak-sample`. */
+  /** Sampling interval (bytes) of the live-at-peak estimate (default 32768); 0 turns it off. */
   peakSampleInterval?: number;
   /** Options of the diff (sort metric, fuzzy matching). */
   diff?: Omit<DiffOptions, 'labels'>;
   /** Told what is happening (for a progress line). */
   onProgress?: (message: string) => void;
-  /** Where the command's output and heapscope run's messages go (default: process.stderr). */
+  /** Where the command's standard output and error go (default: process.stderr). */
   output?: NodeJS.WritableStream;
 }
 
@@ -196,16 +198,24 @@ export async function compareRevision(
         const label = side === 'base' ? `${rev} (${commit.slice(0, 7)})` : 'the working tree';
         options.onProgress?.(`run ${i} of ${runs} in ${label}`);
         const file = join(profilesDir, `${side}.${i}.json`);
-        const exitCode = await runOnce(command, {
+        const result = await runProfiled(command, {
           cwd: cwds[side],
-          file,
+          outFile: file,
           outDir: join(profilesDir, `${side}.${i}`),
           env: options.env ?? process.env,
-          peakSample: options.peakSampleInterval,
+          peakSampleInterval: options.peakSampleInterval ?? DEFAULT_PEAK_SAMPLE_INTERVAL,
           output: options.output ?? process.stderr,
-          stop,
+        }).catch((e: Error) => {
+          throw new CompareError(`${e.message} (in ${label})`);
         });
+        const { exitCode } = result;
         if (stop.interrupted) throw new CompareError(`interrupted by ${stop.interrupted}`);
+        for (const m of result.missing) {
+          const thread = m.threadId ? ` thread ${m.threadId}` : '';
+          notes.push(
+            `run ${i} in ${label}: no profile for pid ${m.pid}${thread} (${m.cmd}): ${m.reason}`,
+          );
+        }
         if (!existsSync(file)) {
           throw new CompareError(
             `no profile of the command in ${label} (exit code ${exitCode}): did it start a Node process?`,
@@ -235,21 +245,19 @@ export async function compareRevision(
 
 interface Guard {
   interrupted?: string;
-  child?: ReturnType<typeof spawn>;
   release(): void;
 }
 
 /**
  * Keeps heapscope alive on SIGINT/SIGTERM/SIGHUP while a run is going, so that the
- * worktree is removed: the signal is passed to the running child, and compare stops
- * after it.
+ * worktree is removed: `runProfiled` passes the signal to the running command, and
+ * compare stops after it.
  */
 function interruptGuard(): Guard {
   const guard: Guard = { release: () => {} };
   const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => {
     const h = () => {
       guard.interrupted = sig;
-      guard.child?.kill(sig);
     };
     process.on(sig, h);
     return [sig, h] as const;
@@ -258,46 +266,4 @@ function interruptGuard(): Guard {
     for (const [sig, h] of handlers) process.removeListener(sig, h);
   };
   return guard;
-}
-
-interface RunOnce {
-  cwd: string;
-  file: string;
-  outDir: string;
-  env: NodeJS.ProcessEnv;
-  peakSample?: number;
-  output: NodeJS.WritableStream;
-  stop: Guard;
-}
-
-/** One `heapscope run`; the command's output goes to `output`. Resolves to its exit code. */
-function runOnce(command: readonly string[], o: RunOnce): Promise<number> {
-  const args = [BIN, 'run', '-q', '--out-dir', o.outDir, '--out', o.file];
-  if (o.peakSample !== undefined) args.push('--peak-sample', String(o.peakSample));
-  args.push('--', ...command);
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, args, {
-      cwd: o.cwd,
-      env: o.env,
-      stdio: ['inherit', 'pipe', 'pipe'],
-    });
-    o.stop.child = child;
-    child.stdout.pipe(o.output, { end: false });
-    let pending = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (d: string) => {
-      const lines = (pending + d).split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        // Where the profiles went is compare's business, not the reader's.
-        if (!line.startsWith('heapscope: wrote ')) o.output.write(`${line}\n`);
-      }
-    });
-    child.on('error', rej);
-    child.on('close', (code, signal) => {
-      o.stop.child = undefined;
-      if (pending && !pending.startsWith('heapscope: wrote ')) o.output.write(pending);
-      res(code ?? (signal ? 128 : 1));
-    });
-  });
 }

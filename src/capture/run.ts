@@ -46,6 +46,11 @@ export interface RunOptions {
   peakSampleInterval?: number;
   /** Keep each end-of-run heap snapshot beside its profile (`heapscope.<pid>.heapsnapshot`). */
   keepSnapshots?: boolean;
+  /**
+   * Where the command's standard output and error go (default: this process's own, as
+   * if the command ran without heapscope). Its standard input stays this process's.
+   */
+  output?: NodeJS.WritableStream;
   /** Called while a snapshot is read (bytes read, total bytes). */
   onProgress?: (label: string, done: number, total: number) => void;
   /**
@@ -152,12 +157,16 @@ export async function runProfiled(
           onProfile: options.onProfile,
         })
       : undefined;
-    const { code, signal, pid } = await spawnAndWait(command, cwd, env, sampled).catch(
-      async (e: unknown) => {
-        await sampled?.finish().catch(() => undefined);
-        throw e;
-      },
-    );
+    const { code, signal, pid } = await spawnAndWait(
+      command,
+      cwd,
+      env,
+      sampled,
+      options.output,
+    ).catch(async (e: unknown) => {
+      await sampled?.finish().catch(() => undefined);
+      throw e;
+    });
     const exitCode = exitCodeOf(code, signal);
     if (sampled) {
       return {
@@ -187,9 +196,18 @@ function spawnAndWait(
   cwd: string,
   env: NodeJS.ProcessEnv,
   watcher?: { attach(child: ChildProcess): void },
+  output?: NodeJS.WritableStream,
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; pid: number }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command[0]!, command.slice(1), { cwd, env, stdio: 'inherit' });
+    const child = spawn(command[0]!, command.slice(1), {
+      cwd,
+      env,
+      stdio: output ? ['inherit', 'pipe', 'pipe'] : 'inherit',
+    });
+    if (output) {
+      child.stdout?.pipe(output, { end: false });
+      child.stderr?.pipe(output, { end: false });
+    }
     if (watcher) child.once('spawn', () => watcher.attach(child));
     const forward = (sig: NodeJS.Signals) => () => {
       child.kill(sig);
@@ -209,7 +227,8 @@ function spawnAndWait(
           : new Error(`could not start ${command[0]}: ${e.message}`),
       );
     });
-    child.on('exit', (code, signal) => {
+    // With its output piped, once all of it has been passed on.
+    child.on(output ? 'close' : 'exit', (code: number | null, signal: NodeJS.Signals | null) => {
       cleanup();
       resolvePromise({ code, signal, pid: child.pid ?? -1 });
     });

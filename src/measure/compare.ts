@@ -15,7 +15,10 @@ export interface CompareTableOptions {
   runs?: number;
   /** Calls before measuring (default 1: V8 compiles the candidate outside the figures). */
   warmup?: number;
-  /** Print the table on stdout (default true). */
+  /**
+   * @deprecated Has no effect: `compare` prints nothing; write the result's `table`
+   * where it should go.
+   */
   print?: boolean;
 }
 
@@ -40,7 +43,7 @@ export interface Comparison {
   iterations: number | undefined;
   runs: number;
   rows: ComparisonRow[];
-  /** The rows as a text table (what is printed). */
+  /** The rows as a text table. */
   table: string;
 }
 
@@ -90,8 +93,8 @@ export function renderComparison(c: Omit<Comparison, 'table'>): string {
 
 /**
  * Measures each candidate (sync or async functions, e.g. each building the same data in
- * a different structure) and returns, and prints, their allocated and retained bytes
- * side by side, per element when `elements` is given. Candidates are measured in turns
+ * a different structure) and returns their allocated and retained bytes side by side,
+ * per element when `elements` is given, with the same as a text table (`table`). Candidates are measured in turns
  * (A B C A B C …) so that slow drifts of the heap touch them alike.
  */
 export async function compare(
@@ -147,7 +150,5 @@ export async function compare(
     retainedVsBest: Number.isFinite(best) && best > 0 ? m.r / best : 1,
   }));
   const partial = { elements, iterations: options.iterations, runs, rows };
-  const table = renderComparison(partial);
-  if (options.print !== false) process.stdout.write(table);
-  return { ...partial, table };
+  return { ...partial, table: renderComparison(partial) };
 }
