@@ -8,6 +8,7 @@
  * The snapshot itself is taken after a full GC, so "live" means reachable.
  */
 import { ProfileBuilder } from '../model/builder.js';
+import { UNTRACED_SITE_FRAME } from '../model/frame.js';
 import type { HeapscopeMeta, Profile, ProgramPointExtras } from '../model/profile.js';
 import type { HeapSnapshot } from './heapsnapshot/index.js';
 
@@ -204,14 +205,25 @@ export function profileFromTrackedSnapshot(
   const endBytes = new Float64Array(trace.count);
   const endBlocks = new Float64Array(trace.count);
   const endByType = new Map<number, Record<string, [number, number]>>();
+  const nativeType = typeNames.indexOf('native');
+  // Program values made while tracking whose trace V8 lost: counted, never dropped.
+  const untraced = { bytes: 0, blocks: 0 };
   if (traceOff >= 0) {
     for (let n = 0; n < snap.nodeCount; n++) {
+      const id = snap.nodes[n * stride + idOff]!;
+      if (id < firstTracked) continue;
       const tid = snap.nodes[n * stride + traceOff]!;
-      if (tid === 0) continue;
-      if (snap.nodes[n * stride + idOff]! < firstTracked) continue;
-      const t = trace.indexById.get(tid);
-      if (t === undefined) continue;
+      const t = tid === 0 ? undefined : trace.indexById.get(tid);
       const size = snap.nodes[n * stride + sizeOff]!;
+      if (t === undefined) {
+        // Heap objects have odd ids; embedder (native) nodes even ones and no trace ever.
+        const heapObject = id % 2 === 1 && snap.nodes[n * stride + typeOff] !== nativeType;
+        if (firstTracked > 0 && heapObject && isProgramValue[n]) {
+          untraced.bytes += size;
+          untraced.blocks++;
+        }
+        continue;
+      }
       const type = isProgramValue[n]
         ? (typeNames[snap.nodes[n * stride + typeOff]!] ?? 'unknown')
         : 'V8 internal';
@@ -291,6 +303,18 @@ export function profileFromTrackedSnapshot(
       ...(extras ? { heapscope: extras } : {}),
     });
   }
+  if (untraced.blocks > 0) {
+    builder.add({
+      frames: [UNTRACED_SITE_FRAME],
+      // Their allocations are in the totals of their real (unknown) sites already.
+      totalBytes: 0,
+      totalBlocks: 0,
+      endBytes: untraced.bytes,
+      endBlocks: untraced.blocks,
+      peakBytes: 0,
+      peakBlocks: 0,
+    });
+  }
   const built = builder.build();
   // A sample stands for interval/size objects, and may include garbage a minor GC left
   // in the old generation: no site can hold more than it allocated.
@@ -322,7 +346,7 @@ export function profileFromTrackedSnapshot(
     capture: 'exact',
     exact: {
       total: true,
-      end: options.endExact ?? true,
+      end: (options.endExact ?? true) && untraced.blocks === 0,
       peak: usePeakSample && peak?.method === 'exact',
     },
     peak: {
@@ -335,6 +359,14 @@ export function profileFromTrackedSnapshot(
           }),
     },
     ...restMeta,
+    ...(untraced.blocks > 0
+      ? {
+          notes: [
+            ...(restMeta.notes ?? []),
+            `${untraced.blocks} live objects (${untraced.bytes} bytes) allocated while tracking have no allocation site in V8's snapshot: they are counted under ${UNTRACED_SITE_FRAME}`,
+          ],
+        }
+      : {}),
   };
   return built;
 }

@@ -19,6 +19,12 @@ export interface FrameParts {
   column?: number;
 }
 
+/**
+ * The program point of live objects that were allocated while V8's allocation tracker ran
+ * but carry no allocation site in the end-of-run snapshot (V8 lost their trace).
+ */
+export const UNTRACED_SITE_FRAME = '[allocated while tracking, site not recorded by V8]';
+
 const ADDRESS = /^(0x[0-9a-fA-F]+): /;
 const LOCATION = /^(.*) \(([^()]*)\)$/;
 const POSITION = /^(.*?):(\d+)(?::(\d+))?$/;
