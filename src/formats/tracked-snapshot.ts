@@ -211,9 +211,12 @@ export function profileFromTrackedSnapshot(
   if (traceOff >= 0) {
     for (let n = 0; n < snap.nodeCount; n++) {
       const id = snap.nodes[n * stride + idOff]!;
-      if (id < firstTracked) continue;
       const tid = snap.nodes[n * stride + traceOff]!;
       const t = tid === 0 ? undefined : trace.indexById.get(tid);
+      // An id from before tracking began: an object older than tracking, whose trace (if
+      // any) is stale. (A new object at an address where an older one died can inherit its
+      // id too, when the GC promotes its page in place; on Node 26 a few are left out so.)
+      if (id < firstTracked) continue;
       const size = snap.nodes[n * stride + sizeOff]!;
       if (t === undefined) {
         // Heap objects have odd ids; embedder (native) nodes even ones and no trace ever.
