@@ -11,7 +11,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readHeapSnapshot } from '../../src/formats/heapsnapshot.js';
 import { profileFromTrackedSnapshot } from '../../src/formats/tracked-snapshot.js';
 import { UNTRACED_SITE_FRAME } from '../../src/model/frame.js';
-import { type Profile, totals } from '../../src/model/profile.js';
+import { totals } from '../../src/model/metrics.js';
+import type { Profile } from '../../src/model/profile.js';
 import {
   endOfType,
   heapscope,
