@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readHeapSnapshot } from '../../src/formats/heapsnapshot.js';
+import { readHeapSnapshot } from '../../src/formats/heapsnapshot/index.js';
 import { profileFromTrackedSnapshot } from '../../src/formats/tracked-snapshot.js';
 import { UNTRACED_SITE_FRAME } from '../../src/model/frame.js';
 import { totals } from '../../src/model/metrics.js';
