@@ -294,7 +294,7 @@ async function collectProfiles(
         : undefined,
     });
     const formatFrame = createFrameFormatter(meta.cwd, meta.sourceMapUrls);
-    const route = meta.backend ? withoutHelperFacts(meta.backend, meta.v8) : undefined;
+    const route = meta.backend ? withoutHelperFacts(meta.backend) : undefined;
     const isOwnFrame = (loc: { scriptName: string }) =>
       OWN_SCRIPTS.some((s) => loc.scriptName.endsWith(s)) || route?.isOwnFrame(loc) === true;
     const peak = meta.peakSample ? peakFromSample(meta.peakSample, isOwnFrame) : undefined;
