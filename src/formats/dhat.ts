@@ -143,23 +143,27 @@ export function readDhat(input: string | unknown): Profile {
     need(pp, ['tb', 'tbk', 'fs'], where);
     if (d.bklt) need(pp, ['mb', 'mbk', 'gb', 'gbk', 'eb', 'ebk'], where);
     if (d.bkacc) need(pp, ['rb', 'wb'], where);
-    return stripUndefined({
-      // DHAT stores the root frame implicitly; fs never contains index 0.
+    // Built field by field in one order, with no field deleted afterwards: objects of one
+    // shape, which V8 keeps compact (a deleted field turns an object into a dictionary,
+    // several times larger: it decides whether a 1M-program-point profile fits in memory).
+    // DHAT stores the root frame implicitly; fs never contains index 0.
+    const out = {
       stack: Array.isArray(pp.fs) ? pp.fs.slice() : pp.fs,
       totalBytes: pp.tb,
       totalBlocks: pp.tbk,
-      totalLifetimes: pp.tl,
-      maxBytes: pp.mb,
-      maxBlocks: pp.mbk,
-      peakBytes: pp.gb,
-      peakBlocks: pp.gbk,
-      endBytes: pp.eb,
-      endBlocks: pp.ebk,
-      readBytes: pp.rb,
-      writeBytes: pp.wb,
-      accesses: pp.acc,
-      heapscope: pp.heapscope,
-    });
+    } as ProgramPoint;
+    if (pp.tl !== undefined) out.totalLifetimes = pp.tl as number;
+    if (pp.mb !== undefined) out.maxBytes = pp.mb as number;
+    if (pp.mbk !== undefined) out.maxBlocks = pp.mbk as number;
+    if (pp.gb !== undefined) out.peakBytes = pp.gb as number;
+    if (pp.gbk !== undefined) out.peakBlocks = pp.gbk as number;
+    if (pp.eb !== undefined) out.endBytes = pp.eb as number;
+    if (pp.ebk !== undefined) out.endBlocks = pp.ebk as number;
+    if (pp.rb !== undefined) out.readBytes = pp.rb as number;
+    if (pp.wb !== undefined) out.writeBytes = pp.wb as number;
+    if (pp.acc !== undefined) out.accesses = pp.acc as number[];
+    if (pp.heapscope !== undefined) out.heapscope = pp.heapscope as ProgramPoint['heapscope'];
+    return out;
   });
   const hasUnits = d.bu !== undefined || d.bsu !== undefined || d.bksu !== undefined;
   const profile: Profile = stripUndefined({

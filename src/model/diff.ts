@@ -262,6 +262,15 @@ function pickSort(sort: DiffOptions['sort'], metrics: MetricInfo[]): MetricInfo 
 
 /** The sites of one side: program points of all runs by stack, with each run's values. */
 function combineRuns(runs: readonly Profile[], metrics: MetricInfo[]): SideSite[] {
+  if (runs.length === 1) {
+    // One run: its program points are the sites (stacks are unique in a profile).
+    const p = runs[0]!;
+    return p.programPoints.map((pp) => {
+      const site: SideSite = { frames: stackFrames(p, pp), runs: {} };
+      for (const m of metrics) site.runs[m.key] = [pp[m.key] ?? 0];
+      return site;
+    });
+  }
   const byStack = new Map<string, SideSite>();
   runs.forEach((p, run) => {
     for (const pp of p.programPoints) {

@@ -104,8 +104,11 @@ export function rewriteStacks(
 ): Profile {
   const frames = profile.frames;
   let emptyIndex = -1;
-  const byStack = new Map<string, ProgramPoint>();
+  const byStack = new Map<string, number>(); // stack → index in `out`
   const out: ProgramPoint[] = [];
+  // Unchanged program points are shared with the input (profiles are immutable); a
+  // merged one is a copy this function owns.
+  const owned = new Set<ProgramPoint>();
   for (const pp of profile.programPoints) {
     let stack = keep(pp.stack);
     if (stack.length === 0) {
@@ -116,14 +119,20 @@ export function rewriteStacks(
       stack = [emptyIndex];
     }
     const key = stack.join(',');
-    const prev = byStack.get(key);
-    if (!prev) {
-      const copy: ProgramPoint = { ...pp, stack };
-      byStack.set(key, copy);
-      out.push(copy);
+    const at = byStack.get(key);
+    if (at === undefined) {
+      const same = stack.length === pp.stack.length && stack.every((f, i) => f === pp.stack[i]);
+      byStack.set(key, out.length);
+      out.push(same ? pp : { ...pp, stack });
       continue;
     }
-    mergeInto(prev, pp);
+    let into = out[at]!;
+    if (!owned.has(into)) {
+      into = { ...into, stack: into.stack.slice() };
+      owned.add(into);
+      out[at] = into;
+    }
+    mergeInto(into, pp);
   }
   const table = emptyIndex === frames.length ? [...frames, emptyFrame] : frames;
   return { ...profile, frames: table, programPoints: out };
@@ -188,14 +197,16 @@ function usedMatches(profile: Profile, hit: Uint8Array): number {
 
 /** Whether a frame is Node's own JavaScript (a `node:` file). */
 export function isNodeInternalFrame(frame: string): boolean {
+  // Most frames name no `node:` file at all: no need to take them apart.
+  if (!frame.includes('(node:')) return false;
   const file = parseFrame(frame).file;
   return file?.startsWith('node:') === true;
 }
 
 /** Whether a frame is of the user's code: a file that is not Node's own. */
 function isUserFrame(frame: string): boolean {
-  const file = parseFrame(frame).file;
-  return file !== undefined && !file.startsWith('node:');
+  if (!frame.endsWith(')')) return false; // no file: a builtin or a bare name
+  return parseFrame(frame).file !== undefined && !isNodeInternalFrame(frame);
 }
 
 /**
@@ -205,6 +216,8 @@ function isUserFrame(frame: string): boolean {
  */
 export function hideNodeInternals(profile: Profile): HideResult {
   const internal = frameTest(profile, isNodeInternalFrame);
+  const framesMatched = usedMatches(profile, internal);
+  if (framesMatched === 0) return { profile, matched: 0, framesMatched };
   const user = frameTest(profile, isUserFrame);
   let matched = 0;
   const result = rewriteStacks(
@@ -224,7 +237,6 @@ export function hideNodeInternals(profile: Profile): HideResult {
     },
     NODE_INTERNALS_FRAME,
   );
-  const framesMatched = usedMatches(profile, internal);
   return { profile: result, matched, framesMatched };
 }
 

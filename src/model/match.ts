@@ -56,18 +56,68 @@ export interface MatchOptions {
   fuzzy?: boolean;
 }
 
-interface Site {
-  index: number;
-  frames: readonly string[];
-  parts: FrameParts[];
-}
-
 const ANONYMOUS = new Set(['', '(anonymous)', '<anonymous>', '???', '(root)', '(program)']);
 
-const exactKey = (s: Site) => s.frames.join('\n');
-const sourceKey = (s: Site) => s.frames.map(withoutAddress).join('\n');
-const movedKey = (s: Site) => s.parts.map((p) => `${p.name}\u0000${p.file ?? ''}`).join('\n');
-const nameKey = (s: Site) => s.parts.map((p) => p.name).join('\n');
+interface Site {
+  index: number;
+  /** The stack's frames as ids into the match's own frame table (`Frames`). */
+  ids: number[];
+}
+
+/**
+ * The frames of both sides, each distinct string once, with what the stages need of a
+ * frame (its parts, its text without an address, its function and file, its name) worked
+ * out once per distinct frame and only when a stage asks. Keys of stacks are then short
+ * strings of ids: a large profile's stacks are not copied into long texts.
+ */
+class Frames {
+  private readonly ids = new Map<string, number>();
+  readonly texts: string[] = [];
+  private readonly parts: FrameParts[] = [];
+  private readonly derived = new Map<string, Map<string, number>>();
+  private readonly derivedOf = new Map<string, number[]>();
+
+  id(frame: string): number {
+    let id = this.ids.get(frame);
+    if (id === undefined) {
+      id = this.texts.length;
+      this.texts.push(frame);
+      this.ids.set(frame, id);
+    }
+    return id;
+  }
+
+  partsOf(id: number): FrameParts {
+    let p = this.parts[id];
+    if (p === undefined) {
+      p = parseFrame(this.texts[id]!);
+      this.parts[id] = p;
+    }
+    return p;
+  }
+
+  /** An id per distinct value of `f` over frames: equal values, equal ids. */
+  derivedId(kind: string, id: number, f: (frame: number) => string): number {
+    let of = this.derivedOf.get(kind);
+    let values = this.derived.get(kind);
+    if (!of || !values) {
+      of = [];
+      values = new Map();
+      this.derivedOf.set(kind, of);
+      this.derived.set(kind, values);
+    }
+    const known = of[id];
+    if (known !== undefined) return known;
+    const v = f(id);
+    let d = values.get(v);
+    if (d === undefined) {
+      d = values.size;
+      values.set(v, d);
+    }
+    of[id] = d;
+    return d;
+  }
+}
 
 /** Matches base stacks to head stacks (each a list of frame strings, allocation site first). */
 export function matchSites(
@@ -75,37 +125,41 @@ export function matchSites(
   headStacks: readonly (readonly string[])[],
   options: MatchOptions = {},
 ): MatchResult {
-  const toSite = (frames: readonly string[], index: number): Site => ({
+  const frames = new Frames();
+  const toSite = (stack: readonly string[], index: number): Site => ({
     index,
-    frames,
-    parts: frames.map(parseFrame),
+    ids: stack.map((f) => frames.id(f)),
   });
   let base = baseStacks.map(toSite);
   let head = headStacks.map(toSite);
+  const keyBy = (kind: string, f: (id: number) => string) => (s: Site) =>
+    s.ids.map((id) => frames.derivedId(kind, id, f)).join(',');
+  const exactKey = (s: Site) => s.ids.join(',');
+  const sourceKey = keyBy('source', (id) => withoutAddress(frames.texts[id]!));
+  const movedKey = keyBy('moved', (id) => {
+    const p = frames.partsOf(id);
+    return `${p.name}\u0000${p.file ?? ''}`;
+  });
+  const nameKey = keyBy('name', (id) => frames.partsOf(id).name);
+  const order = bySourceOrder(frames);
   const matches: SiteMatch[] = [];
-  const stage = (
-    kind: MatchKind,
-    key: (s: Site) => string,
-    ambiguous: 'fold' | 'pair' | 'skip',
-  ) => {
-    const found = matchByKey(base, head, key, ambiguous);
+  const stage = (kind: MatchKind, found: { base: number[]; head: number[] }[]) => {
     for (const m of found) matches.push({ kind, ...m });
+    if (found.length === 0) return;
     const usedB = new Set(found.flatMap((m) => m.base));
     const usedH = new Set(found.flatMap((m) => m.head));
     base = base.filter((s) => !usedB.has(s.index));
     head = head.filter((s) => !usedH.has(s.index));
   };
-  stage('exact', exactKey, 'fold');
-  stage('address', sourceKey, 'fold');
+  stage('exact', matchByKey(base, head, exactKey, 'fold', order));
+  stage('address', matchByKey(base, head, sourceKey, 'fold', order));
   if (options.fuzzy !== false) {
-    stage('moved', movedKey, 'pair');
-    const renamable = (s: Site) => s.parts.some((p) => !ANONYMOUS.has(p.name));
-    const found = matchByKey(base.filter(renamable), head.filter(renamable), nameKey, 'skip');
-    for (const m of found) matches.push({ kind: 'renamed', ...m });
-    const usedB = new Set(found.flatMap((m) => m.base));
-    const usedH = new Set(found.flatMap((m) => m.head));
-    base = base.filter((s) => !usedB.has(s.index));
-    head = head.filter((s) => !usedH.has(s.index));
+    stage('moved', matchByKey(base, head, movedKey, 'pair', order));
+    const renamable = (s: Site) => s.ids.some((id) => !ANONYMOUS.has(frames.partsOf(id).name));
+    stage(
+      'renamed',
+      matchByKey(base.filter(renamable), head.filter(renamable), nameKey, 'skip', order),
+    );
   }
   return { matches, added: head.map((s) => s.index), removed: base.map((s) => s.index) };
 }
@@ -115,7 +169,9 @@ function matchByKey(
   head: readonly Site[],
   key: (s: Site) => string,
   ambiguous: 'fold' | 'pair' | 'skip',
+  bySourceOrder: (a: Site, b: Site) => number,
 ): { base: number[]; head: number[] }[] {
+  if (base.length === 0 || head.length === 0) return [];
   const groups = new Map<string, { base: Site[]; head: Site[] }>();
   for (const s of base) {
     const k = key(s);
@@ -143,13 +199,15 @@ function matchByKey(
 }
 
 /** Orders sites by the source positions of their frames, allocation site first. */
-function bySourceOrder(a: Site, b: Site): number {
-  const n = Math.min(a.parts.length, b.parts.length);
-  for (let i = 0; i < n; i++) {
-    const p = a.parts[i]!;
-    const q = b.parts[i]!;
-    const d = (p.line ?? 0) - (q.line ?? 0) || (p.column ?? 0) - (q.column ?? 0);
-    if (d !== 0) return d;
-  }
-  return a.parts.length - b.parts.length || a.index - b.index;
+function bySourceOrder(frames: Frames) {
+  return (a: Site, b: Site): number => {
+    const n = Math.min(a.ids.length, b.ids.length);
+    for (let i = 0; i < n; i++) {
+      const p = frames.partsOf(a.ids[i]!);
+      const q = frames.partsOf(b.ids[i]!);
+      const d = (p.line ?? 0) - (q.line ?? 0) || (p.column ?? 0) - (q.column ?? 0);
+      if (d !== 0) return d;
+    }
+    return a.ids.length - b.ids.length || a.index - b.index;
+  };
 }
