@@ -18,13 +18,15 @@
  *   <id>.heapsnapshot   the end-of-run snapshot, with allocation traces
  *   <id>.meta.json      written last: its presence means the snapshot is whole
  */
-import { renameSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import * as v8 from 'node:v8';
 import * as workerThreads from 'node:worker_threads';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { loadNative, type NativeAddon } from '../native/load.cjs';
+import { announceEnding, listenForFinishRequest, writeJsonAtomic } from './ending.cjs';
 import { startWithoutHelper } from './inspector-agent.cjs';
+import { installParentSide } from './parent-side.cjs';
 import { startSampled } from './sampled-agent.cjs';
 import { collectSourceMapUrls } from './source-map-urls.cjs';
 import { honestStackFlags } from './v8-flags.cjs';
@@ -42,19 +44,20 @@ interface AgentState {
 
 const FATAL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-function writeJsonAtomic(path: string, value: unknown): void {
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value));
-  renameSync(tmp, path);
-}
-
 function commandLine(): string[] {
   return [process.argv0, ...process.execArgv, ...process.argv.slice(1)];
 }
 
 function finish(state: AgentState, reason: string, exitCode: number | undefined): void {
   if (state.phase !== 'tracking') return;
+  if (!existsSync(state.dir)) {
+    // `heapscope run --no-wait` has returned: nobody collects this profile.
+    state.phase = 'done';
+    state.addon.stopTracking();
+    return;
+  }
   state.phase = 'writing';
+  announceEnding(state.dir, state.id, reason, exitCode);
   const base = join(state.dir, state.id);
   // Taken first: the sampler holds its samples through global handles, which would show
   // in the snapshot as holders of objects that nothing else keeps.
@@ -112,6 +115,7 @@ function start(): void {
   const dir = process.env.HEAPSCOPE_DIR;
   if (!dir || isNodeInternalThread()) return;
   const id = `${process.pid}.${threadId}`;
+  installParentSide(dir);
   if (process.env.HEAPSCOPE_SAMPLE) {
     // `heapscope run --sample`: V8's sampling heap profiler, no allocation tracking.
     startSampled({
@@ -163,6 +167,11 @@ function start(): void {
   }
 
   process.on('exit', (code) => finish(state, 'exit', code));
+  if (!isMainThread) {
+    listenForFinishRequest(dir, id, process.pid, threadId, () =>
+      finish(state, 'terminate()', undefined),
+    );
+  }
   if (isMainThread) {
     for (const signal of FATAL_SIGNALS) {
       const onSignal = () => {

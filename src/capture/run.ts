@@ -19,21 +19,19 @@ import { chooseRoute, routeEnv } from './route.js';
 import { startSampledSession } from './sampled-run.js';
 import {
   commandOf,
+  OWN_SCRIPTS as HEAPSCOPE_SCRIPTS,
   type MissingProfile,
   noProfileReason,
   readJson,
   type StartedFile,
   type WrittenProfile,
 } from './session-files.js';
+import { type RunningProcess, stillRunning, waitForProcesses } from './wait.js';
 
 export type { MissingProfile, WrittenProfile } from './session-files.js';
 
 const AGENT_PATH = fileURLToPath(new URL('./agent.cjs', import.meta.url));
-const OWN_SCRIPTS = [
-  AGENT_PATH,
-  fileURLToPath(new URL('../native/load.cjs', import.meta.url)),
-  ...WITHOUT_HELPER_SCRIPTS,
-];
+const OWN_SCRIPTS = [...HEAPSCOPE_SCRIPTS, ...WITHOUT_HELPER_SCRIPTS];
 
 export interface RunOptions {
   /** Directory for the profiles (default: the working directory). */
@@ -67,6 +65,13 @@ export interface RunOptions {
    * Default: the helper where it loads, the route without it elsewhere.
    */
   native?: boolean;
+  /**
+   * Whether to wait, after the command's process ended, for the other profiled processes
+   * it started (detached ones included) to end (wait.ts); default true.
+   */
+  wait?: boolean;
+  /** Called once when that wait goes on for a while, with the processes waited for. */
+  onWaiting?: (running: RunningProcess[]) => void;
 }
 
 export interface RunResult {
@@ -77,6 +82,8 @@ export interface RunResult {
   missing: MissingProfile[];
   /** Why the native helper was not used, when it was not. */
   withoutHelper?: string;
+  /** With `wait: false`: profiled processes that still ran when heapscope returned. */
+  running: RunningProcess[];
 }
 
 interface MetaFile {
@@ -168,12 +175,18 @@ export async function runProfiled(
       throw e;
     });
     const exitCode = exitCodeOf(code, signal);
+    const running = options.wait === false ? await stillRunning(session) : [];
+    if (options.wait !== false) await waitForProcesses(session, options.onWaiting);
+    const left = new Set(running.map((r) => r.pid));
     if (sampled) {
+      const { profiles, missing } = await sampled.finish();
       return {
         exitCode,
         ...(signal ? { signal } : {}),
         ...withoutHelper,
-        ...(await sampled.finish()),
+        profiles,
+        missing: missing.filter((m) => !left.has(m.pid)),
+        running,
       };
     }
     const collected = await collectProfiles(session, {
@@ -184,8 +197,9 @@ export async function runProfiled(
       outFile: options.outFile ? resolve(cwd, options.outFile) : undefined,
       keepSnapshots: options.keepSnapshots ?? false,
       onProgress: options.onProgress,
+      left,
     });
-    return { exitCode, ...(signal ? { signal } : {}), ...withoutHelper, ...collected };
+    return { exitCode, ...(signal ? { signal } : {}), ...withoutHelper, ...collected, running };
   } finally {
     await fs.rm(session, { recursive: true, force: true });
   }
@@ -243,6 +257,8 @@ interface CollectOptions {
   outFile?: string;
   keepSnapshots: boolean;
   onProgress?: RunOptions['onProgress'];
+  /** Processes left running (`wait: false`): neither profiled nor missing. */
+  left: ReadonlySet<number>;
 }
 
 async function collectProfiles(
@@ -265,6 +281,7 @@ async function collectProfiles(
   started.sort((a, b) => (a.meta?.startedAt ?? 0) - (b.meta?.startedAt ?? 0));
   const hasRoot = started.some((s) => s.info.pid === opts.rootPid && s.info.threadId === 0);
   for (const { id, info, meta } of started) {
+    if (opts.left.has(info.pid)) continue;
     const isMain = hasRoot
       ? info.pid === opts.rootPid && info.threadId === 0
       : profiles.length === 0 && info.threadId === 0 && meta !== undefined;

@@ -32,11 +32,12 @@
  *   <id>.end.heapprofile          the final profile (exit, fatal signal, or duration)
  *   <id>.end.meta.json            written last: its presence means the profile is whole
  */
-import { renameSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import * as v8 from 'node:v8';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { loadNative, type NativeAddon } from '../native/load.cjs';
+import { announceEnding, listenForFinishRequest } from './ending.cjs';
 
 /** What agent.cts hands over, so both modes share one way of doing each. */
 export interface SampledAgentContext {
@@ -241,7 +242,15 @@ export function startSampled(ctx: SampledAgentContext): void {
 
   const finish = (reason: string, exitCode: number | undefined) => {
     if (state.phase !== 'sampling') return;
+    if (!existsSync(ctx.dir)) {
+      // `heapscope run --no-wait` has returned: nobody collects this profile.
+      state.phase = 'done';
+      state.sampler!.stop();
+      addon?.stopTracking();
+      return;
+    }
     state.phase = 'writing';
+    announceEnding(ctx.dir, ctx.id, reason, exitCode);
     let json: string;
     try {
       json = state.sampler!.stop();
@@ -270,6 +279,11 @@ export function startSampled(ctx: SampledAgentContext): void {
   };
 
   process.on('exit', (code) => finish('exit', code));
+  if (!isMainThread) {
+    listenForFinishRequest(ctx.dir, ctx.id, process.pid, threadId, () =>
+      finish('terminate()', undefined),
+    );
+  }
   if (isMainThread) {
     process.on('SIGUSR2', writePart);
     for (const signal of ctx.fatalSignals) {

@@ -12,7 +12,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { writeDhat } from '../formats/dhat.js';
 import type { RawLocation } from '../formats/tracked-snapshot.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -21,14 +20,11 @@ import {
   commandOf,
   type MissingProfile,
   noProfileReason,
+  OWN_SCRIPTS,
   readJson,
   type StartedFile,
   type WrittenProfile,
 } from './session-files.js';
-
-const OWN_SCRIPTS = ['./agent.cjs', './sampled-agent.cjs', '../native/load.cjs'].map((p) =>
-  fileURLToPath(new URL(p, import.meta.url)),
-);
 
 const isOwnFrame = (loc: RawLocation) => OWN_SCRIPTS.some((s) => loc.scriptName.endsWith(s));
 /**

@@ -2,6 +2,7 @@
 // run.ts, and sampled, sampled-run.ts) make of them.
 
 import { promises as fs } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Profile } from '../model/profile.js';
 
 /** A profile a runner wrote: one per Node process and worker thread. */
@@ -22,6 +23,15 @@ export interface MissingProfile {
   cmd: string;
   reason: string;
 }
+
+/** heapscope's own scripts in the target: their frames are left out of every profile. */
+export const OWN_SCRIPTS = [
+  './agent.cjs',
+  './sampled-agent.cjs',
+  './ending.cjs',
+  './parent-side.cjs',
+  '../native/load.cjs',
+].map((p) => fileURLToPath(new URL(p, import.meta.url)));
 
 /** `<pid>.<threadId>.started.json`: written by an agent as its process or thread starts. */
 export interface StartedFile {

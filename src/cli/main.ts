@@ -55,6 +55,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       '--no-native',
       "capture with Node's own means only (node:inspector, node:v8), as where heapscope's native helper is missing (also HEAPSCOPE_NATIVE=0)",
     )
+    .option(
+      '--no-wait',
+      'return when the command ends, without waiting for the Node processes it left running (detached ones): those are not profiled',
+    )
     .option('--json', 'print the run result as JSON')
     .option('-q, --quiet', 'print no report');
   addGroupOptions(run);
@@ -64,7 +68,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
       '\nExamples:\n  heapscope run -- node app.js --some-flag\n  heapscope run --out-dir prof -- npm test' +
         '\n  heapscope run --sample -- node server.js\n  heapscope run --sample 4096 --duration 60s -- node server.js' +
         '\n\nIn sampled mode, SIGUSR2 (to the Node process, or to heapscope when the command is one)' +
-        '\nwrites the profile so far as heapscope.<pid>-<n>.json and sampling goes on.',
+        '\nwrites the profile so far as heapscope.<pid>-<n>.json and sampling goes on.' +
+        '\n\nheapscope returns when the command has ended and so has every Node process it started' +
+        '\n(detached ones too), each with its profile written; --no-wait returns at once.',
     )
     .action(async (command: string[], opts) => {
       const { runCommand } = await import('./run.js');

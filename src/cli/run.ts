@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
 import { runProfiled, type WrittenProfile } from '../capture/run.js';
+import { shellJoin } from '../capture/session-files.js';
 import { applyFilters } from '../model/filter.js';
 import { findMetric, METRICS } from '../model/metrics.js';
 import type { Profile } from '../model/profile.js';
@@ -28,6 +29,8 @@ export interface RunFlags extends FilterFlags {
   duration?: string;
   /** `--no-native` makes it false. */
   native?: boolean;
+  /** `--no-wait` makes it false. */
+  wait?: boolean;
 }
 
 /**
@@ -127,6 +130,13 @@ export async function runCommand(command: string[], flags: RunFlags, io: Io): Pr
       keepSnapshots: flags.keepSnapshot === true,
       ...(flags.native === false ? { native: false } : {}),
       onProgress: progress.update,
+      wait: flags.wait !== false,
+      onWaiting: (running) => {
+        const list = running.map((r) => `${r.pid} (${shellJoin(r.argv)})`).join(', ');
+        io.stderr.write(
+          `heapscope: the command ended; waiting for the Node processes it started: ${list} (--no-wait not to wait)\n`,
+        );
+      },
       ...(sample !== undefined
         ? {
             sample,
@@ -155,6 +165,7 @@ export async function runCommand(command: string[], flags: RunFlags, io: Io): Pr
           signal: result.signal,
           profiles: result.profiles.map(({ profile: _p, ...rest }) => rest),
           missing: result.missing,
+          running: result.running,
         },
         null,
         2,
@@ -173,6 +184,11 @@ export async function runCommand(command: string[], flags: RunFlags, io: Io): Pr
   for (const m of result.missing) {
     out.write(
       `${printable(`heapscope: no profile for pid ${m.pid}${m.threadId ? ` thread ${m.threadId}` : ''} (${m.cmd}): ${m.reason}`)}\n`,
+    );
+  }
+  for (const r of result.running) {
+    out.write(
+      `heapscope: pid ${r.pid} (${shellJoin(r.argv)}) still runs (--no-wait): it writes no profile\n`,
     );
   }
   if (result.signal) out.write(`heapscope: the command was ended by ${result.signal}\n`);

@@ -1,0 +1,130 @@
+/**
+ * How a profiled process or thread tells the rest of the run that it is ending, and how
+ * its parent asks a worker thread to write its profile before `worker.terminate()`.
+ * Shared by both capture modes (agent.cts, sampled-agent.cts) and the parent side
+ * (parent-side.cts). Everything goes through small files in the session directory and
+ * one BroadcastChannel per worker thread: no message reaches the program's own channels.
+ *
+ * Files, `<id>` = `<pid>.<threadId>`:
+ *   <id>.ending.json    written as the thread starts writing its profile: its program
+ *                       has ended (how: `reason`, `exitCode`), heapscope's work goes on
+ *   <id>.ended-by.json  written by the parent when it ended the thread or process before
+ *                       its profile was written: the cause heapscope observed
+ *   <id>.finish         written by a worker thread's parent before `terminate()`: the
+ *                       thread is asked to write its profile now
+ *
+ * A thread that waits in the event loop hears the request on its BroadcastChannel. A
+ * thread blocked in `Atomics.wait` (piscina's idle workers wait for the next task that
+ * way) runs no event loop: the agent makes its `Atomics.wait` wait in slices of
+ * ATOMICS_SLICE_MS and look for the `.finish` file between them. A slice that ends early
+ * returns what V8 returned (`'ok'`, `'not-equal'`), so the usual protocol (change the
+ * value, then notify) behaves as before; a notify that changes nothing and comes between
+ * two slices is not seen until the value changes or the timeout passes.
+ */
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface EndingFile {
+  /** 'exit', a signal name ('SIGTERM'), 'terminate()', 'duration'. */
+  reason: string;
+  /** The exit code the program ended with, when it ended by exiting. */
+  exitCode?: number;
+  /** Date.now() when the program ended. */
+  at: number;
+}
+
+/** What the parent saw when it ended a child before the child's profile was written. */
+export type EndedByFile =
+  | {
+      kind: 'signal';
+      parentPid: number;
+      /** Signals the parent sent, in order, with Date.now() of each. */
+      signals: { signal: string; at: number }[];
+    }
+  | {
+      kind: 'terminate';
+      parentPid: number;
+      /** How long the parent waited for the thread to start writing its profile. */
+      waitedMs: number;
+      /** Whether the thread started writing before it was terminated. */
+      answered: boolean;
+    };
+
+export function writeJsonAtomic(path: string, value: unknown): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value));
+  renameSync(tmp, path);
+}
+
+export const endingPath = (dir: string, id: string) => join(dir, `${id}.ending.json`);
+export const endedByPath = (dir: string, id: string) => join(dir, `${id}.ended-by.json`);
+export const finishPath = (dir: string, id: string) => join(dir, `${id}.finish`);
+
+/** Longest single wait of a worker's `Atomics.wait` between looks for a finish request. */
+export const ATOMICS_SLICE_MS = 50;
+
+/** Whether the profile of `<id>` is whole (exact mode's meta file or sampled mode's end). */
+export function profileWritten(dir: string, id: string): boolean {
+  return existsSync(join(dir, `${id}.meta.json`)) || existsSync(join(dir, `${id}.end.meta.json`));
+}
+
+/** Said by a thread as it starts writing its profile. Never throws. */
+export function announceEnding(
+  dir: string,
+  id: string,
+  reason: string,
+  exitCode: number | undefined,
+): void {
+  try {
+    const value: EndingFile = {
+      reason,
+      at: Date.now(),
+      ...(exitCode !== undefined ? { exitCode } : {}),
+    };
+    writeJsonAtomic(endingPath(dir, id), value);
+  } catch {
+    // The profile itself says more if it cannot be written either.
+  }
+}
+
+/** The channel on which a thread's parent asks it to write its profile now. */
+export function finishChannelName(pid: number, threadId: number): string {
+  return `heapscope:finish:${pid}:${threadId}`;
+}
+
+/**
+ * In a worker thread: calls `onRequest` (once) when the thread's parent is about to
+ * terminate it. The channel does not keep the thread alive; it is made before tracking
+ * starts.
+ */
+export function listenForFinishRequest(
+  dir: string,
+  id: string,
+  pid: number,
+  threadId: number,
+  onRequest: () => void,
+): void {
+  let asked = false;
+  const channel = new BroadcastChannel(finishChannelName(pid, threadId));
+  const answer = () => {
+    if (asked) return;
+    asked = true;
+    channel.close();
+    Atomics.wait = wait;
+    onRequest();
+  };
+  channel.onmessage = answer;
+  (channel as unknown as { unref(): void }).unref();
+
+  const wait = Atomics.wait;
+  const request = finishPath(dir, id);
+  Atomics.wait = function slicedWait(typedArray, index, value, timeout) {
+    const until = timeout === undefined || timeout === Infinity ? Infinity : Date.now() + timeout;
+    for (;;) {
+      const slice = Math.max(0, Math.min(ATOMICS_SLICE_MS, until - Date.now()));
+      const result = wait(typedArray as Int32Array, index, value as number, slice);
+      if (result !== 'timed-out' || Date.now() >= until || asked) return result;
+      if (existsSync(request)) answer();
+    }
+  } as typeof Atomics.wait;
+}

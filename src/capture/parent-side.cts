@@ -1,0 +1,204 @@
+/**
+ * The agent's parent side: the capture agent runs in every process and thread of the
+ * command, so it is also in the parent that ends a profiled child. There it makes sure the
+ * child's profile is written before the child is gone, without the parent (a test runner,
+ * a worker pool) seeing anything but its child ending:
+ *
+ * - A child process whose program has ended (it exited, or a signal ended it) reports
+ *   `exit` to its parent at once, with the program's own exit code or signal, while it
+ *   writes its profile; the real exit that follows is not reported a second time. A test
+ *   runner's "SIGTERM, then SIGKILL half a second later" then never needs its SIGKILL, and
+ *   its "did not exit gracefully" timer sees a worker that exited in time.
+ * - A signal sent to a child process that is writing its profile is held until the
+ *   profile is written (at most WRITE_LIMIT_MS), then delivered if the child still runs.
+ * - `worker.terminate()` of a profiled thread first asks the thread to write its profile
+ *   (ending.cts), waits for it (the thread must start within ANSWER_MS: a thread busy in
+ *   JavaScript cannot answer; then at most WRITE_LIMIT_MS), then terminates it. The
+ *   promise resolves as before, later by the time the profile takes.
+ *
+ * When a child is ended before its profile is written, the parent records what it did
+ * (`<id>.ended-by.json`) so that heapscope can say why the profile is missing.
+ */
+import { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, watch } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import {
+  type EndedByFile,
+  type EndingFile,
+  endedByPath,
+  endingPath,
+  finishChannelName,
+  finishPath,
+  profileWritten,
+  writeJsonAtomic,
+} from './ending.cjs';
+
+/** How long a worker thread has to start writing its profile after `terminate()`. */
+export const ANSWER_MS = 1_000;
+/** The longest a kill or a `terminate()` is held while a profile is being written. */
+export const WRITE_LIMIT_MS = 60_000;
+const POLL_MS = 10;
+
+type Emit = (event: string | symbol, ...args: unknown[]) => boolean;
+
+const ENDING_NAME = /^(\d+)\.0\.ending\.json$/;
+
+function readEnding(path: string): EndingFile | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as EndingFile;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits until `done()` holds, polling; resolves false when `limitMs` passed first. */
+function waitFor(done: () => boolean, limitMs: number): Promise<boolean> {
+  const until = Date.now() + limitMs;
+  return new Promise((resolve) => {
+    const tick = () => {
+      if (done()) resolve(true);
+      else if (Date.now() >= until) resolve(false);
+      else setTimeout(tick, POLL_MS);
+    };
+    tick();
+  });
+}
+
+/** Installs the parent side in this thread. `dir` is the session directory. */
+export function installParentSide(dir: string): void {
+  const owed = (id: string) =>
+    existsSync(join(dir, `${id}.started.json`)) && !profileWritten(dir, id);
+  const children = new Map<number, ChildProcess>();
+  /** Children whose `exit` was reported from their ending file. */
+  const reported = new WeakSet<ChildProcess>();
+  const signalsSent = new Map<number, { signal: string; at: number }[]>();
+
+  const reportExit = (child: ChildProcess, ending: EndingFile) => {
+    if (reported.has(child) || child.exitCode !== null || child.signalCode !== null) return;
+    const code = ending.reason === 'exit' ? (ending.exitCode ?? 0) : null;
+    const signal = code === null && ending.reason.startsWith('SIG') ? ending.reason : null;
+    if (code === null && signal === null) return;
+    reported.add(child);
+    const target = child as unknown as { emit: Emit };
+    const emit = target.emit;
+    // The real exit comes when the profile is written: not reported twice.
+    target.emit = function (this: ChildProcess, event, ...args) {
+      if (event !== 'exit') return emit.call(this, event, ...args);
+      target.emit = emit;
+      return false;
+    };
+    (child as { exitCode: number | null }).exitCode = code;
+    (child as { signalCode: NodeJS.Signals | null }).signalCode = signal as NodeJS.Signals | null;
+    // Nor does the child, or its pipes, keep this parent alive any longer than its program
+    // would have: `heapscope run` waits for the profile instead.
+    child.unref();
+    for (const stream of child.stdio) (stream as { unref?: () => void } | null)?.unref?.();
+    (child.channel as { unref?: () => void } | null | undefined)?.unref?.();
+    emit.call(child, 'exit', code, signal);
+  };
+
+  let watching = false;
+  const watchSession = () => {
+    if (watching) return;
+    watching = true;
+    try {
+      const watcher = watch(dir, { persistent: false }, (_event, name) => {
+        const m = name ? ENDING_NAME.exec(String(name)) : null;
+        const child = m ? children.get(Number(m[1])) : undefined;
+        if (!child) return;
+        const ending = readEnding(join(dir, String(name)));
+        if (ending) reportExit(child, ending);
+      });
+      watcher.on('error', () => watcher.close());
+    } catch {
+      // Without the watcher, held signals still keep each profile.
+    }
+  };
+
+  // `spawn`, `fork`, `exec` and `execFile` all start their child through this method.
+  const proto = ChildProcess.prototype as unknown as { spawn(...args: unknown[]): unknown };
+  const spawn = proto.spawn;
+  proto.spawn = function (this: ChildProcess, ...args: unknown[]) {
+    const result = spawn.apply(this, args);
+    const pid = this.pid;
+    if (pid !== undefined) {
+      children.set(pid, this);
+      this.once('exit', () => children.delete(pid));
+      watchSession();
+    }
+    return result;
+  };
+
+  const kill = ChildProcess.prototype.kill;
+  ChildProcess.prototype.kill = function (this: ChildProcess, signal?: NodeJS.Signals | number) {
+    // Its program has ended; only heapscope's profile writing goes on.
+    if (reported.has(this)) return false;
+    const pid = this.pid;
+    const id = `${pid}.0`;
+    if (pid === undefined || this.exitCode !== null || this.signalCode !== null || !owed(id)) {
+      return kill.call(this, signal);
+    }
+    const name = typeof signal === 'number' ? `signal ${signal}` : (signal ?? 'SIGTERM');
+    const sent = signalsSent.get(pid) ?? [];
+    sent.push({ signal: name, at: Date.now() });
+    signalsSent.set(pid, sent);
+    const record: EndedByFile = { kind: 'signal', parentPid: process.pid, signals: sent };
+    try {
+      writeJsonAtomic(endedByPath(dir, id), record);
+    } catch {}
+    const ending = readEnding(endingPath(dir, id));
+    if (!ending) return kill.call(this, signal);
+    reportExit(this, ending);
+    void waitFor(
+      () => profileWritten(dir, id) || this.exitCode !== null || this.signalCode !== null,
+      WRITE_LIMIT_MS,
+    ).then(() => {
+      if (this.exitCode === null && this.signalCode === null) kill.call(this, signal);
+    });
+    return true;
+  };
+
+  const terminate = Worker.prototype.terminate;
+  const terminating = new WeakMap<Worker, Promise<number>>();
+  Worker.prototype.terminate = function (this: Worker, ...args: unknown[]) {
+    const threadId = this.threadId;
+    const id = `${process.pid}.${threadId}`;
+    if (args.length > 0 || threadId < 0 || !owed(id)) {
+      return (terminate as (...a: unknown[]) => Promise<number>).apply(this, args);
+    }
+    const pending = terminating.get(this);
+    if (pending) return pending;
+    const ended = { value: false };
+    this.once('exit', () => {
+      ended.value = true;
+    });
+    try {
+      writeJsonAtomic(finishPath(dir, id), { at: Date.now() });
+    } catch {}
+    const channel = new BroadcastChannel(finishChannelName(process.pid, threadId));
+    channel.postMessage('finish');
+    channel.close();
+    const started = Date.now();
+    const p = waitFor(() => ended.value || existsSync(endingPath(dir, id)), ANSWER_MS)
+      .then((answered) => {
+        if (!answered) {
+          const record: EndedByFile = {
+            kind: 'terminate',
+            parentPid: process.pid,
+            waitedMs: Date.now() - started,
+            answered: false,
+          };
+          writeJsonAtomic(endedByPath(dir, id), record);
+          return;
+        }
+        return waitFor(() => ended.value || profileWritten(dir, id), WRITE_LIMIT_MS).then(
+          () => undefined,
+        );
+      })
+      .catch(() => undefined)
+      .then(() => terminate.call(this));
+    terminating.set(this, p);
+    return p;
+  } as typeof terminate;
+}

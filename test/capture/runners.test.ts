@@ -1,0 +1,146 @@
+/**
+ * Real test runners and worker pools under `heapscope run` (test/fixtures/runners): every
+ * process and thread that runs the known workload leaves a profile however its runner
+ * ends it, the objects counted over all profiles are the ones the workload made, and the
+ * tools' own output and exit codes are those of a run without heapscope.
+ *
+ * Ground truth: each call `allocateKnown(n)` keeps n objects and the array holding them
+ * (n + 1 objects, type `object`, live at the end) at the site `allocateKnown`.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Profile } from '../../src/model/profile.js';
+import {
+  endOfType,
+  heapscope,
+  NODE,
+  profilesIn,
+  ROOT,
+  readProfile,
+  sitesOf,
+  tempDir,
+} from '../helpers/heapscope.js';
+
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'runners');
+const VITEST = join(ROOT, 'node_modules', 'vitest', 'vitest.mjs');
+const JEST = join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
+
+/** Live objects at `allocateKnown`, over all profiles. */
+function keptObjects(profiles: Profile[]): number {
+  let n = 0;
+  for (const p of profiles)
+    for (const pp of sitesOf(p, 'allocateKnown')) n += endOfType(pp, 'object')[1];
+  return n;
+}
+
+/**
+ * A tool's output without heapscope's lines, times and durations blanked and lines sorted:
+ * the runners print test files in the order they finish, which varies from run to run.
+ */
+function normalized(text: string): string {
+  return text
+    .replace(/\d+:\d+:\d+/g, 'T')
+    .replace(/ \(\d+(\.\d+)?\s?(ms|s)\)/g, '')
+    .replace(/\d+(\.\d+)?\s?(ms|s)\b/g, 'D')
+    .split('\n')
+    .filter((l) => !l.startsWith('heapscope: '))
+    .sort()
+    .join('\n');
+}
+
+function plain(args: string[]) {
+  const r = spawnSync(
+    NODE,
+    args.map((a) => (a === '{NODE}' ? NODE : a)),
+    {
+      cwd: FIXTURES,
+      env: { ...process.env, NO_COLOR: '1' },
+      encoding: 'utf8',
+    },
+  );
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function profiled(args: string[], extra: string[] = []) {
+  const dir = tempDir();
+  const r = heapscope(['run', '-q', '--out-dir', dir, ...extra, '--', '{NODE}', ...args], {
+    cwd: FIXTURES,
+  });
+  return { ...r, profiles: profilesIn(dir).map(readProfile) };
+}
+
+/** Threads of pid's process that left a profile, and the other processes. */
+function shape(profiles: Profile[]) {
+  return profiles.map((p) => ({ threadId: p.heapscope?.threadId ?? 0, cmd: p.cmd }));
+}
+
+describe.each([
+  ['vitest 4, forks pool', [VITEST, 'run', '--pool', 'forks'], 2, 0],
+  ['vitest 4, threads pool', [VITEST, 'run', '--pool', 'threads'], 0, 2],
+  ['jest 30 with -w 2', [JEST, '-w', '2', '--cacheDirectory', '{CACHE}'], 2, 0],
+])('%s', (_name, command, workerProcesses, workerThreads) => {
+  const args = () => command.map((a) => (a === '{CACHE}' ? tempDir('heapscope-jest-') : a));
+  it('leaves a profile for every test worker; counts equal the truth; output unchanged', () => {
+    const without = plain(args());
+    const r = profiled(args());
+    expect(r.status, r.stderr).toBe(without.status);
+    expect(normalized(r.stdout)).toBe(normalized(without.stdout));
+    expect(normalized(r.stderr)).toBe(normalized(without.stderr));
+    expect(r.stderr).not.toContain('no profile');
+    const workers = shape(r.profiles);
+    expect(workers.filter((w) => w.threadId > 0).length).toBeGreaterThanOrEqual(workerThreads);
+    expect(workers.filter((w) => w.threadId === 0).length).toBeGreaterThanOrEqual(
+      1 + workerProcesses,
+    );
+    expect(keptObjects(r.profiles)).toBe(1_000 + 1 + 2_000 + 1);
+  });
+});
+
+describe('worker pools and threads', () => {
+  it('piscina: both threads of a destroyed pool leave their profiles', () => {
+    const r = profiled(['piscina.mjs']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('piscina tasks made 1000 + 2000 objects\n');
+    expect(r.stderr).not.toContain('no profile');
+    expect(shape(r.profiles).filter((w) => w.threadId > 0)).toHaveLength(2);
+    expect(keptObjects(r.profiles)).toBe(1_000 + 1 + 2_000 + 1);
+  });
+
+  it('piscina in sampled mode: both threads leave an estimate within its stated error', () => {
+    const interval = 256;
+    const exact = profiled(['piscina.mjs']);
+    const sampled = profiled(['piscina.mjs'], ['--sample', String(interval)]);
+    expect(sampled.status, sampled.stderr).toBe(0);
+    expect(sampled.stderr).not.toContain('no profile');
+    const bytes = (ps: Profile[]) =>
+      ps.flatMap((p) => sitesOf(p, 'allocateKnown')).reduce((a, pp) => a + pp.totalBytes, 0);
+    const truth = bytes(exact.profiles);
+    // One standard error is sqrt(interval / bytes) of the bytes (sampled-run.ts); five allowed.
+    const bound = 5 * Math.sqrt(interval / truth) * truth;
+    expect(shape(sampled.profiles).filter((w) => w.threadId > 0)).toHaveLength(2);
+    expect(Math.abs(bytes(sampled.profiles) - truth)).toBeLessThan(bound);
+  });
+
+  it('worker.terminate() after the worker answered: the thread leaves its profile', () => {
+    const r = profiled(['terminate.cjs']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('worker made 3000 objects\nterminate() resolved with 1\n');
+    expect(shape(r.profiles).filter((w) => w.threadId > 0)).toHaveLength(1);
+    expect(keptObjects(r.profiles)).toBe(3_000 + 1);
+  });
+
+  it('a detached child that outlives its parent: run waits for it and profiles it', () => {
+    const r = profiled(['detached.cjs']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.profiles).toHaveLength(2);
+    expect(keptObjects(r.profiles)).toBe(4_000 + 1);
+  });
+
+  it('--no-wait: returns when the parent ends and says which process still runs', () => {
+    const r = profiled(['detached.cjs'], ['--no-wait']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.profiles).toHaveLength(1);
+    expect(r.stderr).toMatch(/pid \d+ \(.*detached-child\.cjs\) still runs \(--no-wait\)/);
+  });
+});
