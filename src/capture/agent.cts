@@ -26,7 +26,8 @@ import { isMainThread, threadId } from 'node:worker_threads';
 import { loadNative, type NativeAddon } from '../native/load.cjs';
 import { announceEnding, listenForFinishRequest, writeJsonAtomic } from './ending.cjs';
 import { startWithoutHelper } from './inspector-agent.cjs';
-import { installParentSide } from './parent-side.cjs';
+import { abandoned, removeOwnFiles, watchOwner } from './owner.cjs';
+import { finishThreadsOnExit, installParentSide } from './parent-side.cjs';
 import { startSampled } from './sampled-agent.cjs';
 import { collectSourceMapUrls } from './source-map-urls.cjs';
 import { honestStackFlags } from './v8-flags.cjs';
@@ -50,10 +51,9 @@ function commandLine(): string[] {
 
 function finish(state: AgentState, reason: string, exitCode: number | undefined): void {
   if (state.phase !== 'tracking') return;
-  if (!existsSync(state.dir)) {
-    // `heapscope run --no-wait` has returned: nobody collects this profile.
-    state.phase = 'done';
-    state.addon.stopTracking();
+  if (!existsSync(state.dir) || abandoned(state.dir)) {
+    // heapscope has returned (`--no-wait`) or died: nobody collects this profile.
+    stopUnprofiled(state);
     return;
   }
   state.phase = 'writing';
@@ -99,6 +99,14 @@ function finish(state: AgentState, reason: string, exitCode: number | undefined)
     writeSync(2, `heapscope: could not write the profile data of ${state.id}: ${e}\n`);
   }
   state.phase = 'done';
+  // heapscope died while this was written: no snapshot stays behind.
+  if (abandoned(state.dir)) removeOwnFiles(state.dir);
+}
+
+function stopUnprofiled(state: AgentState): void {
+  state.phase = 'done';
+  state.addon.stopPeakSampling();
+  state.addon.stopTracking();
 }
 
 /**
@@ -166,7 +174,11 @@ function start(): void {
     v8.setFlagsFromString(flag);
   }
 
-  process.on('exit', (code) => finish(state, 'exit', code));
+  process.on('exit', (code) => {
+    const waitForThreads = isMainThread ? finishThreadsOnExit(dir) : undefined;
+    finish(state, 'exit', code);
+    waitForThreads?.();
+  });
   if (!isMainThread) {
     listenForFinishRequest(dir, id, process.pid, threadId, () =>
       finish(state, 'terminate()', undefined),
@@ -190,6 +202,14 @@ function start(): void {
   if (interval > 0) state.addon.startPeakSampling(interval, 64, true);
   state.addon.startTracking();
   state.phase = 'tracking';
+  if (isMainThread) {
+    watchOwner(dir, (end) => {
+      if (state.phase === 'tracking') stopUnprofiled(state);
+      if (!end) return;
+      removeOwnFiles(dir);
+      process.kill(process.pid, 'SIGTERM');
+    });
+  }
 }
 
 // The agent must never break the program it measures: a session directory that is gone

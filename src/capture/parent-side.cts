@@ -20,7 +20,7 @@
  * (`<id>.ended-by.json`) so that heapscope can say why the profile is missing.
  */
 import { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, watch } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
@@ -173,15 +173,10 @@ export function installParentSide(dir: string): void {
     this.once('exit', () => {
       ended.value = true;
     });
-    try {
-      writeJsonAtomic(finishPath(dir, id), { at: Date.now() });
-    } catch {}
-    const channel = new BroadcastChannel(finishChannelName(process.pid, threadId));
-    channel.postMessage('finish');
-    channel.close();
+    askToFinish(dir, threadId);
     const started = Date.now();
     const p = waitFor(() => ended.value || existsSync(endingPath(dir, id)), ANSWER_MS)
-      .then((answered) => {
+      .then((answered): number | Promise<number> => {
         if (!answered) {
           const record: EndedByFile = {
             kind: 'terminate',
@@ -190,15 +185,73 @@ export function installParentSide(dir: string): void {
             answered: false,
           };
           writeJsonAtomic(endedByPath(dir, id), record);
-          return;
+          return terminate.call(this);
         }
-        return waitFor(() => ended.value || profileWritten(dir, id), WRITE_LIMIT_MS).then(
-          () => undefined,
+        if (ended.value) return terminate.call(this);
+        // The thread's program has ended and it writes its profile: terminate() resolves
+        // now, with the exit code of a terminated thread; the thread is terminated once its
+        // profile is written. Until then it keeps this process alive, and an exit waits
+        // for it (finishThreadsOnExit).
+        void waitFor(() => ended.value || profileWritten(dir, id), WRITE_LIMIT_MS).then(() =>
+          terminate.call(this),
         );
+        return 1;
       })
-      .catch(() => undefined)
-      .then(() => terminate.call(this));
+      .catch(() => terminate.call(this));
     terminating.set(this, p);
     return p;
   } as typeof terminate;
+}
+
+/** Asks a worker thread of this process to write its profile now (ending.cts). */
+function askToFinish(dir: string, threadId: number): void {
+  try {
+    writeJsonAtomic(finishPath(dir, `${process.pid}.${threadId}`), { at: Date.now() });
+  } catch {}
+  const channel = new BroadcastChannel(finishChannelName(process.pid, threadId));
+  channel.postMessage('finish');
+  channel.close();
+}
+
+/**
+ * In the main thread as the process exits: Node ends the worker threads that still run
+ * without running their JavaScript. First asks each profiled thread of this process that
+ * has not written its profile to write it now; the returned function then blocks until
+ * they have (a thread must start within ANSWER_MS, and finish within WRITE_LIMIT_MS).
+ */
+export function finishThreadsOnExit(dir: string): () => void {
+  const prefix = `${process.pid}.`;
+  let pending: string[] = [];
+  try {
+    pending = readdirSync(dir)
+      .filter((n) => n.startsWith(prefix) && n.endsWith('.started.json'))
+      .map((n) => n.slice(0, -'.started.json'.length))
+      .filter((id) => !id.endsWith('.0') && !profileWritten(dir, id) && !failedToStart(dir, id));
+  } catch {
+    return () => {};
+  }
+  for (const id of pending) {
+    if (!existsSync(endingPath(dir, id))) askToFinish(dir, Number(id.split('.')[1]));
+  }
+  return () => {
+    const sleeper = new Int32Array(new SharedArrayBuffer(4));
+    const start = Date.now();
+    for (;;) {
+      const now = Date.now() - start;
+      pending = pending.filter(
+        (id) => !profileWritten(dir, id) && (now < ANSWER_MS || existsSync(endingPath(dir, id))),
+      );
+      if (pending.length === 0 || now >= WRITE_LIMIT_MS) return;
+      Atomics.wait(sleeper, 0, 0, POLL_MS);
+    }
+  };
+}
+
+/** A thread whose agent could not profile it (its started file says why): nothing to wait for. */
+function failedToStart(dir: string, id: string): boolean {
+  try {
+    return 'error' in JSON.parse(readFileSync(join(dir, `${id}.started.json`), 'utf8'));
+  } catch {
+    return true;
+  }
 }

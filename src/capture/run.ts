@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
-import { constants as osConstants, tmpdir } from 'node:os';
+import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeDhat } from '../formats/dhat.js';
@@ -17,6 +17,7 @@ import { WITHOUT_HELPER_SCRIPTS, withoutHelperFacts } from './inspector-run.js';
 import { peakFromSample } from './peak-sample.js';
 import { chooseRoute, routeEnv } from './route.js';
 import { startSampledSession } from './sampled-run.js';
+import { createSession } from './session-dir.js';
 import {
   commandOf,
   OWN_SCRIPTS as HEAPSCOPE_SCRIPTS,
@@ -142,13 +143,14 @@ export async function runProfiled(
   const cwd = options.cwd ?? process.cwd();
   const outDir = resolve(cwd, options.outDir ?? '.');
   await fs.mkdir(outDir, { recursive: true });
-  const session = await fs.mkdtemp(join(tmpdir(), 'heapscope-'));
+  const session = await createSession();
   try {
     const baseEnv = options.env ?? process.env;
     const route = chooseRoute(options.native, baseEnv);
     const env = {
       ...baseEnv,
       HEAPSCOPE_DIR: session,
+      HEAPSCOPE_OWNER: String(process.pid),
       HEAPSCOPE_PEAK_SAMPLE: String(options.peakSampleInterval ?? 0),
       HEAPSCOPE_SAMPLE: options.sample ? String(options.sample) : '',
       HEAPSCOPE_DURATION_MS: String(options.durationMs ?? 0),

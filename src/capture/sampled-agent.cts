@@ -38,6 +38,8 @@ import * as v8 from 'node:v8';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { loadNative, type NativeAddon } from '../native/load.cjs';
 import { announceEnding, listenForFinishRequest } from './ending.cjs';
+import { abandoned, removeOwnFiles, watchOwner } from './owner.cjs';
+import { finishThreadsOnExit } from './parent-side.cjs';
 
 /** What agent.cts hands over, so both modes share one way of doing each. */
 export interface SampledAgentContext {
@@ -240,13 +242,20 @@ export function startSampled(ctx: SampledAgentContext): void {
     });
   };
 
+  const stopUnprofiled = () => {
+    state.phase = 'done';
+    try {
+      state.sampler!.stop();
+    } catch {}
+    addon?.stopTracking();
+    process.removeListener('SIGUSR2', writePart);
+  };
+
   const finish = (reason: string, exitCode: number | undefined) => {
     if (state.phase !== 'sampling') return;
-    if (!existsSync(ctx.dir)) {
-      // `heapscope run --no-wait` has returned: nobody collects this profile.
-      state.phase = 'done';
-      state.sampler!.stop();
-      addon?.stopTracking();
+    if (!existsSync(ctx.dir) || abandoned(ctx.dir)) {
+      // heapscope has returned (`--no-wait`) or died: nobody collects this profile.
+      stopUnprofiled();
       return;
     }
     state.phase = 'writing';
@@ -276,9 +285,15 @@ export function startSampled(ctx: SampledAgentContext): void {
     state.phase = 'done';
     // From here on SIGUSR2 means to the program what it meant before heapscope came.
     process.removeListener('SIGUSR2', writePart);
+    // heapscope died while this was written: no profile stays behind.
+    if (abandoned(ctx.dir)) removeOwnFiles(ctx.dir);
   };
 
-  process.on('exit', (code) => finish('exit', code));
+  process.on('exit', (code) => {
+    const waitForThreads = isMainThread ? finishThreadsOnExit(ctx.dir) : undefined;
+    finish('exit', code);
+    waitForThreads?.();
+  });
   if (!isMainThread) {
     listenForFinishRequest(ctx.dir, ctx.id, process.pid, threadId, () =>
       finish('terminate()', undefined),
@@ -316,6 +331,14 @@ export function startSampled(ctx: SampledAgentContext): void {
     return;
   }
   state.phase = 'sampling';
+  if (isMainThread) {
+    watchOwner(ctx.dir, (end) => {
+      if (state.phase === 'sampling') stopUnprofiled();
+      if (!end) return;
+      removeOwnFiles(ctx.dir);
+      process.kill(process.pid, 'SIGTERM');
+    });
+  }
   // Written last: `heapscope run` forwards SIGUSR2 once this file exists, and the signal
   // must find its handler set (without one it would end the program).
   ctx.writeJsonAtomic(startedPath, {

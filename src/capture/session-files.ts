@@ -30,6 +30,7 @@ export const OWN_SCRIPTS = [
   './sampled-agent.cjs',
   './ending.cjs',
   './parent-side.cjs',
+  './owner.cjs',
   '../native/load.cjs',
 ].map((p) => fileURLToPath(new URL(p, import.meta.url)));
 

@@ -8,12 +8,15 @@
  * (n + 1 objects, type `object`, live at the end) at the site `allocateKnown`.
  */
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { isAlive } from '../../src/capture/wait.js';
 import type { Profile } from '../../src/model/profile.js';
 import {
   endOfType,
   heapscope,
+  heapscopeAsync,
   NODE,
   profilesIn,
   ROOT,
@@ -138,9 +141,41 @@ describe('worker pools and threads', () => {
   });
 
   it('--no-wait: returns when the parent ends and says which process still runs', () => {
-    const r = profiled(['detached.cjs'], ['--no-wait']);
+    const r = profiled(['detached.cjs', '20000'], ['--no-wait']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.profiles).toHaveLength(1);
     expect(r.stderr).toMatch(/pid \d+ \(.*detached-child\.cjs\) still runs \(--no-wait\)/);
   });
 });
+
+describe('heapscope run itself killed with SIGKILL', () => {
+  it('its targets (process, child, worker thread) end and leave no session file behind', async () => {
+    const tmp = tempDir('heapscope-tmpdir-');
+    const run = heapscopeAsync(
+      ['run', '-q', '--out-dir', tempDir(), '--', '{NODE}', 'idle-family.cjs'],
+      { cwd: FIXTURES, env: { TMPDIR: tmp } },
+    );
+    await until(() => run.output().stdout.includes('ready'));
+    const [session] = readdirSync(tmp);
+    const pids = readdirSync(join(tmp, session!))
+      .filter((n) => n.endsWith('.0.started.json'))
+      .map((n) => Number(n.split('.')[0]));
+    expect(pids).toHaveLength(2);
+    run.child.kill('SIGKILL');
+    await run.done;
+    await until(() => pids.every((pid) => !isAlive(pid)) && readdirSync(tmp).length === 0);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+});
+
+/** Resolves when `done()` holds; the test's own timeout bounds the wait. */
+function until(done: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const poll = setInterval(() => {
+      if (done()) {
+        clearInterval(poll);
+        resolve();
+      }
+    }, 50);
+  });
+}

@@ -63,10 +63,13 @@ export function heapscope(
 }
 
 /** Starts heapscope asynchronously (for tests that send it signals). */
-export function heapscopeAsync(args: string[], options: { cwd?: string } = {}) {
+export function heapscopeAsync(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+) {
   const child = spawn(NODE, [BIN, ...args.map((a) => (a === '{NODE}' ? NODE : a))], {
     cwd: options.cwd ?? ROOT,
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
