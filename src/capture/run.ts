@@ -303,7 +303,7 @@ async function collectProfiles(
         pid: info.pid,
         threadId: info.threadId,
         cmd,
-        reason: noProfileReason(info.threadId),
+        reason: await noProfileReason(session, info.pid, info.threadId),
       });
       continue;
     }

@@ -214,7 +214,7 @@ export function startSampledSession(opts: SampledSessionOptions): SampledSession
             pid: info.pid,
             threadId: info.threadId,
             cmd,
-            reason: noProfileReason(info.threadId),
+            reason: await noProfileReason(opts.session, info.pid, info.threadId),
           });
         }
       }

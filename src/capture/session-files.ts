@@ -2,6 +2,7 @@
 // run.ts, and sampled, sampled-run.ts) make of them.
 
 import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Profile } from '../model/profile.js';
 
@@ -75,9 +76,62 @@ export function commandOf(
     : shellJoin(argv) + (threadId ? ` [worker thread ${threadId}]` : '');
 }
 
-/** Why a process or thread that started left no profile. */
-export function noProfileReason(threadId: number): string {
-  return threadId
-    ? 'the thread ended before it could write its profile (terminated with its process?)'
-    : 'the process ended without writing its profile (killed by SIGKILL, out of memory, or crashed)';
+/** What ending.cts's files say about a thread; read back here (their writers are CommonJS). */
+interface EndingFile {
+  reason: string;
+  exitCode?: number;
+}
+type EndedByFile =
+  | { kind: 'signal'; parentPid: number; signals: { signal: string; at: number }[] }
+  | { kind: 'terminate'; parentPid: number; waitedMs: number; answered: boolean };
+
+function signalsText(signals: { signal: string; at: number }[]): string {
+  return signals
+    .map((s, i) => (i === 0 ? s.signal : `${s.signal} ${s.at - signals[i - 1]!.at} ms later`))
+    .join(', then ');
+}
+
+/**
+ * Why a process or thread that started left no profile, from what the session holds: what
+ * its parent did to it (`ended-by`), whether its program had ended (`ending`), and how its
+ * process ended.
+ */
+export async function noProfileReason(
+  session: string,
+  pid: number,
+  threadId: number,
+): Promise<string> {
+  const id = `${pid}.${threadId}`;
+  const endedBy = await readJson<EndedByFile>(join(session, `${id}.ended-by.json`));
+  const ending = await readJson<EndingFile>(join(session, `${id}.ending.json`));
+  if (ending) {
+    return (
+      `its program ended (${ending.reason}) but the process ended while heapscope wrote its profile` +
+      (endedBy?.kind === 'signal'
+        ? ` (its parent, pid ${endedBy.parentPid}, sent ${signalsText(endedBy.signals)})`
+        : ' (killed by SIGKILL, or out of memory)')
+    );
+  }
+  if (endedBy?.kind === 'terminate') {
+    return (
+      `ended by worker.terminate() from its parent before it wrote its profile: asked to write it, ` +
+      `the thread did not answer within ${endedBy.waitedMs} ms (it was running JavaScript). ` +
+      'Let the thread finish its work before terminate(), or end it from inside (process.exit in the thread)'
+    );
+  }
+  if (endedBy?.kind === 'signal') {
+    const last = endedBy.signals[endedBy.signals.length - 1]!;
+    return (
+      `killed by its parent (pid ${endedBy.parentPid}): ${signalsText(endedBy.signals)}, ` +
+      `before its program had ended${last.signal === 'SIGKILL' ? ' (it was still running JavaScript when SIGTERM came, or got no SIGTERM)' : ''}. ` +
+      'A signal that a program handles itself (process.on) leaves its ending to it; give it time to end'
+    );
+  }
+  if (threadId) {
+    const processEnding = await readJson<EndingFile>(join(session, `${pid}.0.ending.json`));
+    return processEnding
+      ? `its process ended (${processEnding.reason}) while the thread ran, and the thread did not write its profile in time (it was running JavaScript)`
+      : 'the thread ended without writing its profile: its process was killed (SIGKILL), ran out of memory, or crashed';
+  }
+  return 'the process ended without writing its profile (killed by SIGKILL, out of memory, or crashed)';
 }

@@ -11,6 +11,7 @@ import { printable } from '../util/printable.js';
 import { type Io, useColor } from './io.js';
 import { type FilterFlags, filtersOf, parseBy, parsePositiveInt } from './options.js';
 import { progressReporter } from './progress.js';
+import { totalsOf, workProfile } from './run-summary.js';
 
 export interface RunFlags extends FilterFlags {
   outDir: string;
@@ -62,15 +63,13 @@ function sampleInterval(flag: string | boolean | undefined): number | undefined 
 }
 
 function wroteLine(p: WrittenProfile, cwd: string): string {
-  const t = p.profile.programPoints.reduce(
-    (a, pp) => ({ b: a.b + pp.totalBytes, k: a.k + pp.totalBlocks }),
-    { b: 0, k: 0 },
-  );
+  const t = totalsOf(p);
   const where = relative(cwd, p.path) || p.path;
   const est = p.profile.heapscope?.capture === 'sampled' ? ', estimated' : '';
   const what = p.part ? `SIGUSR2 #${p.part}, ${p.cmd}` : p.cmd;
+  const live = t.endBytes !== undefined ? `, ${bytes(t.endBytes)} live at the end` : '';
   return printable(
-    `heapscope: wrote ${where}  (${what}: ${bytes(t.b)} in ${count(t.k)} blocks allocated${est})`,
+    `heapscope: wrote ${where}  (${what}: ${bytes(t.totalBytes)} in ${count(t.totalBlocks)} blocks allocated${live}${est})`,
   ).concat('\n');
 }
 
@@ -157,13 +156,18 @@ export async function runCommand(command: string[], flags: RunFlags, io: Io): Pr
       `${result.withoutHelper}\nheapscope: captured with Node's own means (see the profile's notes)\n`,
     );
   }
+  const work = workProfile(result.profiles);
   if (flags.json) {
     io.stdout.write(
       `${JSON.stringify(
         {
           exitCode: result.exitCode,
           signal: result.signal,
-          profiles: result.profiles.map(({ profile: _p, ...rest }) => rest),
+          profiles: result.profiles.map(({ profile: _p, ...rest }) => ({
+            ...rest,
+            ...totalsOf({ profile: _p, ...rest }),
+          })),
+          report: work ? { pid: work.pid, threadId: work.threadId, path: work.path } : undefined,
           missing: result.missing,
           running: result.running,
         },
@@ -175,12 +179,17 @@ export async function runCommand(command: string[], flags: RunFlags, io: Io): Pr
   }
   const out = io.stderr;
   const color = useColor(out, io.env);
-  const main = result.profiles.find((p) => p.isMain);
   // Sampled mode has printed each profile as it came.
-  if (main && !flags.quiet && sample === undefined) {
-    out.write(`\n${reportText(main.profile, color)}`);
+  if (work && !flags.quiet && sample === undefined) {
+    out.write(`\n${reportText(work.profile, color)}`);
   }
   if (sample === undefined) for (const p of result.profiles) out.write(wroteLine(p, io.cwd));
+  if (work && !flags.quiet && sample === undefined && result.profiles.length > 1) {
+    const who = `pid ${work.pid}${work.threadId ? ` thread ${work.threadId}` : ''}`;
+    out.write(
+      `${printable(`heapscope: the report above is of ${who} (${work.cmd}), the profile that allocated most among those that did their own work; \`heapscope report <file>\` shows any other`)}\n`,
+    );
+  }
   for (const m of result.missing) {
     out.write(
       `${printable(`heapscope: no profile for pid ${m.pid}${m.threadId ? ` thread ${m.threadId}` : ''} (${m.cmd}): ${m.reason}`)}\n`,

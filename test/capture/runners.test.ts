@@ -144,7 +144,7 @@ describe('worker pools and threads', () => {
     const r = profiled(['detached.cjs', '20000'], ['--no-wait']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.profiles).toHaveLength(1);
-    expect(r.stderr).toMatch(/pid \d+ \(.*detached-child\.cjs\) still runs \(--no-wait\)/);
+    expect(r.stderr).toMatch(/pid \d+ \(.*detached-child\.cjs 20000\) still runs \(--no-wait\)/);
   });
 });
 
