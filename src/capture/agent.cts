@@ -26,7 +26,7 @@ import { isMainThread, threadId } from 'node:worker_threads';
 import { loadNative, type NativeAddon } from '../native/load.cjs';
 import { announceEnding, listenForFinishRequest, writeJsonAtomic } from './ending.cjs';
 import { startWithoutHelper } from './inspector-agent.cjs';
-import { abandoned, removeOwnFiles, watchOwner } from './owner.cjs';
+import { abandoned, ancestorPids, removeOwnFiles, watchOwner } from './owner.cjs';
 import { finishThreadsOnExit, installParentSide } from './parent-side.cjs';
 import { startSampled } from './sampled-agent.cjs';
 import { collectSourceMapUrls } from './source-map-urls.cjs';
@@ -169,6 +169,7 @@ function start(): void {
     ppid: process.ppid,
     threadId,
     argv: commandLine(),
+    ...(isMainThread ? { ancestors: ancestorPids() } : {}),
   });
   for (const flag of honestStackFlags(Number.parseInt(process.versions.v8, 10))) {
     v8.setFlagsFromString(flag);

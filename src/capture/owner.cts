@@ -10,7 +10,7 @@
  *   The process removes its session files and is ended with SIGTERM, as `heapscope run`
  *   would have forwarded on an ordinary stop; the last one removes the directory.
  */
-import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const OWNER_POLL_MS = 500;
@@ -71,4 +71,25 @@ export function watchOwner(dir: string, stop: (end: boolean) => void): void {
     }
   }, OWNER_POLL_MS);
   timer.unref();
+}
+
+/**
+ * This process's ancestors below `heapscope run`, nearest first (Linux: /proc; elsewhere
+ * just the parent). A shell between two Node processes (`npx`, npm scripts) is in the
+ * list, so heapscope can tell which profiled process started which.
+ */
+export function ancestorPids(): number[] {
+  const stop = ownerPid();
+  const out: number[] = [];
+  let pid = process.ppid;
+  while (pid > 1 && pid !== stop && out.length < 64) {
+    out.push(pid);
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      break;
+    }
+  }
+  return out;
 }

@@ -358,7 +358,15 @@ async function collectProfiles(
     if (opts.keepSnapshots) {
       await fs.copyFile(snapshotPath, `${path.replace(/\.json$/, '')}.heapsnapshot`);
     }
-    profiles.push({ path, pid: meta.pid, threadId: meta.threadId, cmd, isMain, profile });
+    profiles.push({
+      path,
+      pid: meta.pid,
+      threadId: meta.threadId,
+      cmd,
+      isMain,
+      profile,
+      ...(info.ancestors ? { ancestors: info.ancestors } : {}),
+    });
   }
   return { profiles, missing };
 }

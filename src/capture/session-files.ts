@@ -16,6 +16,8 @@ export interface WrittenProfile {
   profile: Profile;
   /** Sampled mode: this is the n-th profile written on SIGUSR2, not the final one. */
   part?: number;
+  /** Processes between heapscope and this one, nearest first (exact mode, main threads). */
+  ancestors?: number[];
 }
 
 export interface MissingProfile {
@@ -40,6 +42,8 @@ export interface StartedFile {
   pid: number;
   threadId: number;
   argv?: string[];
+  /** Processes between `heapscope run` and this one, nearest first. */
+  ancestors?: number[];
   mode?: string;
   /** Why the agent could not profile it (it then runs unprofiled). */
   error?: string;
