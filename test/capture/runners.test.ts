@@ -26,6 +26,8 @@ import {
 } from '../helpers/heapscope.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'runners');
+/** A runner's run, profiled and plain, on a loaded 2-core machine. */
+const RUNNER_TIMEOUT_MS = 600_000;
 const VITEST = join(ROOT, 'node_modules', 'vitest', 'vitest.mjs');
 const JEST = join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
 
@@ -97,7 +99,7 @@ describe.each([
       1 + workerProcesses,
     );
     expect(keptObjects(r.profiles)).toBe(1_000 + 1 + 2_000 + 1);
-  });
+  }, RUNNER_TIMEOUT_MS);
 });
 
 describe('worker pools and threads', () => {
