@@ -86,20 +86,24 @@ describe.each([
   ['jest 30 with -w 2', [JEST, '-w', '2', '--cacheDirectory', '{CACHE}'], 2, 0],
 ])('%s', (_name, command, workerProcesses, workerThreads) => {
   const args = () => command.map((a) => (a === '{CACHE}' ? tempDir('heapscope-jest-') : a));
-  it('leaves a profile for every test worker; counts equal the truth; output unchanged', () => {
-    const without = plain(args());
-    const r = profiled(args());
-    expect(r.status, r.stderr).toBe(without.status);
-    expect(normalized(r.stdout)).toBe(normalized(without.stdout));
-    expect(normalized(r.stderr)).toBe(normalized(without.stderr));
-    expect(r.stderr).not.toContain('no profile');
-    const workers = shape(r.profiles);
-    expect(workers.filter((w) => w.threadId > 0).length).toBeGreaterThanOrEqual(workerThreads);
-    expect(workers.filter((w) => w.threadId === 0).length).toBeGreaterThanOrEqual(
-      1 + workerProcesses,
-    );
-    expect(keptObjects(r.profiles)).toBe(1_000 + 1 + 2_000 + 1);
-  }, RUNNER_TIMEOUT_MS);
+  it(
+    'leaves a profile for every test worker; counts equal the truth; output unchanged',
+    () => {
+      const without = plain(args());
+      const r = profiled(args());
+      expect(r.status, r.stderr).toBe(without.status);
+      expect(normalized(r.stdout)).toBe(normalized(without.stdout));
+      expect(normalized(r.stderr)).toBe(normalized(without.stderr));
+      expect(r.stderr).not.toContain('no profile');
+      const workers = shape(r.profiles);
+      expect(workers.filter((w) => w.threadId > 0).length).toBeGreaterThanOrEqual(workerThreads);
+      expect(workers.filter((w) => w.threadId === 0).length).toBeGreaterThanOrEqual(
+        1 + workerProcesses,
+      );
+      expect(keptObjects(r.profiles)).toBe(1_000 + 1 + 2_000 + 1);
+    },
+    RUNNER_TIMEOUT_MS,
+  );
 });
 
 describe('worker pools and threads', () => {
