@@ -10,6 +10,7 @@ import {
   HeapSnapshotError,
   readHeapSnapshot,
 } from '../formats/heapsnapshot/index.js';
+import { InputError, openInput } from '../formats/input.js';
 import {
   type AnalyzeOptions,
   type RetainerPathResult,
@@ -25,6 +26,7 @@ import {
 } from '../model/snapshot/compare.js';
 import { bytes, count, percent } from '../report/units.js';
 import { analyzeSnapshotInParallel } from '../threads/snapshot-analysis.js';
+import { printable, printableData } from '../util/printable.js';
 import { type Io, useColor } from './io.js';
 import { parsePositiveInt } from './options.js';
 import { progressReporter } from './progress.js';
@@ -43,7 +45,7 @@ export async function snapshotCommand(
   io: Io,
 ): Promise<number> {
   const fail = (message: string) => {
-    io.stderr.write(`heapscope: ${message}\n`);
+    io.stderr.write(`${printable(`heapscope: ${message}`)}\n`);
     return 2;
   };
   if (flags.by !== 'class' && flags.by !== 'site') {
@@ -57,12 +59,15 @@ export async function snapshotCommand(
   const pathCount = parsePositiveInt(flags.paths, '--paths');
   const progress = progressReporter(io.stderr);
   const load = async (file: string): Promise<HeapSnapshot> => {
+    // A pipe or `-` is copied to a temporary file: the reader reads ranges of the file.
+    const input = await openInput(file, io.stdin ? { stdin: io.stdin } : {});
     try {
-      return await readHeapSnapshot(file, {
+      return await readHeapSnapshot(input.path, {
         onProgress: (done, total) => progress.update(`reading ${basename(file)}`, done, total),
       });
     } finally {
       progress.done();
+      await input.close();
     }
   };
   const analyzing =
@@ -85,7 +90,7 @@ export async function snapshotCommand(
       io.stdout.write(
         flags.json
           ? `${JSON.stringify(summary, null, 2)}\n`
-          : renderSummary(current, summary, color),
+          : renderSummary(current, printableData(summary), color),
       );
       return 0;
     }
@@ -104,7 +109,13 @@ export async function snapshotCommand(
     io.stdout.write(
       flags.json
         ? `${JSON.stringify(comparison, null, 2)}\n`
-        : renderComparison(files[0], files[1], comparison, flags.by === 'site', color),
+        : renderComparison(
+            files[0],
+            files[1],
+            printableData(comparison),
+            flags.by === 'site',
+            color,
+          ),
     );
     return 0;
   } catch (error) {
@@ -113,6 +124,7 @@ export async function snapshotCommand(
       return fail(`${current}: ${error.message.replace(/^heapsnapshot: /, '')}`);
     }
     if (error instanceof SnapshotQueryError) return fail(error.message);
+    if (error instanceof InputError) return fail(error.message);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return fail(`${current}: no such file`);
     if (code === 'EISDIR') return fail(`${current}: is a directory`);

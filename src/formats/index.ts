@@ -8,6 +8,7 @@
 import { promises as fs } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Profile } from '../model/profile.js';
+import { validateProfile } from '../model/validate.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { DhatFormatError, isDhat, readDhat, writeDhat } from './dhat.js';
 import {
@@ -100,7 +101,7 @@ function profileOfSnapshot(snap: HeapSnapshot, path: string): Profile {
         '(DevTools "Allocation instrumentation on timeline", or `heapscope run --keep-snapshot`)',
     );
   }
-  return profileFromTrackedSnapshot(snap, {
+  const profile = profileFromTrackedSnapshot(snap, {
     cmd: basename(path),
     pid: 0,
     endTimeUs: 0,
@@ -112,6 +113,9 @@ function profileOfSnapshot(snap: HeapSnapshot, path: string): Profile {
       ],
     },
   });
+  const problems = validateProfile(profile);
+  if (problems.length > 0) throw new ProfileReadError(`${path}: malformed profile: ${problems[0]}`);
+  return profile;
 }
 
 /**

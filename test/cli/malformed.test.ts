@@ -326,4 +326,26 @@ describe('strings from a profile are printed escaped', () => {
     );
     expect(readDhat(readFileSync(out, 'utf8')).cmd).toBe('./prog');
   });
+
+  it('snapshot: property names from a heap snapshot read through a pipe print escaped', () => {
+    const snap = join(dir, 'evil.heapsnapshot');
+    const program =
+      'class Leaky { constructor() { this.big = new Array(1000).fill(1); } }' +
+      "globalThis['evil\\u001b]0;pwned\\u0007\\u001b[2J'] = new Leaky();" +
+      `require('v8').writeHeapSnapshot(${JSON.stringify(snap)});`;
+    const made = spawnSync(NODE, ['-e', program], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    const r = spawnSync(
+      'bash',
+      ['-c', `cat '${snap}' | '${NODE}' '${BIN}' snapshot - --path Leaky --top 1`],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1' },
+      },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('.evil\\x1b]0;pwned\\x07\\x1b[2J');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: what the test looks for
+    expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  });
 });
