@@ -30,8 +30,9 @@
  * is "pending" until the next free, which freezes it (a sequence number); a site
  * saves its figures as of the last frozen peak just before it next changes.
  */
-import type { RawLocation } from '../formats/tracked-snapshot.js';
+
 import { ProfileBuilder } from '../model/builder.js';
+import type { RawLocation } from '../model/frame.js';
 import type { HeapscopeMeta, Profile } from '../model/profile.js';
 import { thisCommandLine } from '../util/command-line.js';
 import { currentGroup } from '../util/open-groups.js';

@@ -11,7 +11,7 @@ import { findSourceMap } from 'node:module';
 import { dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createFrameFormatter, displayPath, scriptPath } from '../capture/frames.js';
-import { defaultFrame, type RawLocation } from '../formats/tracked-snapshot.js';
+import { frameOfLocation, type RawLocation } from '../model/frame.js';
 
 const returnCallSites = (_error: Error, sites: NodeJS.CallSite[]): NodeJS.CallSite[] => sites;
 
@@ -123,7 +123,7 @@ function fromLoadedSourceMap(loc: RawLocation, cwd: string): string | undefined 
   const entry = map.findEntry(loc.line - 1, Math.max(0, loc.column - 1));
   if (!entry || !('originalSource' in entry) || !entry.originalSource) return undefined;
   const source = scriptPath(entry.originalSource) ?? entry.originalSource;
-  return defaultFrame({
+  return frameOfLocation({
     functionName: loc.functionName,
     scriptName: displayPath(source, cwd),
     line: entry.originalLine + 1,

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { originalPositionFor, TraceMap } from '@jridgewell/trace-mapping';
-import { defaultFrame, type RawLocation } from '../formats/tracked-snapshot.js';
+import { frameOfLocation, type RawLocation } from '../model/frame.js';
 import { createFunctionLocator } from './function-positions.js';
 
 /** A script name as V8 reports it (path, file: URL, node: module) as an absolute path, when it is a file. */
@@ -55,7 +55,7 @@ export function createFrameFormatter(
   const locateFunction = createFunctionLocator();
   return (raw) => {
     const path = scriptPath(raw.scriptName);
-    if (!path) return defaultFrame(raw);
+    if (!path) return frameOfLocation(raw);
     let loc = raw;
     if (loc.line === 0 && loc.functionName) {
       const found = locateFunction(path, loc.functionName);
@@ -70,7 +70,7 @@ export function createFrameFormatter(
         });
         if (orig.source !== null && orig.line !== null) {
           const src = scriptPath(orig.source) ?? resolve(dirname(path), orig.source);
-          return defaultFrame({
+          return frameOfLocation({
             functionName: loc.functionName,
             scriptName: displayPath(src, cwd),
             line: orig.line,
@@ -79,7 +79,7 @@ export function createFrameFormatter(
         }
       }
     }
-    return defaultFrame({ ...loc, scriptName: displayPath(path, cwd) });
+    return frameOfLocation({ ...loc, scriptName: displayPath(path, cwd) });
   };
 }
 

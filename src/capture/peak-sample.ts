@@ -1,4 +1,5 @@
-import { type PeakEstimate, type RawLocation, siteKey } from '../formats/tracked-snapshot.js';
+import { type PeakEstimate, siteKey } from '../formats/tracked-snapshot.js';
+import type { RawLocation } from '../model/frame.js';
 
 /** One node of V8's sampling heap profile as the native helper serialises it. */
 interface SampleNode {

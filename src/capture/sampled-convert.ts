@@ -5,7 +5,7 @@
  * taken through the target's inspector).
  */
 import { readHeapProfile } from '../formats/heapprofile.js';
-import type { RawLocation } from '../formats/tracked-snapshot.js';
+import type { RawLocation } from '../model/frame.js';
 import type { HeapscopeMeta, Profile } from '../model/profile.js';
 import { createFrameFormatter } from './frames.js';
 

@@ -13,7 +13,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { writeDhat } from '../formats/dhat.js';
-import type { RawLocation } from '../formats/tracked-snapshot.js';
+import type { RawLocation } from '../model/frame.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { convertSampledProfile } from './sampled-convert.js';
 import {

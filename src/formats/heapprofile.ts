@@ -30,7 +30,7 @@
  * the tree; a top-level `heapscope` object keeps the profile's header and meta.
  */
 import { ProfileBuilder } from '../model/builder.js';
-import { formatFrame, parseFrameForExport } from '../model/frame.js';
+import { formatFrame, parseFrameForExport, type RawLocation } from '../model/frame.js';
 import type { HeapscopeMeta, Profile } from '../model/profile.js';
 import { isCount, MAX_STACK_DEPTH, showValue, validateProfile } from '../model/validate.js';
 import { jsonSyntaxMessage } from './json-text.js';
@@ -39,7 +39,6 @@ import {
   type ProfileHeaderRecord,
   profileHeaderRecord,
 } from './profile-header.js';
-import type { RawLocation } from './tracked-snapshot.js';
 
 interface CallFrame {
   functionName: string;

@@ -8,17 +8,9 @@
  * The snapshot itself is taken after a full GC, so "live" means reachable.
  */
 import { ProfileBuilder } from '../model/builder.js';
-import { UNTRACED_SITE_FRAME } from '../model/frame.js';
+import { frameOfLocation, type RawLocation, UNTRACED_SITE_FRAME } from '../model/frame.js';
 import type { HeapscopeMeta, Profile, ProgramPointExtras } from '../model/profile.js';
 import type { HeapSnapshot } from './heapsnapshot/index.js';
-
-/** A function's location as the tracker reports it: 1-based; 0 when unknown. */
-export interface RawLocation {
-  functionName: string;
-  scriptName: string;
-  line: number;
-  column: number;
-}
 
 export interface TrackedSnapshotOptions {
   cmd: string;
@@ -152,13 +144,6 @@ function programValues(snap: HeapSnapshot): Uint8Array {
   return value;
 }
 
-export function defaultFrame(loc: RawLocation): string {
-  const name = loc.functionName || '(anonymous)';
-  if (!loc.scriptName) return name;
-  const pos = loc.line > 0 ? `:${loc.line}:${loc.column}` : '';
-  return `${name} (${loc.scriptName}${pos})`;
-}
-
 /** Reads the trace tree and live objects of a tracked snapshot into a Profile. */
 export function profileFromTrackedSnapshot(
   snap: HeapSnapshot,
@@ -174,7 +159,7 @@ export function profileFromTrackedSnapshot(
   const fiScript = fiFields.indexOf('script_name');
   const fiLine = fiFields.indexOf('line');
   const fiColumn = fiFields.indexOf('column');
-  const formatFrame = options.formatFrame ?? defaultFrame;
+  const formatFrame = options.formatFrame ?? frameOfLocation;
   const frameOfFunction = new Map<number, { loc: RawLocation; frame: string } | null>();
   const frameOf = (fi: number) => {
     let f = frameOfFunction.get(fi);

@@ -66,6 +66,31 @@ export function formatFrame(parts: FrameParts): string {
   return `${prefix}${name} (${parts.file}:${parts.line}:${parts.column})`;
 }
 
+/**
+ * A JavaScript function's location as V8 reports it (allocation tracker, sampling heap
+ * profiler, CPU profiler): line and column 1-based, 0 when unknown.
+ */
+export interface RawLocation {
+  functionName: string;
+  scriptName: string;
+  line: number;
+  column: number;
+}
+
+/**
+ * The frame string of a V8 location: `fn (file:line:column)`; a column of 0 (unknown) is
+ * left out (`fn (file:line)`), as is a line of 0 (`fn (file)`); a bare name without a file.
+ */
+export function frameOfLocation(loc: RawLocation): string {
+  const known = loc.line > 0;
+  return formatFrame({
+    name: loc.functionName,
+    ...(loc.scriptName ? { file: loc.scriptName } : {}),
+    ...(known ? { line: loc.line } : {}),
+    ...(known && loc.column > 0 ? { column: loc.column } : {}),
+  });
+}
+
 /** The frame without its code address (`0x1091A0: `), which changes with every build. */
 export function withoutAddress(frame: string): string {
   return frame.replace(ADDRESS, '');

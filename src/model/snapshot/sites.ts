@@ -5,7 +5,7 @@
  * DESIGN.md: V8 stops updating the site of objects that already have an id).
  */
 
-import { defaultFrame } from '../../formats/tracked-snapshot.js';
+import { frameOfLocation } from '../frame.js';
 import type { HeapSnapshot } from './heap-snapshot.js';
 
 /** No site: the node has no trace id, or one the trace tree does not know. */
@@ -47,7 +47,7 @@ export function siteFrames(snapshot: HeapSnapshot, traceIndex: number): string[]
   for (let t = traceIndex; t >= 0 && trace.parent[t] >= 0; t = trace.parent[t]) {
     const base = trace.functionInfoIndex[t] * stride;
     frames.push(
-      defaultFrame({
+      frameOfLocation({
         functionName: o.name >= 0 ? (strings.get(traceFunctionInfos[base + o.name]) ?? '') : '',
         scriptName:
           o.scriptName >= 0 ? (strings.get(traceFunctionInfos[base + o.scriptName]) ?? '') : '',
