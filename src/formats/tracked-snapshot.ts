@@ -94,7 +94,7 @@ const METADATA_HOLDER_ROOTS: ReadonlySet<string> = new Set([
  * program value or a plain container (property or element storage, a scope, a GC root).
  * Computed as the greatest fixpoint, so cycles among program values stay in.
  */
-function programValues(snap: HeapSnapshot): Uint8Array {
+export function programValues(snap: HeapSnapshot): Uint8Array {
   const stride = snap.nodeFieldCount;
   const { type: typeOff, name: nameOff } = snap.nodeOffsets;
   const edgeStride = snap.edgeFieldCount;

@@ -18,18 +18,25 @@
 //    growing (at least half the threshold per call) in the last, longest phase and one
 //    other; V8's one-off housekeeping is over by then. A Map that doubles grows in
 //    each phase, since each at least doubles the number of calls so far.
-// 5. Growth confirmed that way is checked in exact mode (with the native helper): as
-//    many calls again as ran so far, tracked (a table that doubles must double within
-//    them), before the usual exact run for the sites. Growth that is not the program's
-//    JavaScript values (V8 installing code it compiled late on a loaded machine, its
-//    feedback and metadata) leaves no value behind: under half the threshold per call
-//    there, twice, means no leak. Seen without this step: a clean function flagged in
-//    7 of 60 checks with V8's background compiles slowed down by 200 ms, 1 in 60 at
-//    20 ms, three checks at a time.
+// 5. Growth found either way is checked in exact mode (with the native helper; see
+//    leak-exact.ts): as many calls again as ran so far, a snapshot, twice as many, a
+//    second snapshot, V8's allocation tracker on. The JavaScript values made in those
+//    calls must keep growing between the two snapshots, by at least half the threshold
+//    per call. Growth that is not the program's values (V8 compiling and installing
+//    code, its feedback and metadata, more of it on a loaded machine) leaves none; what
+//    a call leaves in flight (a server's last request, the newest entries of a bounded
+//    cache) is in both snapshots and cancels out. Seen without this step: a clean
+//    function flagged in 7 of 60 checks with V8's background compiles slowed down by
+//    200 ms, three checks at a time; a clean express server over a keep-alive socket
+//    flagged at default settings, its heap growing by hundreds of bytes per request in
+//    every interval with no JavaScript value left behind (bench/leak-express.mjs).
 //
 // `bytesPerIteration` is the median interval rate (consistent growth) or the overall
-// rate (confirmed steps). Sites come from an exact-mode run of a few more calls: the
-// objects allocated there and still reachable at its end, by stack.
+// rate (confirmed steps). Sites come from the exact step: where the growth between its
+// two snapshots is kept, charged to the code that keeps it (an array's `push`, a Map's
+// `set`), Node's internal frames and V8's built-ins above the program's first one set aside. Without the
+// exact step (`verify: false`, no native helper) they come from an exact-mode run of a
+// few more calls: the objects allocated there and still reachable at its end, by stack.
 
 import type { Profile } from '../model/profile.js';
 import {
@@ -39,8 +46,10 @@ import {
   runExact,
 } from './exact.js';
 import { programHeapUsed } from './heap-spaces.js';
+import { type LeakSpan, leakSpan } from './leak-exact.js';
 import { isThenable, type RegionRun, settleHeap } from './region.js';
 import type { Site } from './sites.js';
+import { HeapscopeStateError } from './state.js';
 
 export interface LeakOptions {
   /** Calls measured (default 50). */
@@ -53,12 +62,15 @@ export interface LeakOptions {
   thresholdBytes?: number;
   /** Find the allocation sites of the growth when leaking (default true; needs the native helper). */
   sites?: boolean;
-  /** Calls in the exact-mode run that finds the sites (default min(iterations, 20)). */
+  /**
+   * Calls in the exact-mode run that finds the sites when the exact step did not run
+   * (default min(iterations, 20)).
+   */
   siteIterations?: number;
   /**
-   * Check growth that came in steps in exact mode, as many calls again as ran so far
-   * (default true where the native helper loads; see step 5 above). Tracked calls are
-   * slower: `false` skips the check for costly functions.
+   * Check growth in exact mode, three times as many calls again as ran so far (default
+   * true where the native helper loads; see step 5 above). Tracked calls are slower:
+   * `false` skips the check for costly functions, and the heap's verdict stands.
    */
   verify?: boolean;
 }
@@ -80,19 +92,19 @@ export interface LeakResult {
    * The confirmation run, when growth came in steps: calls in all, bytes per call over
    * them, and per phase (2, 4 and 8 times `iterations` calls).
    */
-  confirmation:
-    | {
-        iterations: number;
-        bytesPerIteration: number;
-        phaseRates: number[];
-        /**
-         * The exact-mode check of step 5: tracked calls, and JavaScript values they left
-         * reachable per call. Absent when it did not run.
-         */
-        exact?: { iterations: number; bytesPerIteration: number };
-      }
-    | undefined;
-  /** Where the growth was allocated: sites of the exact run with bytes still reachable, most first. */
+  confirmation: { iterations: number; bytesPerIteration: number; phaseRates: number[] } | undefined;
+  /**
+   * The exact step (5 above), when the heap grew and it ran: calls between its two
+   * snapshots, and the growth of the JavaScript values they made, per call.
+   */
+  exact: { iterations: number; bytesPerIteration: number } | undefined;
+  /**
+   * Where the growth is kept, user code first, then most bytes first. From the exact
+   * step: `retainedBytes`/`retainedBlocks` are the growth charged to the site between its
+   * two snapshots, `stack` the code that keeps it, allocating frame first, Node's
+   * internal frames and V8's built-ins (`push`) above the program's first set aside. Without it: the sites of an
+   * exact run with bytes still reachable at its end.
+   */
   sites: Site[];
   /** The exact run as a DHAT profile (when sites were looked for). */
   profile: Profile | undefined;
@@ -227,15 +239,24 @@ export function checkLeakCore(
       consistency,
     };
     if (consistency >= 0.8 && overall >= threshold) {
-      return withSites({
+      const result = {
         ...base,
         leaking: true,
         bytesPerIteration: median(rates),
         confirmation: undefined,
-      });
+        exact: undefined,
+      };
+      if (options.verify === false) return withSites(result);
+      return verified(result, warmup + iterations);
     }
     if (overall < threshold) {
-      return finish({ ...base, leaking: false, bytesPerIteration: 0, confirmation: undefined });
+      return finish({
+        ...base,
+        leaking: false,
+        bytesPerIteration: 0,
+        confirmation: undefined,
+        exact: undefined,
+      });
     }
     // Growth in steps: confirm over three longer phases (2, 4 and 8 times as many calls).
     const phases = [2 * iterations, 4 * iterations, 8 * iterations];
@@ -271,6 +292,7 @@ export function checkLeakCore(
           bytesPerIteration: (c[3]! - c[0]!) / total,
           phaseRates,
         },
+        exact: undefined,
       };
       if (!leaking) return finish(result);
       if (options.verify === false) return withSites(result);
@@ -290,33 +312,30 @@ export function checkLeakCore(
   }
 
   /**
-   * Step 5: `calls` tracked calls; the sites then come from the usual run. Where exact
+   * Step 5, after `calls` calls: the exact step decides, and gives the sites. Where exact
    * mode cannot run (no native helper, the tracker in use) the heap's verdict stands.
    */
-  function verified(p: Partial, calls: number, attempt = 1): LeakResult | Promise<LeakResult> {
-    let run: ReturnType<typeof runExact<unknown>>;
-    try {
-      run = trackedCalls(calls);
-    } catch {
-      return withSites(p);
-    }
-    const decideExact = (r: RegionRun<unknown, ExactFigures>): LeakResult | Promise<LeakResult> => {
-      const perCall = r.extra.retainedBytes / calls;
-      const leaking = perCall >= threshold / 2;
-      const confirmation = {
-        ...p.confirmation!,
-        exact: { iterations: calls, bytesPerIteration: perCall },
-      };
-      if (leaking) return withSites({ ...p, confirmation });
-      // Code V8 compiled before tracking started and installed during it allocates past
-      // the tracker: a run that found nothing is repeated once (its own start drops that
-      // code) before the growth is put down to V8.
-      if (attempt === 1) return verified(p, calls, 2);
-      return finish({ ...p, leaking, bytesPerIteration: 0, confirmation });
+  function verified(p: Partial, calls: number): LeakResult | Promise<LeakResult> {
+    // Only a tracker that cannot start (no native helper, in use) leaves the heap's
+    // verdict standing; the function's own errors go to the caller.
+    const fallBack = (e: unknown) => {
+      if (e instanceof HeapscopeStateError) return withSites(p);
+      throw e;
     };
-    return isThenable(run)
-      ? (run as Promise<RegionRun<unknown, ExactFigures>>).then(decideExact, () => withSites(p))
-      : decideExact(run as RegionRun<unknown, ExactFigures>);
+    let span: LeakSpan | Promise<LeakSpan>;
+    try {
+      span = leakSpan(fn, isAsync, calls);
+    } catch (e) {
+      return fallBack(e);
+    }
+    const decideExact = (s: LeakSpan): LeakResult => {
+      const leaking = s.bytesPerIteration >= threshold / 2;
+      const exact = { iterations: s.iterations, bytesPerIteration: s.bytesPerIteration };
+      if (!leaking) return finish({ ...p, leaking, bytesPerIteration: 0, exact });
+      if (options.sites === false) return finish({ ...p, exact });
+      return { ...p, exact, sites: s.sites, profile: s.profile, sitesError: undefined };
+    };
+    return isThenable(span) ? span.then(decideExact, fallBack) : decideExact(span);
   }
 
   function finish(p: Partial): LeakResult {

@@ -16,7 +16,7 @@ import {
   type RegionTracker,
 } from './region-tracker.js';
 
-export type TrackerOwner = 'Profiler' | 'measure({ exact: true })';
+export type TrackerOwner = 'Profiler' | 'measure({ exact: true })' | 'checkLeak';
 
 let running: TrackerOwner | undefined;
 
