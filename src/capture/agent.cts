@@ -17,6 +17,7 @@
  *   <id>.started.json   written at start (tells heapscope a profile is owed)
  *   <id>.heapsnapshot   the end-of-run snapshot, with allocation traces
  *   <id>.meta.json      written last: its presence means the snapshot is whole
+ * With `--snapshot-signal`, heap snapshots on SIGUSR2 go to the output directory.
  */
 import { existsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -197,6 +198,8 @@ function start(): void {
       process.on(signal, onSignal);
     }
   }
+  const signalDir = process.env.HEAPSCOPE_SNAPSHOT_SIGNAL;
+  if (isMainThread && signalDir) snapshotsOnSignal(state, signalDir);
   state.startHr = process.hrtime.bigint();
   const interval = Number(process.env.HEAPSCOPE_PEAK_SAMPLE ?? '0');
   // After minor GCs too: a short-lived peak may be gone before the next full GC.
@@ -211,6 +214,27 @@ function start(): void {
       process.kill(process.pid, 'SIGTERM');
     });
   }
+}
+
+/**
+ * `heapscope run --snapshot-signal`: each SIGUSR2 writes a heap snapshot with allocation
+ * traces to `dir` (`heapscope.<pid>-<n>.heapsnapshot`) while tracking goes on, for
+ * `heapscope snapshot a b`. Objects new in a later snapshot keep their allocation site;
+ * those an earlier one saw may lose it when the GC moves them (V8 stops following an
+ * object's site once it has an id), in the snapshots and in the end-of-run profile.
+ */
+function snapshotsOnSignal(state: AgentState, dir: string): void {
+  let n = 0;
+  process.on('SIGUSR2', () => {
+    if (state.phase !== 'tracking') return;
+    const path = join(dir, `heapscope.${process.pid}-${++n}.heapsnapshot`);
+    try {
+      state.addon.writeSnapshot(path);
+      writeSync(2, `heapscope: wrote ${path}\n`);
+    } catch (e) {
+      writeSync(2, `heapscope: could not write ${path}: ${e}\n`);
+    }
+  });
 }
 
 // The agent must never break the program it measures: a session directory that is gone

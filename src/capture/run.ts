@@ -50,6 +50,12 @@ export interface RunOptions {
    * if the command ran without heapscope). Its standard input stays this process's.
    */
   output?: NodeJS.WritableStream;
+  /**
+   * Exact mode: the command's main Node process writes a heap snapshot with allocation
+   * traces into `outDir` on each SIGUSR2 (`heapscope.<pid>-<n>.heapsnapshot`); SIGUSR2 to
+   * heapscope is passed on to it.
+   */
+  snapshotSignal?: boolean;
   /** Called while a snapshot is read (bytes read, total bytes). */
   onProgress?: (label: string, done: number, total: number) => void;
   /**
@@ -154,6 +160,7 @@ export async function runProfiled(
       HEAPSCOPE_PEAK_SAMPLE: String(options.peakSampleInterval ?? 0),
       HEAPSCOPE_SAMPLE: options.sample ? String(options.sample) : '',
       HEAPSCOPE_DURATION_MS: String(options.durationMs ?? 0),
+      HEAPSCOPE_SNAPSHOT_SIGNAL: options.snapshotSignal && !options.sample ? outDir : '',
       ...routeEnv(route, !options.sample, nodeOptionsWithAgent(baseEnv.NODE_OPTIONS)),
     };
     const withoutHelper = route.native ? {} : { withoutHelper: route.reason ?? 'no native helper' };
@@ -166,16 +173,19 @@ export async function runProfiled(
           onProfile: options.onProfile,
         })
       : undefined;
+    const usr2 = !sampled && options.snapshotSignal ? passUsr2(session) : undefined;
     const { code, signal, pid } = await spawnAndWait(
       command,
       cwd,
       env,
-      sampled,
+      sampled ?? usr2,
       options.output,
     ).catch(async (e: unknown) => {
+      usr2?.detach();
       await sampled?.finish().catch(() => undefined);
       throw e;
     });
+    usr2?.detach();
     const exitCode = exitCodeOf(code, signal);
     const running = options.wait === false ? await stillRunning(session) : [];
     if (options.wait !== false) await waitForProcesses(session, options.onWaiting);
@@ -205,6 +215,25 @@ export async function runProfiled(
   } finally {
     await fs.rm(session, { recursive: true, force: true });
   }
+}
+
+/**
+ * Passes SIGUSR2 on to the command when it is a profiled Node process (anything else, a
+ * shell or npm, would die of it).
+ */
+function passUsr2(session: string): { attach(child: ChildProcess): void; detach(): void } {
+  let onUsr2: (() => void) | undefined;
+  return {
+    attach(child) {
+      onUsr2 = () => {
+        if (existsSync(join(session, `${child.pid}.0.started.json`))) child.kill('SIGUSR2');
+      };
+      process.on('SIGUSR2', onUsr2);
+    },
+    detach() {
+      if (onUsr2) process.removeListener('SIGUSR2', onUsr2);
+    },
+  };
 }
 
 function spawnAndWait(

@@ -44,6 +44,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     )
     .option('--keep-snapshot', 'keep each end-of-run heap snapshot beside its profile')
     .option(
+      '--snapshot-signal',
+      "exact mode: on each SIGUSR2 the command's main process writes a heap snapshot with allocation traces to the output directory (for `heapscope snapshot a b`)",
+    )
+    .option(
       '--sample [bytes]',
       "sampled mode: V8's sampling heap profiler, one sample per BYTES allocated on average (default 131072); estimates, at a few percent of overhead",
     )
@@ -228,16 +232,22 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--by <what>', 'group by "class" (constructor) or also by allocation "site"', 'class')
     .option(
       '--path <class|@id>',
-      'retainer path of the object @id, or of the closest object of a class',
+      'retainer path of the object @id, or of the closest instance of a class; comparing: the paths of all new objects of the class',
     )
     .option('--top <n>', 'rows to show (0: all)', '20')
-    .option('--paths <n>', 'comparison: retainer paths to show for the classes that grew most', '3')
+    .option(
+      '--paths <n>',
+      'comparison: classes whose new objects to show the retainer paths of, those holding most first',
+      '3',
+    )
+    .option('--new <class>', 'comparison: list the new objects of a class (ids, sizes)')
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
       '\nExamples:\n  heapscope snapshot app.heapsnapshot --top 10' +
         '\n  heapscope snapshot app.heapsnapshot --path Leaky' +
-        '\n  heapscope snapshot before.heapsnapshot after.heapsnapshot',
+        '\n  heapscope snapshot before.heapsnapshot after.heapsnapshot' +
+        '\n  heapscope snapshot before.heapsnapshot after.heapsnapshot --new IncomingMessage',
     )
     .action(async (files: string[], opts) => {
       const { snapshotCommand } = await import('./snapshot.js');

@@ -25,6 +25,7 @@ export interface RunFlags extends FilterFlags {
   json?: boolean;
   quiet?: boolean;
   keepSnapshot?: boolean;
+  snapshotSignal?: boolean;
   /** `--sample` alone is `true`; `--sample 4096` the interval. */
   sample?: string | boolean;
   duration?: string;
@@ -105,6 +106,11 @@ export async function runCommand(command: string[], flags: RunFlags, io: Io): Pr
   if (sample !== undefined && flags.keepSnapshot) {
     throw new Error('--keep-snapshot is for exact mode: sampled mode takes no heap snapshot');
   }
+  if (sample !== undefined && flags.snapshotSignal) {
+    throw new Error(
+      '--snapshot-signal is for exact mode: in sampled mode SIGUSR2 writes a profile',
+    );
+  }
   // Sampled profiles can come while the command still runs (SIGUSR2, --duration): say so then.
   const onProfile = (p: WrittenProfile) => {
     if (p.isMain && !flags.quiet) {
@@ -128,6 +134,7 @@ export async function runCommand(command: string[], flags: RunFlags, io: Io): Pr
       peakSampleInterval: parsePositiveInt(flags.peakSample, '--peak-sample'),
       keepSnapshots: flags.keepSnapshot === true,
       ...(flags.native === false ? { native: false } : {}),
+      snapshotSignal: flags.snapshotSignal === true,
       onProgress: progress.update,
       wait: flags.wait !== false,
       onWaiting: (running) => {

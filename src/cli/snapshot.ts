@@ -4,7 +4,6 @@
  * after.heapsnapshot`: what grew between two snapshots of one process.
  */
 import { basename } from 'node:path';
-import pc from 'picocolors';
 import {
   type HeapSnapshot,
   HeapSnapshotError,
@@ -13,18 +12,11 @@ import {
 import { InputError, openInput } from '../formats/input.js';
 import {
   type AnalyzeOptions,
-  type RetainerPathResult,
   SnapshotQueryError,
-  type SnapshotSummary,
   summarizeSnapshot,
 } from '../model/snapshot/analyze.js';
-import type { ClassLocation } from '../model/snapshot/classes.js';
-import {
-  compareSnapshots,
-  digestSnapshot,
-  type SnapshotComparison,
-} from '../model/snapshot/compare.js';
-import { bytes, count, percent } from '../report/units.js';
+import { compareSnapshots, digestSnapshot } from '../model/snapshot/compare.js';
+import { renderSnapshotComparison, renderSnapshotSummary } from '../report/snapshot.js';
 import { analyzeSnapshotInParallel } from '../threads/snapshot-analysis.js';
 import { printable, printableData } from '../util/printable.js';
 import { type Io, useColor } from './io.js';
@@ -36,6 +28,7 @@ export interface SnapshotFlags {
   top: string;
   path?: string;
   paths: string;
+  new?: string;
   json?: boolean;
 }
 
@@ -52,8 +45,8 @@ export async function snapshotCommand(
     return fail(`--by wants "class" or "site", not "${flags.by}"`);
   }
   if (files.length > 2) return fail('give one snapshot, or two to compare');
-  if (files.length === 2 && flags.path !== undefined) {
-    return fail('--path works on one snapshot; a comparison shows the paths of what grew');
+  if (files.length === 1 && flags.new !== undefined) {
+    return fail('--new lists the new objects of a comparison: give two snapshots');
   }
   const top = parsePositiveInt(flags.top, '--top');
   const pathCount = parsePositiveInt(flags.paths, '--paths');
@@ -90,7 +83,7 @@ export async function snapshotCommand(
       io.stdout.write(
         flags.json
           ? `${JSON.stringify(summary, null, 2)}\n`
-          : renderSummary(current, printableData(summary), color),
+          : renderSnapshotSummary(basename(current), printableData(summary), { color }),
       );
       return 0;
     }
@@ -105,16 +98,20 @@ export async function snapshotCommand(
     if (flags.by === 'site' && !after.siteTotals) {
       throw new SnapshotQueryError(`${current} has no allocation traces`);
     }
-    const comparison = compareSnapshots(before, after, { top, paths: pathCount });
+    const comparison = compareSnapshots(before, after, {
+      top,
+      paths: pathCount,
+      ...(flags.path !== undefined ? { path: flags.path } : {}),
+      ...(flags.new !== undefined ? { newOf: flags.new } : {}),
+    });
     io.stdout.write(
       flags.json
         ? `${JSON.stringify(comparison, null, 2)}\n`
-        : renderComparison(
-            files[0],
-            files[1],
+        : renderSnapshotComparison(
+            basename(files[0]),
+            basename(files[1]),
             printableData(comparison),
-            flags.by === 'site',
-            color,
+            { color, bySite: flags.by === 'site' },
           ),
     );
     return 0;
@@ -130,149 +127,4 @@ export async function snapshotCommand(
     if (code === 'EISDIR') return fail(`${current}: is a directory`);
     throw error;
   }
-}
-
-// ---------------------------------------------------------------------------------------
-// Text rendering
-// ---------------------------------------------------------------------------------------
-
-interface Paint {
-  bold: (s: string) => string;
-  dim: (s: string) => string;
-  red: (s: string) => string;
-}
-
-function paint(color: boolean): Paint {
-  const c = pc.createColors(color);
-  return { bold: c.bold, dim: c.dim, red: c.red };
-}
-
-function table(header: string[], rows: string[][], leftFrom: number): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    `  ${cells
-      .map((cell, i) => (i >= leftFrom ? cell : cell.padStart(widths[i])))
-      .join('  ')
-      .trimEnd()}\n`;
-  return line(header) + rows.map(line).join('');
-}
-
-function where(location: ClassLocation | undefined): string {
-  return location ? ` (script ${location.scriptId}, line ${location.line + 1})` : '';
-}
-
-function renderSummary(file: string, s: SnapshotSummary, color: boolean): string {
-  const p = paint(color);
-  let out = `${p.bold(basename(file))}: ${count(s.nodeCount)} nodes, ${count(s.edgeCount)} edges, ${bytes(s.totalSize)} in ${count(s.classCount)} classes\n`;
-  if (s.unreachable > 0) {
-    out += p.dim(`  ${count(s.unreachable)} nodes are kept only by weak or internal references\n`);
-  }
-  const share = (n: number) => (s.totalSize > 0 ? percent(n / s.totalSize) : '');
-  out += `\n${p.bold('Top retainers by class')}\n`;
-  out += table(
-    ['Retained', '%', 'Self', 'Count', 'Class'],
-    s.classes.map((c) => [
-      bytes(c.retainedSize),
-      share(c.retainedSize),
-      bytes(c.selfSize),
-      count(c.count),
-      c.name + where(c.location),
-    ]),
-    4,
-  );
-  if (s.sites) {
-    out += `\n${p.bold('Top retainers by allocation site')}\n`;
-    out += table(
-      ['Retained', '%', 'Self', 'Count', 'Allocated at'],
-      s.sites.map((site) => [
-        bytes(site.retainedSize),
-        share(site.retainedSize),
-        bytes(site.selfSize),
-        count(site.count),
-        stackLine(site.frames),
-      ]),
-      4,
-    );
-  }
-  if (s.path) out += `\n${renderPath(s.path, p)}`;
-  return out;
-}
-
-function stackLine(frames: string[]): string {
-  if (frames.length === 0) return '(unknown)';
-  const callers = frames.slice(1, 3);
-  return callers.length > 0 ? `${frames[0]}  ← ${callers.join(' ← ')}` : frames[0];
-}
-
-function renderPath(path: RetainerPathResult, p: Paint): string {
-  const t = path.target;
-  const title = `Retainer path of ${t.className} @${t.id}`;
-  if (path.steps.length === 0) {
-    return `${p.bold(title)}: none (only weak references reach it)\n`;
-  }
-  const distance =
-    path.distance >= 100_000_000 ? 'held by V8 internal roots' : `distance ${path.distance}`;
-  let out = `${p.bold(title)} (${distance})\n`;
-  const sizes = (n: RetainerPathResult['target']) =>
-    p.dim(`self ${bytes(n.selfSize)}, retained ${bytes(n.retainedSize)}`);
-  // The first node is a GC root or a global object: the edge from the graph's root says nothing.
-  const [top, ...rest] = path.steps;
-  out += `  ${top.node.className} @${top.node.id}  ${sizes(top.node)}\n`;
-  const width = Math.max(0, ...rest.map((s) => s.edge.length));
-  for (const step of rest) {
-    const n = step.node;
-    out += `    ${step.edge.padEnd(width)}  → ${n.className} @${n.id}  ${sizes(n)}\n`;
-  }
-  return out;
-}
-
-function signed(n: number, format: (n: number) => string): string {
-  return n > 0 ? `+${format(n)}` : n < 0 ? `-${format(-n)}` : format(0);
-}
-
-function renderComparison(
-  beforeFile: string,
-  afterFile: string,
-  c: SnapshotComparison,
-  bySite: boolean,
-  color: boolean,
-): string {
-  const p = paint(color);
-  let out = `${p.bold(basename(beforeFile))} → ${p.bold(basename(afterFile))}\n`;
-  out += `  objects: ${count(c.before.objectCount)} → ${count(c.after.objectCount)} (${signed(c.after.objectCount - c.before.objectCount, count)}): ${count(c.added.count)} new (${bytes(c.added.size)}), ${count(c.removed.count)} collected (${bytes(c.removed.size)})\n`;
-  out += `  size: ${bytes(c.before.totalSize)} → ${bytes(c.after.totalSize)} (${signed(c.after.totalSize - c.before.totalSize, bytes)})\n`;
-  out += `\n${p.bold('Classes that grew')}\n`;
-  out +=
-    c.classes.length === 0
-      ? '  (none)\n'
-      : table(
-          ['Δ Size', 'Δ Count', 'New', 'Collected', 'Retained', 'Class'],
-          c.classes.map((r) => [
-            signed(r.sizeDelta, bytes),
-            signed(r.countDelta, count),
-            count(r.added),
-            count(r.removed),
-            bytes(r.retainedSize),
-            r.name + where(r.location),
-          ]),
-          5,
-        );
-  if (bySite && c.sites) {
-    out += `\n${p.bold('Allocation sites that grew')}\n`;
-    out +=
-      c.sites.length === 0
-        ? '  (none)\n'
-        : table(
-            ['Δ Size', 'Δ Count', 'New', 'Allocated at'],
-            c.sites.map((s) => [
-              signed(s.sizeDelta, bytes),
-              signed(s.countDelta, count),
-              count(s.added),
-              stackLine(s.frames),
-            ]),
-            3,
-          );
-  }
-  for (const g of c.paths) out += `\n${renderPath(g.path, p)}`;
-  return out;
 }

@@ -168,16 +168,49 @@ describe('heapscope snapshot <before> <after>', () => {
     expect(JSON.parse(r.stdout)).toEqual(JSON.parse(JSON.stringify(fromLibrary)));
   });
 
-  it('--path is for one snapshot', () => {
-    const r = heapscope([
-      'snapshot',
-      file('a.heapsnapshot'),
-      file('b.heapsnapshot'),
-      '--path',
-      'X',
-    ]);
+  it('--path <class> prints the paths of all its new objects', () => {
+    const r = heapscope(
+      ['snapshot', file('a.heapsnapshot'), file('b.heapsnapshot')].concat([
+        '--path',
+        'LeakedThing',
+      ]),
+    );
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      /How the new LeakedThing objects are held: 1,000 objects, retaining [\d.]+ KiB; 1 path shape/,
+    );
+    expect(r.stdout).toMatch(/1,000 objects share this path/);
+  });
+
+  it('--path of a class with no new objects is bad input', () => {
+    const r = heapscope(
+      ['snapshot', file('a.heapsnapshot'), file('b.heapsnapshot')].concat(['--path', 'X']),
+    );
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^heapscope: --path works on one snapshot/);
+    expect(r.stderr).toBe('heapscope: no new object of class "X" in the second snapshot\n');
+  });
+
+  it('--new <class> lists the new objects', () => {
+    const r = heapscope(
+      ['snapshot', file('a.heapsnapshot'), file('b.heapsnapshot')].concat([
+        '--new',
+        'LeakedThing',
+        '--top',
+        '2',
+        '--paths',
+        '0',
+      ]),
+    );
+    expect(r.status).toBe(0);
+    const list = r.stdout.slice(r.stdout.indexOf('New LeakedThing objects'));
+    expect(list.split('\n')[0]).toBe('New LeakedThing objects: 1,000, the 2 retaining most');
+    expect(list.split('\n').filter((l) => /^\s+@\d+\s/.test(l))).toHaveLength(2);
+  });
+
+  it('--new is for a comparison', () => {
+    const r = heapscope(['snapshot', file('a.heapsnapshot'), '--new', 'X']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^heapscope: --new lists the new objects of a comparison/);
   });
 });
 

@@ -362,7 +362,9 @@ export function siteRows(analysis: SnapshotAnalysis): SiteRow[] {
 
 /**
  * The node a `--path` argument names: `@id` for an object, or a class name, for which
- * the instance closest to the roots is taken (the largest on a tie).
+ * the instance closest to the roots is taken (the largest on a tie). Instances come
+ * before prototypes (an express app's `app.request` is an `IncomingMessage` too, and
+ * closer to the roots than any request) and functions.
  */
 export function resolveTarget(
   analysis: SnapshotAnalysis,
@@ -385,15 +387,41 @@ export function resolveTarget(
       any = true;
     }
   });
-  const node = any
-    ? closestOf(
-        analysis,
-        paths ?? shortestPaths(snapshot, analysis.kinds),
-        (n) => wanted[analysis.classes.classOf[n]] === 1,
-      )
-    : -1;
+  let node = -1;
+  if (any) {
+    const shortest = paths ?? shortestPaths(snapshot, analysis.kinds);
+    const inClass = (n: number) => wanted[analysis.classes.classOf[n]] === 1;
+    const notInstance = prototypesAndFunctions(analysis);
+    node = closestOf(analysis, shortest, (n) => inClass(n) && notInstance[n] === 0);
+    if (node < 0) node = closestOf(analysis, shortest, inClass);
+  }
   if (node < 0) throw new SnapshotQueryError(`no object of class "${target}" in the snapshot`);
   return node;
+}
+
+/**
+ * Nodes that are not instances: prototypes (what a `prototype` or `__proto__` edge
+ * points to) and functions (closures).
+ */
+export function prototypesAndFunctions(analysis: SnapshotAnalysis): Uint8Array {
+  const { snapshot, kinds } = analysis;
+  const { nodes, edges, nodeFieldCount, edgeFieldCount, nodeCount, strings } = snapshot;
+  const { type: typeOff, nameOrIndex: nameOff, toNode: toOff } = snapshot.edgeOffsets;
+  const mark = new Uint8Array(nodeCount);
+  const closure = snapshot.meta.nodeTypes.indexOf('closure');
+  const typeOfNode = snapshot.nodeOffsets.type;
+  for (let n = 0; n < nodeCount; n++) {
+    if (nodes[n * nodeFieldCount + typeOfNode] === closure) mark[n] = 1;
+  }
+  const names = new Set([strings.indexOf('prototype'), strings.indexOf('__proto__')]);
+  names.delete(-1);
+  if (names.size === 0) return mark;
+  for (let e = 0; e < edges.length; e += edgeFieldCount) {
+    const type = edges[e + typeOff];
+    if (type !== kinds.edgeProperty && type !== kinds.edgeInternal) continue;
+    if (names.has(edges[e + nameOff])) mark[edges[e + toOff] / nodeFieldCount] = 1;
+  }
+  return mark;
 }
 
 /** Among nodes with a non-zero self size that `accept`s, the closest to the roots (largest on a tie); -1 if none. */

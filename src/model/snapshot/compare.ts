@@ -2,25 +2,36 @@
  * What grew between two heap snapshots of one process: objects are matched by their
  * snapshot object id, which V8 keeps for an object's whole life (`HeapObjectsMap`), so an
  * id in the second snapshot and not in the first is a new object, and one only in the
- * first was collected. Totals per class and per allocation site, and the retainer path
- * of a new object of each class that grew most: the leak view of memlab and fuite.
+ * first was collected. Totals per class and per allocation site, and how the growth is
+ * held: the leak view of memlab and fuite.
+ *
+ * How the growth is held: the new objects that an older object (or a root) dominates
+ * are where the growth hangs from (an array of kept requests holds each new request,
+ * which holds its response, headers and strings). They are grouped by class, the
+ * classes that retain most first, and each class's objects by the shape of their
+ * retainer path (the same edges through the same classes, element indexes aside), as
+ * memlab clusters its traces: one path per shape, with how many objects share it and,
+ * when the snapshot carries allocation traces, where they were allocated.
  *
  * The first snapshot is needed only as a digest (ids, class and size of each object),
  * so a caller can drop it before reading the second.
  */
 
+import { programSite } from '../program-frames.js';
 import {
   analyzeSnapshot,
-  closestOf,
+  type NodeRef,
+  nodeRef,
   pathResult,
   type RetainerPathResult,
   type SnapshotAnalysis,
+  SnapshotQueryError,
 } from './analyze.js';
 import { type ClassLocation, classifyNodes, type InterfaceDefinition } from './classes.js';
-import { graphKinds } from './graph.js';
+import { edgeHasIndexName, edgeSource, graphKinds, nodeById } from './graph.js';
 import type { HeapSnapshot } from './heap-snapshot.js';
 import { shallowSizes } from './ownership.js';
-import { shortestPaths } from './paths.js';
+import { NO_EDGE, type ShortestPaths, shortestPaths } from './paths.js';
 import { allocationSites, hasAllocationTraces, NO_SITE, siteFrames } from './sites.js';
 
 /** The first snapshot, reduced to what a comparison needs. */
@@ -166,12 +177,43 @@ export interface SiteDelta {
   sizeDelta: number;
 }
 
-export interface GrowthPath {
+/** New objects of one class whose retainer paths share a shape. */
+export interface PathCluster {
+  /** Objects with this path shape. */
+  count: number;
+  /** Their retained sizes together. */
+  retainedSize: number;
+  /** The path of one of them: the closest to the roots, the largest on a tie. */
+  path: RetainerPathResult;
+  /** Where they were allocated (when the second snapshot has traces), most objects first, at most 3. */
+  sites?: { frames: string[]; count: number }[];
+  /**
+   * Who stores them (when the second snapshot has traces): the site that allocated the
+   * new internal array (an array's elements, a Map's table) through which their holder
+   * keeps them, Node's internal frames and V8's built-ins above the program's first
+   * frame set aside; most objects first, at most 3.
+   */
+  storedBy?: { frames: string[]; count: number }[];
+}
+
+/** How the new objects of one class are held. */
+export interface GrowthPaths {
   className: string;
   location?: ClassLocation;
-  /** Whether the object is new in the second snapshot. */
-  isNew: boolean;
-  path: RetainerPathResult;
+  /** New objects counted: those an older object holds, or with `path`, all of the class. */
+  count: number;
+  retainedSize: number;
+  /** Path shapes in all. */
+  clusterCount: number;
+  /** The shapes shared by most objects first (at most `clusters`). */
+  clusters: PathCluster[];
+}
+
+/** The new objects of one class (`newOf`), the largest retained first. */
+export interface NewObjects {
+  className: string;
+  count: number;
+  objects: NodeRef[];
 }
 
 export interface SnapshotComparison {
@@ -183,15 +225,32 @@ export interface SnapshotComparison {
   classes: ClassDelta[];
   /** Allocation sites that grew, when the second snapshot has allocation traces. */
   sites?: SiteDelta[];
-  /** Retainer paths of a new object (the closest to the roots) of the classes that grew most. */
-  paths: GrowthPath[];
+  /**
+   * How the growth is held: for the classes whose new objects that older ones hold
+   * retain most (or the class `path` names), the retainer paths of those objects,
+   * clustered by shape.
+   */
+  paths: GrowthPaths[];
+  /** With `path: '@id'`: that object's retainer path. */
+  path?: RetainerPathResult;
+  /** With `newOf`: the new objects of that class. */
+  newObjects?: NewObjects;
 }
 
 export interface CompareOptions {
   /** Rows to keep (default 20; 0 for all). */
   top?: number;
-  /** Classes to show a retainer path for (default 3). */
+  /** Classes to show the retainer paths of (default 3). */
   paths?: number;
+  /** Path shapes per class (default 3; 0 for all). */
+  clusters?: number;
+  /**
+   * A class name: the paths of all its new objects, instead of the classes that hold
+   * the growth; `@id`: that object's path.
+   */
+  path?: string;
+  /** A class name: list its new objects (`top` of them, the largest retained first). */
+  newOf?: string;
 }
 
 /**
@@ -378,31 +437,195 @@ export function compareSnapshots(
     result.sites = top > 0 ? sites.slice(0, top) : sites;
   }
 
-  const pathCount = Math.min(options.paths ?? 3, grown.length);
-  if (pathCount > 0) {
-    const paths = shortestPaths(snapshot, analysis.kinds);
-    for (const row of grown.slice(0, pathCount)) {
-      const inClass = new Uint8Array(classes.names.length);
-      afterRows.forEach((r, c) => {
-        if (r === row) inClass[c] = 1;
-      });
-      let node = closestOf(
-        analysis,
-        paths,
-        (n) => isNew[n] === 1 && inClass[classes.classOf[n]] === 1,
-      );
-      if (node < 0) node = closestOf(analysis, paths, (n) => inClass[classes.classOf[n]] === 1);
-      if (node < 0) continue;
-      const entry: GrowthPath = {
-        className: row.name,
-        isNew: isNew[node] === 1,
-        path: pathResult(analysis, paths, node),
-      };
+  // Internal arrays that DevTools folds into their owner have no size of their own, so
+  // the matching above skipped them: their ids tell.
+  const isNewNode = (n: number) =>
+    isNew[n] === 1 || (selfSizes[n] === 0 && indexOf(ids, nodes[n * nodeFieldCount + idOff]) < 0);
+  const clusters = options.clusters ?? 3;
+  const wantPaths = options.paths ?? 3;
+  const paths = () => shortestPaths(snapshot, analysis.kinds);
+  const target = options.path?.trim();
+  if (target !== undefined && /^@\d+$/.test(target)) {
+    const node = nodeById(snapshot, Number(target.slice(1)));
+    if (node < 0) throw new SnapshotQueryError(`no object with id ${target} in the snapshot`);
+    result.path = pathResult(analysis, paths(), node);
+  } else if (target !== undefined) {
+    const inClass = classMask(classes.names, target);
+    const nodes: number[] = [];
+    for (let n = 0; n < nodeCount; n++) {
+      if (isNew[n] && inClass[classes.classOf[n]]) nodes.push(n);
+    }
+    if (nodes.length === 0) {
+      throw new SnapshotQueryError(`no new object of class "${target}" in the second snapshot`);
+    }
+    result.paths.push(growthPaths(analysis, isNewNode, paths(), target, nodes, clusters));
+  } else if (wantPaths > 0 && grown.length > 0) {
+    // The new objects an older object (or a root) dominates, by class row; V8's own
+    // (code, shapes, its internal records) left out.
+    const { dominator } = analysis.dominators;
+    const typeOff = snapshot.nodeOffsets.type;
+    const internal = new Uint8Array(snapshot.meta.nodeTypes.length);
+    snapshot.meta.nodeTypes.forEach((t, i) => {
+      internal[i] = V8_OWN_TYPES.has(t) ? 1 : 0;
+    });
+    const held = new Map<ClassDelta, number[]>();
+    for (let n = 0; n < nodeCount; n++) {
+      if (!isNew[n] || isNew[dominator[n]] || internal[nodes[n * nodeFieldCount + typeOff]]) {
+        continue;
+      }
+      const row = afterRows[classes.classOf[n]];
+      const list = held.get(row);
+      if (list) list.push(n);
+      else held.set(row, [n]);
+    }
+    const retained = analysis.retainedSizes;
+    const ranked = [...held]
+      .map(([row, nodes]) => ({ row, nodes, size: nodes.reduce((s, n) => s + retained[n], 0) }))
+      .sort((a, b) => b.size - a.size || b.nodes.length - a.nodes.length);
+    const shortest = ranked.length > 0 ? paths() : undefined;
+    for (const { row, nodes } of ranked.slice(0, wantPaths)) {
+      const entry = growthPaths(analysis, isNewNode, shortest!, row.name, nodes, clusters);
       if (row.location) entry.location = row.location;
       result.paths.push(entry);
     }
   }
+  if (options.newOf !== undefined) {
+    const inClass = classMask(classes.names, options.newOf);
+    const nodes: number[] = [];
+    for (let n = 0; n < nodeCount; n++) {
+      if (isNew[n] && inClass[classes.classOf[n]]) nodes.push(n);
+    }
+    nodes.sort((a, b) => analysis.retainedSizes[b] - analysis.retainedSizes[a] || a - b);
+    result.newObjects = {
+      className: options.newOf,
+      count: nodes.length,
+      objects: (top > 0 ? nodes.slice(0, top) : nodes).map((n) => nodeRef(analysis, n)),
+    };
+  }
   return result;
+}
+
+/** Node types of V8's own records: not the program's growth. */
+const V8_OWN_TYPES: ReadonlySet<string> = new Set(['hidden', 'code', 'object shape', 'synthetic']);
+
+/** Which classes carry `name`. */
+function classMask(names: readonly string[], name: string): Uint8Array {
+  const mask = new Uint8Array(names.length);
+  names.forEach((n, c) => {
+    if (n === name) mask[c] = 1;
+  });
+  return mask;
+}
+
+/**
+ * The retainer paths of `nodes`, clustered by shape: the same edges (by type and name,
+ * element and hidden indexes aside) through nodes of the same classes.
+ */
+function growthPaths(
+  analysis: SnapshotAnalysis,
+  isNewNode: (node: number) => boolean,
+  paths: ShortestPaths,
+  className: string,
+  nodes: readonly number[],
+  keep: number,
+): GrowthPaths {
+  const { snapshot, classes, retainedSizes: retained } = analysis;
+  const { edges } = snapshot;
+  const { type: typeOff, nameOrIndex: nameOff } = snapshot.edgeOffsets;
+  const indexNamed = snapshot.meta.edgeTypes.map((_, t) => edgeHasIndexName(snapshot, t));
+  // Shape of each node's path, interned: the parent's shape, the edge, the node's class.
+  const shapeOf = new Map<number, number>();
+  const shapes = new Map<string, number>();
+  const shape = (node: number): number => {
+    const chain: number[] = [];
+    let n = node;
+    while (!shapeOf.has(n) && paths.via[n] !== NO_EDGE) {
+      chain.push(n);
+      n = edgeSource(snapshot, paths.via[n]);
+    }
+    let s = shapeOf.get(n) ?? -1;
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const m = chain[i];
+      const e = paths.via[m];
+      const type = edges[e + typeOff];
+      const key = `${s} ${type} ${indexNamed[type] ? '' : edges[e + nameOff]} ${classes.classOf[m]}`;
+      let id = shapes.get(key);
+      if (id === undefined) {
+        id = shapes.size;
+        shapes.set(key, id);
+      }
+      shapeOf.set(m, id);
+      s = id;
+    }
+    return s;
+  };
+  // The new internal array through which a node's holder (the node before it on its
+  // path) keeps it, or -1.
+  const { firstEdge, edgeFieldCount, nodeFieldCount } = snapshot;
+  const { toNode: toOff } = snapshot.edgeOffsets;
+  const storeOf = (n: number): number => {
+    const e = paths.via[n];
+    if (e === NO_EDGE) return -1;
+    const holder = edgeSource(snapshot, e);
+    for (let h = firstEdge[holder]; h < firstEdge[holder + 1]; h += edgeFieldCount) {
+      const type = edges[h + typeOff];
+      if (type !== analysis.kinds.edgeInternal && type !== analysis.kinds.edgeHidden) continue;
+      const store = edges[h + toOff] / nodeFieldCount;
+      if (store === n || !isNewNode(store)) continue;
+      for (let s = firstEdge[store]; s < firstEdge[store + 1]; s += edgeFieldCount) {
+        if (edges[s + toOff] === n * nodeFieldCount) return store;
+      }
+    }
+    return -1;
+  };
+  const groups = new Map<number, number[]>();
+  let retainedSize = 0;
+  for (const n of nodes) {
+    retainedSize += retained[n];
+    const s = shape(n);
+    const group = groups.get(s);
+    if (group) group.push(n);
+    else groups.set(s, [n]);
+  }
+  const { distance } = paths;
+  const far = (n: number) => (distance[n] < 0 ? Number.MAX_SAFE_INTEGER : distance[n]);
+  const ordered = [...groups.values()]
+    .map((group) => ({ group, size: group.reduce((sum, n) => sum + retained[n], 0) }))
+    .sort((a, b) => b.group.length - a.group.length || b.size - a.size);
+  const clusters = (keep > 0 ? ordered.slice(0, keep) : ordered).map(({ group, size }) => {
+    let best = group[0];
+    for (const n of group) {
+      if (far(n) < far(best) || (far(n) === far(best) && retained[n] > retained[best])) best = n;
+    }
+    const cluster: PathCluster = {
+      count: group.length,
+      retainedSize: size,
+      path: pathResult(analysis, paths, best),
+    };
+    const siteOf = analysis.siteOf;
+    if (siteOf) {
+      const bySite = new Map<number, number>();
+      const byStore = new Map<number, number>();
+      for (const n of group) {
+        if (siteOf[n] !== NO_SITE) bySite.set(siteOf[n], (bySite.get(siteOf[n]) ?? 0) + 1);
+        const store = storeOf(n);
+        if (store >= 0 && siteOf[store] !== NO_SITE) {
+          byStore.set(siteOf[store], (byStore.get(siteOf[store]) ?? 0) + 1);
+        }
+      }
+      const top3 = (m: Map<number, number>, frames: (t: number) => string[]) =>
+        [...m]
+          .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+          .slice(0, 3)
+          .map(([t, count]) => ({ frames: frames(t), count }));
+      cluster.sites = top3(bySite, (t) => siteFrames(snapshot, t));
+      if (byStore.size > 0) {
+        cluster.storedBy = top3(byStore, (t) => programSite(siteFrames(snapshot, t)));
+      }
+    }
+    return cluster;
+  });
+  return { className, count: nodes.length, retainedSize, clusterCount: groups.size, clusters };
 }
 
 /** Position of `id` in the ascending `ids`, or -1. */
