@@ -328,30 +328,30 @@ function traceStack(
 
 function grownSites(snap: HeapSnapshot, before: Charged, after: Charged): Site[] {
   const { formatFrame, roles } = frameRoles();
+  // Sites are merged by their stack first (a value and the array storing it can share
+  // one once `push` is set aside), then the first snapshot's bytes taken from the second's.
   const bySite = new Map<string, Site>();
   const traceIds = new Set([...before.bytes.keys(), ...after.bytes.keys()]);
   for (const t of traceIds) {
-    const grown = (after.bytes.get(t) ?? 0) - (before.bytes.get(t) ?? 0);
-    if (grown <= 0) continue;
     const frames = traceStack(snap, t, formatFrame, roles);
     if (!frames) continue;
     const stack = programSite(frames);
     const key = stack.join('\n');
-    const index = snap.trace.indexById.get(t);
     let site = bySite.get(key);
     if (!site) {
       site = { stack, allocatedBytes: 0, allocatedBlocks: 0, retainedBytes: 0, retainedBlocks: 0 };
       bySite.set(key, site);
     }
+    const index = snap.trace.indexById.get(t);
     if (index !== undefined) {
       site.allocatedBytes += snap.trace.allocSize[index]!;
       site.allocatedBlocks += snap.trace.allocCount[index]!;
     }
-    site.retainedBytes += grown;
+    site.retainedBytes += (after.bytes.get(t) ?? 0) - (before.bytes.get(t) ?? 0);
     site.retainedBlocks += (after.blocks.get(t) ?? 0) - (before.blocks.get(t) ?? 0);
   }
   const user = (s: Site) => (s.stack.some(isProgramFrame) ? 0 : 1);
-  return [...bySite.values()].sort(
-    (a, b) => user(a) - user(b) || b.retainedBytes - a.retainedBytes,
-  );
+  return [...bySite.values()]
+    .filter((s) => s.retainedBytes > 0)
+    .sort((a, b) => user(a) - user(b) || b.retainedBytes - a.retainedBytes);
 }
