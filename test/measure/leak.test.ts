@@ -62,7 +62,7 @@ describe('checkLeak', () => {
       expect(run.clean.leaking).toBe(false);
       expect(run.clean.bytesPerIteration).toBe(0);
     }
-  });
+  }, 600_000);
 
   it('checks async functions', async () => {
     const kept: object[] = [];
@@ -107,5 +107,5 @@ describe('checkLeak', () => {
     // A leak whose growth V8 hides behind a larger drop of its own data is missed now
     // and then under this load (2 of 60 seen, before and after the check): most runs.
     expect(runs.filter((run) => run.leaky.leaking).length).toBeGreaterThanOrEqual(12);
-  });
+  }, 600_000);
 });
