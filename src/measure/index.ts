@@ -150,9 +150,10 @@
  *   the heap, and more in some processes: with playwright loaded, V8 took 38 s to
  *   write a 32 MB snapshot (measured here); put exact checks in a file of their own.
  * - **Leak checks call the function many times**: by default 10 warm-up calls, 50
- *   measured ones, 20 more in exact mode for the sites when it leaks, and, when growth
- *   came in steps, a confirmation run of 700 more. A function whose growth comes in
- *   rarer steps than that (a Map that doubles its table) needs more `iterations`.
+ *   measured ones, when growth came in steps a confirmation run of 700 more, and when
+ *   the heap grew, three times as many again as ran so far in exact mode (180 after 60),
+ *   which decide and give the sites. A function whose growth comes in rarer steps than
+ *   that (a Map that doubles its table) needs more `iterations`.
  *
  * @module
  */
