@@ -29,7 +29,7 @@
 import { closeSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type HeapSnapshot, HeapSnapshotParser } from '../formats/heapsnapshot.js';
+import { type HeapSnapshot, HeapSnapshotParser } from '../formats/heapsnapshot/index.js';
 import {
   profileFromTrackedSnapshot,
   programValues,

