@@ -30,11 +30,8 @@ import { closeSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type HeapSnapshot, HeapSnapshotParser } from '../formats/heapsnapshot/index.js';
-import {
-  profileFromTrackedSnapshot,
-  programValues,
-  type RawLocation,
-} from '../formats/tracked-snapshot.js';
+import { profileFromTrackedSnapshot, programValues } from '../formats/tracked-snapshot.js';
+import type { RawLocation } from '../model/frame.js';
 import type { Profile } from '../model/profile.js';
 import { isProgramFrame, programSite } from '../model/program-frames.js';
 import { edgeSource, graphKinds } from '../model/snapshot/graph.js';
