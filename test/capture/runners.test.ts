@@ -40,6 +40,17 @@ function keptObjects(profiles: Profile[]): number {
 }
 
 /**
+ * The kept objects over all profiles against the truth. V8 still loses the trace of an
+ * object now and then (issue 17: seen once here, 3,001 of 3,002 in a vitest fork on
+ * Node 20), so up to two may be missing; a lost profile would miss a thousand or more.
+ */
+function expectKept(profiles: Profile[], truth: number): void {
+  const kept = keptObjects(profiles);
+  expect(kept).toBeLessThanOrEqual(truth);
+  expect(kept).toBeGreaterThanOrEqual(truth - 2);
+}
+
+/**
  * A tool's output without heapscope's lines, times and durations blanked and lines sorted:
  * the runners print test files in the order they finish, which varies from run to run.
  */
@@ -100,7 +111,7 @@ describe.each([
       expect(workers.filter((w) => w.threadId === 0).length).toBeGreaterThanOrEqual(
         1 + workerProcesses,
       );
-      expect(keptObjects(r.profiles)).toBe(1_000 + 1 + 2_000 + 1);
+      expectKept(r.profiles, 1_000 + 1 + 2_000 + 1);
     },
     RUNNER_TIMEOUT_MS,
   );
@@ -113,7 +124,7 @@ describe('worker pools and threads', () => {
     expect(r.stdout).toBe('piscina tasks made 1000 + 2000 objects\n');
     expect(r.stderr).not.toContain('no profile');
     expect(shape(r.profiles).filter((w) => w.threadId > 0)).toHaveLength(2);
-    expect(keptObjects(r.profiles)).toBe(1_000 + 1 + 2_000 + 1);
+    expectKept(r.profiles, 1_000 + 1 + 2_000 + 1);
   });
 
   it('piscina in sampled mode: both threads leave an estimate within its stated error', () => {
@@ -136,14 +147,14 @@ describe('worker pools and threads', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe('worker made 3000 objects\nterminate() resolved with 1\n');
     expect(shape(r.profiles).filter((w) => w.threadId > 0)).toHaveLength(1);
-    expect(keptObjects(r.profiles)).toBe(3_000 + 1);
+    expectKept(r.profiles, 3_000 + 1);
   });
 
   it('a detached child that outlives its parent: run waits for it and profiles it', () => {
     const r = profiled(['detached.cjs']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.profiles).toHaveLength(2);
-    expect(keptObjects(r.profiles)).toBe(4_000 + 1);
+    expectKept(r.profiles, 4_000 + 1);
   });
 
   it('--no-wait: returns when the parent ends and says which process still runs', () => {
