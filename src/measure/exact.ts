@@ -111,7 +111,8 @@ export function deoptimizeAll(): void {
   }
 }
 
-function readSnapshotSync(path: string): HeapSnapshot {
+/** Reads a heap snapshot file synchronously (inside a region nothing may await). */
+export function readSnapshotSync(path: string): HeapSnapshot {
   const fd = openSync(path, 'r');
   try {
     const parser = new HeapSnapshotParser();

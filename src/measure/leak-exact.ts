@@ -26,10 +26,10 @@
 // the first snapshot saw come from it (V8 stops following an object's site once it has
 // an id); the second snapshot gives the others.
 
-import { closeSync, openSync, readSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type HeapSnapshot, HeapSnapshotParser } from '../formats/heapsnapshot/index.js';
+import type { HeapSnapshot } from '../formats/heapsnapshot/index.js';
 import { profileFromTrackedSnapshot, programValues } from '../formats/tracked-snapshot.js';
 import type { RawLocation } from '../model/frame.js';
 import type { Profile } from '../model/profile.js';
@@ -41,6 +41,7 @@ import {
   frameRoles,
   heapscopeTrackedBatch,
   heapscopeTrackedBatchAsync,
+  readSnapshotSync,
 } from './exact.js';
 import { ledger } from './ledger.js';
 import { type FrameRoles, programFrames, programProfile, type Site } from './sites.js';
@@ -59,22 +60,6 @@ export interface LeakSpan {
 }
 
 let seq = 0;
-
-function readSnapshotSync(path: string): HeapSnapshot {
-  const fd = openSync(path, 'r');
-  try {
-    const parser = new HeapSnapshotParser();
-    const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      parser.write(buf.subarray(0, n));
-    }
-    return parser.end();
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * Runs `fn` N times, snapshots, 2N times, snapshots, with allocation tracking on, and
