@@ -247,7 +247,9 @@ export function checkLeaks(
       if (r.sites.length) {
         lines.push(
           '',
-          'Sites of the growth (an exact-mode run; bytes still reachable at its end):',
+          r.exact
+            ? `Sites of the growth (exact step: growth over its last ${count(r.exact.iterations)} calls):`
+            : 'Sites of the growth (an exact-mode run; bytes still reachable at its end):',
         );
         lines.push(...formatSites(r.sites, { by: 'retained' }));
       } else if (r.sitesError) {

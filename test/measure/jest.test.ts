@@ -50,9 +50,17 @@ it('passes and fails where it should under jest', () => {
         /allocations at buildPairs \(test\/measure\/fixtures\/jest\/heap\.test\.mjs:\d+:\d+\)/,
       );
     } else {
-      expect(message).toMatch(/Leaked: \d+ bytes per call/);
+      // leakOne keeps one object per call: the exact step's last 2 × (warm-up + measured)
+      // calls leave exactly that many at its site.
+      const [, calls, warmup] = /Leaked: \d+ bytes per call \((\d+) calls after (\d+) warm-up/.exec(
+        message,
+      )!;
+      const spanCalls = 2 * (Number(calls) + Number(warmup));
+      expect(message).toContain(`growth over its last ${spanCalls} calls`);
       expect(message).toMatch(
-        /retained in 20 objects at leakOne \(test\/measure\/fixtures\/jest\/heap\.test\.mjs:\d+:\d+\)/,
+        new RegExp(
+          `retained in ${spanCalls} objects at leakOne \\(test/measure/fixtures/jest/heap\\.test\\.mjs:\\d+:\\d+\\)`,
+        ),
       );
     }
   }
