@@ -27,7 +27,6 @@ import type { Profile } from '../model/profile.js';
 import { runProfiled } from './run.js';
 
 /** The live-at-peak sampling interval when none is given: `heapscope run`'s default. */
-const DEFAULT_PEAK_SAMPLE_INTERVAL = 32768;
 
 export interface CompareOptions {
   /** Working directory of the command, inside the repository (default: process.cwd()). */
@@ -203,7 +202,7 @@ export async function compareRevision(
           outFile: file,
           outDir: join(profilesDir, `${side}.${i}`),
           env: options.env ?? process.env,
-          peakSampleInterval: options.peakSampleInterval ?? DEFAULT_PEAK_SAMPLE_INTERVAL,
+          peakSampleInterval: options.peakSampleInterval,
           output: options.output ?? process.stderr,
         }).catch((e: Error) => {
           throw new CompareError(`${e.message} (in ${label})`);

@@ -12,6 +12,7 @@ import { writeDhat } from '../formats/dhat.js';
 import { readHeapSnapshot } from '../formats/heapsnapshot/index.js';
 import { profileFromTrackedSnapshot } from '../formats/tracked-snapshot.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { DEFAULT_PEAK_SAMPLE_INTERVAL } from './defaults.js';
 import { createFrameFormatter } from './frames.js';
 import { WITHOUT_HELPER_SCRIPTS, withoutHelperFacts } from './inspector-run.js';
 import { peakFromSample } from './peak-sample.js';
@@ -41,7 +42,7 @@ export interface RunOptions {
   outFile?: string;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
-  /** Sampling interval (bytes) of the live-at-peak estimate; 0 turns it off. */
+  /** Sampling interval (bytes) of the live-at-peak estimate (default 32768); 0 turns it off. */
   peakSampleInterval?: number;
   /** Keep each end-of-run heap snapshot beside its profile (`heapscope.<pid>.heapsnapshot`). */
   keepSnapshots?: boolean;
@@ -157,7 +158,7 @@ export async function runProfiled(
       ...baseEnv,
       HEAPSCOPE_DIR: session,
       HEAPSCOPE_OWNER: String(process.pid),
-      HEAPSCOPE_PEAK_SAMPLE: String(options.peakSampleInterval ?? 0),
+      HEAPSCOPE_PEAK_SAMPLE: String(options.peakSampleInterval ?? DEFAULT_PEAK_SAMPLE_INTERVAL),
       HEAPSCOPE_SAMPLE: options.sample ? String(options.sample) : '',
       HEAPSCOPE_DURATION_MS: String(options.durationMs ?? 0),
       HEAPSCOPE_SNAPSHOT_SIGNAL: options.snapshotSignal && !options.sample ? outDir : '',

@@ -4,6 +4,7 @@
  * Exit codes: 0 OK, 1 a check failed, 2 bad usage or input; `run` passes the command's through.
  */
 import { Command, CommanderError } from 'commander';
+import { DEFAULT_PEAK_SAMPLE_INTERVAL } from '../capture/defaults.js';
 import { METRICS } from '../model/metrics.js';
 import { printable } from '../util/printable.js';
 import type { Io } from './io.js';
@@ -40,7 +41,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option(
       '--peak-sample <bytes>',
       'sampling interval for the live-at-peak estimate (0: take the end as the peak)',
-      '32768',
+      String(DEFAULT_PEAK_SAMPLE_INTERVAL),
     )
     .option('--keep-snapshot', 'keep each end-of-run heap snapshot beside its profile')
     .option(

@@ -16,6 +16,7 @@
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DEFAULT_PEAK_SAMPLE_INTERVAL } from '../capture/defaults.js';
 import { peakFromSample } from '../capture/peak-sample.js';
 import { writeDhat } from '../formats/dhat.js';
 import { readHeapSnapshot } from '../formats/heapsnapshot/index.js';
@@ -200,7 +201,7 @@ class HeapSession {
     this.#file = resolve(options.file ?? 'heapscope-heap.json');
     this.#snapshot = join(tmpdir(), `heapscope-profiler-${process.pid}-${++seq}.heapsnapshot`);
     this.#cmd = options.cmd ?? thisCommandLine();
-    const interval = options.peakSampleInterval ?? 32768;
+    const interval = options.peakSampleInterval ?? DEFAULT_PEAK_SAMPLE_INTERVAL;
     if (!Number.isInteger(interval) || interval < 0) {
       throw new RangeError(`heapscope: peakSampleInterval must be an integer ≥ 0, got ${interval}`);
     }
