@@ -49,11 +49,12 @@ const MIN_WORKER_NODES = 500_000;
 
 export interface ParallelAnalyzeOptions extends AnalyzeOptions {
   /**
-   * `'auto'` (default): a worker when the machine has more than one core, the snapshot
+   * Analyse on another thread (a worker thread, or libuv's thread pool with the native
+   * helper): `'auto'` (default) when the machine has more than one core, the snapshot
    * has at least 500,000 nodes and its nodes and edges are in shared memory; `true`:
    * whenever they are; `false`: never (same as `analyzeSnapshot`).
    */
-  workers?: boolean | 'auto';
+  parallel?: boolean | 'auto';
   /**
    * Use the native helper where this Node has one (default true): on the main thread its
    * tasks on libuv's thread pool take the worker's place, and its loops the JavaScript's.
@@ -73,7 +74,7 @@ export async function analyzeSnapshotInParallel(
   snapshot: HeapSnapshot,
   options: ParallelAnalyzeOptions = {},
 ): Promise<SnapshotAnalysis> {
-  const workers = options.workers ?? 'auto';
+  const workers = options.parallel ?? 'auto';
   const native = options.native === false ? undefined : nativeSnapshotFunctions();
   const parallel =
     workers === true || (availableParallelism() > 1 && snapshot.nodeCount >= MIN_WORKER_NODES);

@@ -81,8 +81,8 @@ describe.runIf(ARM64_NODE)('heapscope run on linux-arm64 (under qemu)', () => {
       globalThis.keep = Array.from({ length: 2000 }, (_, i) => new Held(i));
       (await import('node:v8')).writeHeapSnapshot(process.argv[1]);
       const figures = async (native) => {
-        const s = await readHeapSnapshot(process.argv[1], { native, workers: true });
-        const a = await analyzeSnapshotInParallel(s, { native, workers: true });
+        const s = await readHeapSnapshot(process.argv[1], { native, parallel: true });
+        const a = await analyzeSnapshotInParallel(s, { native, parallel: true });
         return JSON.stringify([Array.from(s.edges), Array.from(a.dominators.dominator),
           Array.from(a.retainedSizes), Array.from(a.selfSizes)]);
       };

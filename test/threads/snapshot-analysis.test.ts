@@ -45,13 +45,13 @@ function same(actual: ArrayLike<number>, expected: ArrayLike<number>, what: stri
 // Off this thread: libuv's thread pool with the native helper, a worker without.
 describe.each([true, false])('analyzeSnapshotInParallel (native: %s)', (native) => {
   it('gives exactly the figures of analyzeSnapshot, computed off this thread', async () => {
-    const snapshot = await readHeapSnapshot(path, { native, workers: true });
+    const snapshot = await readHeapSnapshot(path, { native, parallel: true });
     expect(snapshot.edges.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(snapshot.firstEdge.buffer).toBeInstanceOf(SharedArrayBuffer);
     const phases: string[] = [];
     const parallel = await analyzeSnapshotInParallel(snapshot, {
       native,
-      workers: true,
+      parallel: true,
       onPhase: (p) => phases.push(p),
     });
     const serial = analyzeSnapshot(snapshot);
@@ -70,8 +70,8 @@ describe.each([true, false])('analyzeSnapshotInParallel (native: %s)', (native) 
   });
 
   it('gives the same figures when the edges are not in shared memory', async () => {
-    const snapshot = await readHeapSnapshot(path, { native, workers: false });
-    const analysis = await analyzeSnapshotInParallel(snapshot, { native, workers: true });
+    const snapshot = await readHeapSnapshot(path, { native, parallel: false });
+    const analysis = await analyzeSnapshotInParallel(snapshot, { native, parallel: true });
     same(analysis.retainedSizes, analyzeSnapshot(snapshot).retainedSizes, 'retainedSizes');
   });
 });
@@ -87,8 +87,8 @@ describe('in a worker thread', () => {
       (async () => {
         const { readHeapSnapshot } = await import(${JSON.stringify(reader)});
         const { analyzeSnapshotInParallel } = await import(${JSON.stringify(analysis)});
-        const s = await readHeapSnapshot(workerData, { workers: true });
-        const a = await analyzeSnapshotInParallel(s, { workers: true });
+        const s = await readHeapSnapshot(workerData, { parallel: true });
+        const a = await analyzeSnapshotInParallel(s, { parallel: true });
         parentPort.postMessage({ retained: a.retainedSizes, dominator: a.dominators.dominator });
       })().catch((e) => parentPort.postMessage({ error: String(e.stack) }));`;
     const { Worker } = await import('node:worker_threads');
@@ -103,7 +103,7 @@ describe('in a worker thread', () => {
     });
     await worker.terminate();
     expect(answer.error).toBeUndefined();
-    const serial = analyzeSnapshot(await readHeapSnapshot(path, { workers: false }));
+    const serial = analyzeSnapshot(await readHeapSnapshot(path, { parallel: false }));
     same(answer.retained, serial.retainedSizes, 'retainedSizes');
     same(answer.dominator, serial.dominators.dominator, 'dominator');
   });

@@ -13,14 +13,15 @@ export interface ReadHeapSnapshotOptions {
   /** Bytes per read (default 1 MiB). Small values are for tests of chunk boundaries. */
   chunkSize?: number;
   /**
-   * Parse `nodes` and `edges` in worker threads while this thread reads the rest:
-   * `'auto'` (default) when the machine has more than one core and they hold at least
-   * 8M numbers (a snapshot of ~100 MB or more); `true` always, `false` never.
+   * Parse `nodes` and `edges` on other threads (worker threads, or libuv's thread pool
+   * with the native helper) while this thread reads the rest: `'auto'` (default) when the
+   * machine has more than one core and they hold at least 8M numbers (a snapshot of
+   * ~100 MB or more); `true` always, `false` never.
    */
-  workers?: boolean | 'auto';
+  parallel?: boolean | 'auto';
   /**
    * Worker threads for the arrays, at most (default: one fewer than the cores, at most
-   * 2, or 2 with `workers: true`). With one, it takes the bigger array and this thread
+   * 2, or 2 with `parallel: true`). With one, it takes the bigger array and this thread
    * parses the other after the strings.
    */
   threads?: number;

@@ -49,7 +49,7 @@ export class ArrayPlacement {
 
   constructor(private readonly input: ArrayPlacementInput) {
     const { options, regular, totalBytes, fd } = input;
-    const workers = options.workers ?? 'auto';
+    const workers = options.parallel ?? 'auto';
     // Off this thread, the file is opened again by its name: only a regular file (not a pipe).
     // Where the native helper is there, on libuv's thread pool; else in worker threads.
     const native = options.native !== false && isMainThread ? nativeSnapshotFunctions() : undefined;

@@ -1,5 +1,5 @@
 /**
- * The reader's worker threads (`readHeapSnapshot(path, { workers })`): `nodes` and
+ * The reader's worker threads (`readHeapSnapshot(path, { parallel })`): `nodes` and
  * `edges` parsed from their byte ranges in other threads must give exactly what JSON.parse
  * gives, and every malformed input the same error as the reader gives without workers.
  * Imports dist/ (the worker runs the compiled script): needs `npm run build`.
@@ -69,15 +69,15 @@ async function errors(file: string, native: boolean): Promise<[string, string]> 
       (e: Error) => `${e.name}: ${e.message}`,
     );
   return [
-    await message(readHeapSnapshot(file, { native, workers: true })),
-    await message(readHeapSnapshot(file, { native, workers: false })),
+    await message(readHeapSnapshot(file, { native, parallel: true })),
+    await message(readHeapSnapshot(file, { native, parallel: false })),
   ];
 }
 
 // Off this thread: libuv's thread pool with the native helper, worker threads without.
 describe.each([true, false])('readHeapSnapshot off this thread (native: %s)', (native) => {
   it('gives exactly what JSON.parse gives, in shared memory', async () => {
-    const snapshot = await readHeapSnapshot(path, { native, workers: true });
+    const snapshot = await readHeapSnapshot(path, { native, parallel: true });
     // The arrays come from the workers (shared memory), not from this thread.
     expect(snapshot.nodes.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(snapshot.edges.buffer).toBeInstanceOf(SharedArrayBuffer);
@@ -89,13 +89,13 @@ describe.each([true, false])('readHeapSnapshot off this thread (native: %s)', (n
     sameNumbers(snapshot.locations, json.locations, 'locations');
     expect(snapshot.locations.length).toBe(json.locations.length);
     expect(snapshot.nodeCount).toBe(json.snapshot.node_count);
-    const inline = await readHeapSnapshot(path, { native, workers: false });
+    const inline = await readHeapSnapshot(path, { native, parallel: false });
     expect(inline.nodes.buffer).not.toBeInstanceOf(SharedArrayBuffer);
     sameNumbers(snapshot.firstEdge, inline.firstEdge, 'firstEdge');
   });
 
   it('reads a file whose arrays span many read chunks', async () => {
-    const snapshot = await readHeapSnapshot(path, { native, workers: true, chunkSize: 4093 });
+    const snapshot = await readHeapSnapshot(path, { native, parallel: true, chunkSize: 4093 });
     sameNumbers(snapshot.edges, json.edges, 'edges');
   });
 
@@ -173,14 +173,14 @@ describe.each([true, false])('readHeapSnapshot off this thread (native: %s)', (n
       const [withWorkers, without] = await errors(path, native);
       expect(without, what).toMatch(message);
       expect(withWorkers, what).toBe(without);
-      const oneThread = await readHeapSnapshot(path, { native, workers: true, threads: 1 }).then(
+      const oneThread = await readHeapSnapshot(path, { native, parallel: true, threads: 1 }).then(
         () => 'no error',
         (e: Error) => `${e.name}: ${e.message}`,
       );
       expect(oneThread, what).toBe(without);
     }
     // Sound edges pass the worker's check: the plain file reads with one worker too.
-    const snapshot = await readHeapSnapshot(path, { native, workers: true, threads: 1 });
+    const snapshot = await readHeapSnapshot(path, { native, parallel: true, threads: 1 });
     sameNumbers(snapshot.nodes, json.nodes, 'nodes');
     sameNumbers(snapshot.edges, json.edges, 'edges');
     expect(snapshot.nodes.buffer).toBeInstanceOf(SharedArrayBuffer);
@@ -232,7 +232,7 @@ describe.each([true, false])('readHeapSnapshot off this thread (native: %s)', (n
     const file = join(dir, 'reordered.heapsnapshot');
     writeFileSync(file, JSON.stringify(reordered));
     for (const threads of [1, 2]) {
-      const read = await readHeapSnapshot(file, { native, workers: true, threads });
+      const read = await readHeapSnapshot(file, { native, parallel: true, threads });
       sameNumbers(read.edges, json.edges, 'edges');
       sameNumbers(read.nodes, json.nodes, 'nodes');
       expect(Array.from(read.samples)).toEqual([5, 6, 7, 8]);
@@ -246,7 +246,7 @@ describe.each([true, false])('readHeapSnapshot off this thread (native: %s)', (n
     execFileSync('mkfifo', [fifo]);
     const writer = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', path, fifo], { stdio: 'ignore' });
     const written = new Promise((resolve) => writer.once('close', resolve));
-    const snapshot = await readHeapSnapshot(fifo, { native, workers: true });
+    const snapshot = await readHeapSnapshot(fifo, { native, parallel: true });
     expect(await written).toBe(0);
     expect(snapshot.edges.buffer).not.toBeInstanceOf(SharedArrayBuffer);
     sameNumbers(snapshot.edges, json.edges, 'edges');
@@ -259,8 +259,8 @@ describe.each([true, false])('readHeapSnapshot off this thread (native: %s)', (n
       const { readHeapSnapshot } = await import(${JSON.stringify(reader)});
       const { analyzeSnapshotInParallel } = await import(${JSON.stringify(analysis)});
       const native = ${JSON.stringify(native)};
-      const s = await readHeapSnapshot(process.argv[1], { native, workers: true });
-      const a = await analyzeSnapshotInParallel(s, { native, workers: true });
+      const s = await readHeapSnapshot(process.argv[1], { native, parallel: true });
+      const a = await analyzeSnapshotInParallel(s, { native, parallel: true });
       console.log(JSON.stringify({ shared: s.edges.buffer instanceof SharedArrayBuffer,
         nodes: s.nodeCount, edges: s.edges.length, retained: a.retainedSizes[0] }));`;
     const major = Number(process.versions.node.split('.')[0]);
@@ -283,7 +283,7 @@ describe.each([true, false])('readHeapSnapshot off this thread (native: %s)', (n
     const edgesAt = bytes.indexOf('"edges":[');
     const reading = readHeapSnapshot(path, {
       native,
-      workers: true,
+      parallel: true,
       chunkSize: 64 * 1024,
       signal: controller.signal,
       // Once the edges have been handed off (they come before the strings).
@@ -293,7 +293,7 @@ describe.each([true, false])('readHeapSnapshot off this thread (native: %s)', (n
     });
     await expect(reading).rejects.toThrow(/abort/i);
     // Whatever was still running off this thread ends by itself; the next read is whole.
-    const again = await readHeapSnapshot(path, { native, workers: true });
+    const again = await readHeapSnapshot(path, { native, parallel: true });
     sameNumbers(again.edges, json.edges, 'edges');
   });
 
