@@ -27,6 +27,7 @@ import { isMainThread, threadId } from 'node:worker_threads';
 import { loadNative, type NativeAddon } from '../native/load.cjs';
 import { announceEnding, listenForFinishRequest, writeJsonAtomic } from './ending.cjs';
 import { startWithoutHelper } from './inspector-agent.cjs';
+import { guardInspectorSessions } from './inspector-guard.cjs';
 import { abandoned, ancestorPids, removeOwnFiles, watchOwner } from './owner.cjs';
 import { finishThreadsOnExit, installParentSide } from './parent-side.cjs';
 import { startSampled } from './sampled-agent.cjs';
@@ -200,6 +201,7 @@ function start(): void {
   }
   const signalDir = process.env.HEAPSCOPE_SNAPSHOT_SIGNAL;
   if (isMainThread && signalDir) snapshotsOnSignal(state, signalDir);
+  guardInspectorSessions(() => state.phase === 'tracking');
   state.startHr = process.hrtime.bigint();
   const interval = Number(process.env.HEAPSCOPE_PEAK_SAMPLE ?? '0');
   // After minor GCs too: a short-lived peak may be gone before the next full GC.

@@ -31,9 +31,11 @@ import { renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import * as v8 from 'node:v8';
 import { isMainThread, threadId } from 'node:worker_threads';
+import { guardInspectorSessions } from './inspector-guard.cjs';
 import {
   heapObjectIdOf,
   type InspectorSession,
+  isSharedSession,
   postSync,
   sharedSession,
   stopTracking,
@@ -177,6 +179,7 @@ export function startWithoutHelper(ctx: AgentContext): void {
   }
 
   const session = sharedSession();
+  guardInspectorSessions(() => state.phase === 'tracking', isSharedSession);
   state.startHr = process.hrtime.bigint();
   if (source === 'inspector') {
     session.on('HeapProfiler.lastSeenObjectId', () => {

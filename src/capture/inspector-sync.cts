@@ -43,6 +43,11 @@ export function stopTracking(session: InspectorSession): void {
   postSync(session, 'HeapProfiler.disable');
 }
 
+/** Whether `session` is heapscope's own (the guard lets it close and stop the tracker). */
+export function isSharedSession(session: InspectorSession): boolean {
+  return session === shared;
+}
+
 /** Posts a command and returns its result; throws the protocol's error. */
 export function postSync<T>(session: InspectorSession, method: string, params?: object): T {
   let reply: { error: Error | null; result?: T } | undefined;

@@ -293,6 +293,19 @@ interface CollectOptions {
   left: ReadonlySet<number>;
 }
 
+/** Why a written snapshot gave no profile, in words for the user. */
+function unreadableReason(e: unknown): string {
+  const message = (e as Error).message;
+  if (/no allocation traces/.test(message)) {
+    return (
+      "V8's allocation tracker was stopped during the run: an inspector client heapscope " +
+      'cannot see (DevTools or a debugger attached through --inspect) detached, which stops ' +
+      'it for the whole thread; profile without the debugger attached'
+    );
+  }
+  return `its profile could not be read: ${message}`;
+}
+
 async function collectProfiles(
   session: string,
   opts: CollectOptions,
@@ -337,66 +350,71 @@ async function collectProfiles(
       });
       continue;
     }
-    const snap = await readHeapSnapshot(snapshotPath, {
-      onProgress: opts.onProgress
-        ? (done, total) => opts.onProgress!(`reading snapshot of ${id}`, done, total)
-        : undefined,
-    });
-    const formatFrame = createFrameFormatter(meta.cwd, meta.sourceMapUrls);
-    const route = meta.backend ? withoutHelperFacts(meta.backend) : undefined;
-    const isOwnFrame = (loc: { scriptName: string }) =>
-      OWN_SCRIPTS.some((s) => loc.scriptName.endsWith(s)) || route?.isOwnFrame(loc) === true;
-    const peak = meta.peakSample ? peakFromSample(meta.peakSample, isOwnFrame) : undefined;
-    const profile = profileFromTrackedSnapshot(snap, {
-      cmd,
-      pid: meta.pid,
-      endTimeUs: meta.endUs,
-      firstTrackedObjectId: meta.gc.firstTrackedObjectId,
-      ...(route ? { endExact: route.endExact } : {}),
-      formatFrame,
-      isOwnFrame,
-      ...(peak ? { peak } : {}),
-      meta: {
-        node: meta.node,
-        v8: meta.v8,
-        threadId: meta.threadId,
-        parentPid: meta.ppid,
-        cwd: meta.cwd,
-        gc: { scavenges: meta.gc.scavenges, markCompacts: meta.gc.markCompacts },
-        heapAtEnd: meta.heapAtEnd,
-        ...(meta.timeline?.length ? { timeline: timelineOf(meta.timeline) } : {}),
-        peak: {
-          method: peak ? peak.method : 'end-as-peak',
-          liveAfterGcBytes: meta.gc.peakLiveAfterGc,
-          usedBeforeGcBytes: meta.gc.peakUsedBeforeGc,
-          note: peak
-            ? 'live bytes per site at t-gmax are estimated by V8 sampling heap profiler at the largest post-GC heap'
-            : 'no measurement during the run: live bytes at the end are shown as the peak',
+    try {
+      const snap = await readHeapSnapshot(snapshotPath, {
+        onProgress: opts.onProgress
+          ? (done, total) => opts.onProgress!(`reading snapshot of ${id}`, done, total)
+          : undefined,
+      });
+      const formatFrame = createFrameFormatter(meta.cwd, meta.sourceMapUrls);
+      const route = meta.backend ? withoutHelperFacts(meta.backend) : undefined;
+      const isOwnFrame = (loc: { scriptName: string }) =>
+        OWN_SCRIPTS.some((s) => loc.scriptName.endsWith(s)) || route?.isOwnFrame(loc) === true;
+      const peak = meta.peakSample ? peakFromSample(meta.peakSample, isOwnFrame) : undefined;
+      const profile = profileFromTrackedSnapshot(snap, {
+        cmd,
+        pid: meta.pid,
+        endTimeUs: meta.endUs,
+        firstTrackedObjectId: meta.gc.firstTrackedObjectId,
+        ...(route ? { endExact: route.endExact } : {}),
+        formatFrame,
+        isOwnFrame,
+        ...(peak ? { peak } : {}),
+        meta: {
+          node: meta.node,
+          v8: meta.v8,
+          threadId: meta.threadId,
+          parentPid: meta.ppid,
+          cwd: meta.cwd,
+          gc: { scavenges: meta.gc.scavenges, markCompacts: meta.gc.markCompacts },
+          heapAtEnd: meta.heapAtEnd,
+          ...(meta.timeline?.length ? { timeline: timelineOf(meta.timeline) } : {}),
+          peak: {
+            method: peak ? peak.method : 'end-as-peak',
+            liveAfterGcBytes: meta.gc.peakLiveAfterGc,
+            usedBeforeGcBytes: meta.gc.peakUsedBeforeGc,
+            note: peak
+              ? 'live bytes per site at t-gmax are estimated by V8 sampling heap profiler at the largest post-GC heap'
+              : 'no measurement during the run: live bytes at the end are shown as the peak',
+          },
+          notes: [
+            'frame positions are those of the function (V8 records no allocating line)',
+            'blocks are allocation events: optimized code may allocate several objects in one event; bytes stay exact',
+            ...(route?.notes ?? []),
+          ],
         },
-        notes: [
-          'frame positions are those of the function (V8 records no allocating line)',
-          'blocks are allocation events: optimized code may allocate several objects in one event; bytes stay exact',
-          ...(route?.notes ?? []),
-        ],
-      },
-    });
-    const fileName = meta.threadId
-      ? `heapscope.${meta.pid}.${meta.threadId}.json`
-      : `heapscope.${meta.pid}.json`;
-    const path = isMain && opts.outFile ? opts.outFile : join(opts.outDir, fileName);
-    await writeFileAtomic(path, writeDhat(profile));
-    if (opts.keepSnapshots) {
-      await fs.copyFile(snapshotPath, `${path.replace(/\.json$/, '')}.heapsnapshot`);
+      });
+      const fileName = meta.threadId
+        ? `heapscope.${meta.pid}.${meta.threadId}.json`
+        : `heapscope.${meta.pid}.json`;
+      const path = isMain && opts.outFile ? opts.outFile : join(opts.outDir, fileName);
+      await writeFileAtomic(path, writeDhat(profile));
+      if (opts.keepSnapshots) {
+        await fs.copyFile(snapshotPath, `${path.replace(/\.json$/, '')}.heapsnapshot`);
+      }
+      profiles.push({
+        path,
+        pid: meta.pid,
+        threadId: meta.threadId,
+        cmd,
+        isMain,
+        profile,
+        ...(info.ancestors ? { ancestors: info.ancestors } : {}),
+      });
+    } catch (e) {
+      // One process's unreadable profile costs that profile, not the others or the exit code.
+      missing.push({ pid: info.pid, threadId: info.threadId, cmd, reason: unreadableReason(e) });
     }
-    profiles.push({
-      path,
-      pid: meta.pid,
-      threadId: meta.threadId,
-      cmd,
-      isMain,
-      profile,
-      ...(info.ancestors ? { ancestors: info.ancestors } : {}),
-    });
   }
   return { profiles, missing };
 }

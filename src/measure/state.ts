@@ -7,6 +7,7 @@
 // throws, naming the owner. (dhat-rs keeps its Phase behind a mutex; JavaScript runs
 // one thread per isolate, and this module is per isolate, so a variable suffices.)
 
+import { createRequire } from 'node:module';
 import type { NativeAddon } from '../native/addon.js';
 import { loadNative } from '../native/addon.js';
 import {
@@ -44,6 +45,7 @@ export function acquireTracker(owner: TrackerOwner): NativeAddon {
     );
   }
   running = owner;
+  guardSessions();
   return loaded.addon;
 }
 
@@ -69,11 +71,30 @@ export function acquireRegionTracker(owner: TrackerOwner): RegionTracker {
     );
   }
   running = owner;
+  guardSessions();
   return inspectorRegionTracker();
+}
+
+/**
+ * While a measurement tracks, the program's own inspector sessions may not stop V8's
+ * tracker by closing (capture/inspector-guard.cts; once per thread).
+ */
+function guardSessions(): void {
+  guardModule().guardInspectorSessions(
+    () => running !== undefined,
+    inspectorSync().isSharedSession,
+  );
+}
+
+function guardModule(): typeof import('../capture/inspector-guard.cjs') {
+  return createRequire(import.meta.url)(
+    '../capture/inspector-guard.cjs',
+  ) as typeof import('../capture/inspector-guard.cjs');
 }
 
 export function releaseTracker(): void {
   running = undefined;
+  guardModule().releaseHeldSessions();
 }
 
 /** The current owner of the tracker, if any. */
