@@ -62,3 +62,15 @@ describe('a program that closes inspector sessions while it runs', () => {
     expect(kept('afterSessions')).toBe(N);
   });
 });
+
+describe('a DevTools client that detaches from the program', () => {
+  it('costs that profile with the reason said, and the exit code passes through', () => {
+    const dir = tempDir();
+    const r = heapscope(['run', '--out-dir', dir, '--', '{NODE}', workload('devtools-detach.js')]);
+    expect(r.status, r.stderr).toBe(5);
+    expect(profilesIn(dir)).toHaveLength(0);
+    expect(r.stderr).toMatch(
+      /no profile for pid \d+ .*V8's allocation tracker was stopped during the run: an inspector client/,
+    );
+  });
+});
