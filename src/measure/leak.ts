@@ -18,13 +18,14 @@
 //    growing (at least half the threshold per call) in the last, longest phase and one
 //    other; V8's one-off housekeeping is over by then. A Map that doubles grows in
 //    each phase, since each at least doubles the number of calls so far.
-// 5. The heap's "no" is trusted only when it did not rise and fall back: when the rises
-//    from one reading to the next add up to the threshold per call (half of it in a
-//    confirmation run) but the heap fell back, V8 freed data of its own meanwhile (a
-//    cache, feedback or code metadata of functions no longer run, megabytes at a time)
-//    and the fall may hide a leak; the exact step decides. Seen without this: a leak of
-//    one 40-byte object per call missed in 6 of 15 checks with V8's background compiles
-//    slowed down by 200 ms, the heap falling by 2–4 MB in one of the last intervals.
+// 5. The heap's "no" is trusted only when its rises from one reading to the next add up
+//    to less than the threshold per call (half of it in a confirmation run): without its
+//    falls it would have grown less than a leak does. A heap that rose that much and
+//    fell back let go of something meanwhile (V8 drops data of its own, caches, feedback,
+//    metadata of code no longer run, megabytes at a time), and the fall may hide a leak:
+//    the exact step decides. Seen with V8's background compiles slowed down by 200 ms:
+//    falls of 2–4 MB within a check, and a leak of one 40-byte object per call missed in
+//    up to 6 of 15 checks when only growth went to the exact step.
 // 6. Growth found either way is checked in exact mode (with the native helper; see
 //    leak-exact.ts): as many calls again as ran so far, a snapshot, twice as many, a
 //    second snapshot, V8's allocation tracker on. The JavaScript values made in those
@@ -272,8 +273,8 @@ export function checkLeakCore(
         confirmation: undefined,
         exact: undefined,
       };
-      // The heap rose by the threshold per call, counting every interval's rise, but fell
-      // back (V8 freed data of its own): the fall may hide a leak. The exact step decides.
+      // The heap rose by the threshold per call, counting every interval's rise, and fell
+      // back (5 above): the fall may hide a leak. The exact step decides.
       if (options.verify !== false && rises(heights.slice(0, k + 1)) >= threshold * iterations) {
         return verified(no, warmup + iterations);
       }
