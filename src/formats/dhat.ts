@@ -11,6 +11,7 @@
  */
 import type { HeapscopeMeta, Profile, ProgramPoint } from '../model/profile.js';
 import { showValue, validateProfile } from '../model/validate.js';
+import { parseJsonBytes } from './json-bytes.js';
 import { jsonSyntaxMessage } from './json-text.js';
 
 interface DhatPP {
@@ -112,6 +113,47 @@ export function readDhat(input: string | unknown): Profile {
       throw new DhatFormatError(jsonSyntaxMessage(input, e));
     }
   }
+  const d = checkedHeader(data);
+  if (!Array.isArray(d.pps) || !Array.isArray(d.ftbl)) {
+    throw new DhatFormatError('"pps" and "ftbl" must be arrays');
+  }
+  const programPoints = d.pps.map((pp, i) => programPointOf(d, pp, i));
+  return profileOf(d, programPoints, d.ftbl.slice());
+}
+
+/**
+ * Reads a DHAT file from its bytes, each program point turned into its record as it is
+ * read (the file is never one string, and its parsed program points never all exist at
+ * once beside the records). Undefined when the header does not come before the program
+ * points. Throws JsonBytesError on invalid JSON and DhatFormatError on a malformed file;
+ * either way `readDhat` on the text gives the verdict whose message names the place.
+ */
+export function readDhatBytes(bytes: Buffer): Profile | undefined {
+  let header: DhatFile | undefined;
+  const data = parseJsonBytes(bytes, {
+    elements: {
+      key: 'pps',
+      accept: (members) => {
+        try {
+          header = checkedHeader(members, ['pps', 'ftbl']);
+        } catch {
+          return undefined;
+        }
+        const h = header;
+        return (pp, i) => programPointOf(h, pp as DhatPP, i);
+      },
+    },
+  });
+  if (!header) return undefined;
+  const d = checkedHeader(data);
+  if (!Array.isArray(d.pps) || !Array.isArray(d.ftbl)) {
+    throw new DhatFormatError('"pps" and "ftbl" must be arrays');
+  }
+  return profileOf(d, d.pps as unknown as ProgramPoint[], d.ftbl);
+}
+
+/** The file's header, checked; `later` names fields that may still be to come. */
+function checkedHeader(data: unknown, later: string[] = []): DhatFile {
   if (!isDhat(data) || !isObject(data)) {
     throw new DhatFormatError('not a DHAT file: no "dhatFileVersion" field');
   }
@@ -121,50 +163,55 @@ export function readDhat(input: string | unknown): Profile {
       `DHAT file version ${showValue(d.dhatFileVersion)}; expected version 2`,
     );
   }
-  const need = (obj: object, fields: string[], where: string) => {
-    for (const f of fields) {
-      if (!(f in obj)) throw new DhatFormatError(`${where} is missing a field: ${f}`);
-    }
-  };
   need(
     d,
-    ['mode', 'verb', 'bklt', 'bkacc', 'tu', 'Mtu', 'cmd', 'pid', 'te', 'pps', 'ftbl'],
+    ['mode', 'verb', 'bklt', 'bkacc', 'tu', 'Mtu', 'cmd', 'pid', 'te', 'pps', 'ftbl'].filter(
+      (f) => !later.includes(f),
+    ),
     'file',
   );
   if (d.bklt) need(d, ['tg', 'tuth'], 'file');
-  if (!Array.isArray(d.pps) || !Array.isArray(d.ftbl)) {
-    throw new DhatFormatError('"pps" and "ftbl" must be arrays');
+  return d;
+}
+
+function need(obj: object, fields: string[], where: string): void {
+  for (const f of fields) {
+    if (!(f in obj)) throw new DhatFormatError(`${where} is missing a field: ${f}`);
   }
-  const programPoints = d.pps.map((pp, i): ProgramPoint => {
-    const where = `program point ${i}`;
-    if (!isObject(pp)) {
-      throw new DhatFormatError(`${where} is ${showValue(pp)}; wants an object`);
-    }
-    need(pp, ['tb', 'tbk', 'fs'], where);
-    if (d.bklt) need(pp, ['mb', 'mbk', 'gb', 'gbk', 'eb', 'ebk'], where);
-    if (d.bkacc) need(pp, ['rb', 'wb'], where);
-    // Built field by field in one order, with no field deleted afterwards: objects of one
-    // shape, which V8 keeps compact (a deleted field turns an object into a dictionary,
-    // several times larger: it decides whether a 1M-program-point profile fits in memory).
-    // DHAT stores the root frame implicitly; fs never contains index 0.
-    const out = {
-      stack: Array.isArray(pp.fs) ? pp.fs.slice() : pp.fs,
-      totalBytes: pp.tb,
-      totalBlocks: pp.tbk,
-    } as ProgramPoint;
-    if (pp.tl !== undefined) out.totalLifetimes = pp.tl as number;
-    if (pp.mb !== undefined) out.maxBytes = pp.mb as number;
-    if (pp.mbk !== undefined) out.maxBlocks = pp.mbk as number;
-    if (pp.gb !== undefined) out.peakBytes = pp.gb as number;
-    if (pp.gbk !== undefined) out.peakBlocks = pp.gbk as number;
-    if (pp.eb !== undefined) out.endBytes = pp.eb as number;
-    if (pp.ebk !== undefined) out.endBlocks = pp.ebk as number;
-    if (pp.rb !== undefined) out.readBytes = pp.rb as number;
-    if (pp.wb !== undefined) out.writeBytes = pp.wb as number;
-    if (pp.acc !== undefined) out.accesses = pp.acc as number[];
-    if (pp.heapscope !== undefined) out.heapscope = pp.heapscope as ProgramPoint['heapscope'];
-    return out;
-  });
+}
+
+function programPointOf(d: DhatFile, pp: DhatPP, i: number): ProgramPoint {
+  const where = `program point ${i}`;
+  if (!isObject(pp)) {
+    throw new DhatFormatError(`${where} is ${showValue(pp)}; wants an object`);
+  }
+  need(pp, ['tb', 'tbk', 'fs'], where);
+  if (d.bklt) need(pp, ['mb', 'mbk', 'gb', 'gbk', 'eb', 'ebk'], where);
+  if (d.bkacc) need(pp, ['rb', 'wb'], where);
+  // Built field by field in one order, with no field deleted afterwards: objects of one
+  // shape, which V8 keeps compact (a deleted field turns an object into a dictionary,
+  // several times larger: it decides whether a 1M-program-point profile fits in memory).
+  // DHAT stores the root frame implicitly; fs never contains index 0.
+  const out = {
+    stack: Array.isArray(pp.fs) ? pp.fs.slice() : pp.fs,
+    totalBytes: pp.tb,
+    totalBlocks: pp.tbk,
+  } as ProgramPoint;
+  if (pp.tl !== undefined) out.totalLifetimes = pp.tl as number;
+  if (pp.mb !== undefined) out.maxBytes = pp.mb as number;
+  if (pp.mbk !== undefined) out.maxBlocks = pp.mbk as number;
+  if (pp.gb !== undefined) out.peakBytes = pp.gb as number;
+  if (pp.gbk !== undefined) out.peakBlocks = pp.gbk as number;
+  if (pp.eb !== undefined) out.endBytes = pp.eb as number;
+  if (pp.ebk !== undefined) out.endBlocks = pp.ebk as number;
+  if (pp.rb !== undefined) out.readBytes = pp.rb as number;
+  if (pp.wb !== undefined) out.writeBytes = pp.wb as number;
+  if (pp.acc !== undefined) out.accesses = pp.acc as number[];
+  if (pp.heapscope !== undefined) out.heapscope = pp.heapscope as ProgramPoint['heapscope'];
+  return out;
+}
+
+function profileOf(d: DhatFile, programPoints: ProgramPoint[], frames: string[]): Profile {
   const hasUnits = d.bu !== undefined || d.bsu !== undefined || d.bksu !== undefined;
   const profile: Profile = stripUndefined({
     mode: d.mode,
@@ -181,7 +228,7 @@ export function readDhat(input: string | unknown): Profile {
     pid: d.pid,
     endTime: d.te,
     peakTime: d.tg,
-    frames: d.ftbl.slice(),
+    frames,
     programPoints,
     heapscope: d.heapscope,
   });

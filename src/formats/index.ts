@@ -10,7 +10,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Profile } from '../model/profile.js';
 import { validateProfile } from '../model/validate.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { DhatFormatError, isDhat, readDhat, writeDhat } from './dhat.js';
+import { DhatFormatError, isDhat, readDhat, readDhatBytes, writeDhat } from './dhat.js';
 import {
   HeapProfileFormatError,
   isHeapProfile,
@@ -175,6 +175,10 @@ async function readOpened(
     return { profile: profileOfSnapshot(snap, name), format: 'heapsnapshot' };
   }
   if (/^\s*[[{]/.test(start)) {
+    if (/^\s*\{\s*"dhatFileVersion"\s*:/.test(start)) {
+      const fast = await readDhatFast(name, path, input.size);
+      if (fast) return { profile: fast, format: 'dhat' };
+    }
     if (input.size > MAX_JSON_BYTES) {
       throw new ProfileReadError(
         `${name}: ${input.size} bytes of JSON, more than the ${MAX_JSON_BYTES} a JSON profile can have ` +
@@ -226,6 +230,27 @@ async function readOpened(
     throw new ProfileReadError(
       `${name}: not a profile heapscope can read (not JSON, not gzip, not a pprof protobuf)`,
     );
+  }
+}
+
+/**
+ * A DHAT file read from its bytes (`readDhatBytes`): no string of the whole file, no
+ * parsed tree of its program points. Undefined when that reader cannot say: the text is
+ * then read as any JSON profile is, for the message that names the place of an error.
+ * A file too large for one string has no such second reading: its error is said here.
+ */
+async function readDhatFast(
+  name: string,
+  path: string,
+  size: number,
+): Promise<Profile | undefined> {
+  const bytes = await readAll(name, path, size);
+  try {
+    return readDhatBytes(bytes);
+  } catch (e) {
+    if (size <= MAX_JSON_BYTES) return undefined;
+    if (e instanceof DhatFormatError) throw e;
+    throw new ProfileReadError(`${name}: not valid JSON (${(e as Error).message})`);
   }
 }
 
