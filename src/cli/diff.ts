@@ -61,7 +61,12 @@ export async function diffCommand(
   };
   const base = await prepare(baseFile);
   const head = await prepare(headFile);
-  const result = diffProfiles(base, head, by === 'site' ? diff : { ...diff, fuzzy: false });
+  // The rows the report shows are all that is built (--json too: the rows of --top).
+  const result = diffProfiles(base, head, {
+    ...diff,
+    top: render.top,
+    ...(by === 'site' ? {} : { fuzzy: false }),
+  });
   if (by !== 'site')
     notes.add(`rows are ${by}s, ${figures} figures${flags.cum ? '' : ' (--cum: inclusive)'}`);
   const color = useColor(io.stdout, io.env);

@@ -109,7 +109,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .argument('<base>', 'the profile before (DHAT JSON: heapscope, Valgrind DHAT or dhat-rs)')
     .argument('<head>', 'the profile after')
     .option('--metric <metric>', 'sort sites by the change of this metric (default total-bytes)')
-    .option('--top <n>', 'changed sites to show', '10')
+    .option('--top <n>', 'changed sites to show (and in --json, the rows kept)', '10')
     .option('--depth <n>', 'stack frames to show per site')
     .option('--exact', 'match sites by identical stacks only (no fuzzy matching of moved code)')
     .option('--json', 'print the diff as JSON')

@@ -18,15 +18,7 @@
  * only in-use figures (or Node's `objects`/`space`) shows them as totals too, and says so.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import {
-  Line,
-  Location,
-  Function as PprofFunction,
-  Profile as PprofProfile,
-  Sample,
-  StringTable,
-  ValueType,
-} from 'pprof-format';
+import { Profile as PprofProfile, type Sample } from 'pprof-format';
 import { ProfileBuilder } from '../model/builder.js';
 import { formatFrame, parseFrameForExport } from '../model/frame.js';
 import type { HeapscopeMeta, Profile } from '../model/profile.js';
@@ -36,6 +28,7 @@ import {
   type ProfileHeaderRecord,
   profileHeaderRecord,
 } from './profile-header.js';
+import { ProtoWriter } from './protobuf-writer.js';
 
 export class PprofFormatError extends Error {
   override name = 'PprofFormatError';
@@ -51,91 +44,158 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** Encodes a Profile as a gzipped pprof protobuf. */
+/**
+ * Encodes a Profile as a gzipped pprof protobuf. Written message by message
+ * (`protobuf-writer.ts`), in the field order of the `pprof-format` encoder: sample types,
+ * samples, locations, functions, strings, then the profile's own fields. A location per
+ * frame of the frame table that some stack uses, numbered in order of first use; a
+ * function per distinct name, file and line.
+ */
 export function writePprof(profile: Profile): Uint8Array {
-  const strings = new StringTable();
-  const str = (s: string) => strings.dedup(s);
-  const lifetimes = profile.hasLifetimes;
-  const sampleType = [
-    new ValueType({ type: str('alloc_objects'), unit: str('count') }),
-    new ValueType({ type: str('alloc_space'), unit: str('bytes') }),
-    ...(lifetimes
-      ? [
-          new ValueType({ type: str('inuse_objects'), unit: str('count') }),
-          new ValueType({ type: str('inuse_space'), unit: str('bytes') }),
-        ]
-      : []),
-  ];
-  const functions: PprofFunction[] = [];
-  const functionIds = new Map<string, number>();
-  const locations: Location[] = [];
-  const locationIds = new Map<number, number>();
-  const locationOf = (frameIndex: number): number => {
-    const known = locationIds.get(frameIndex);
-    if (known !== undefined) return known;
-    const p = parseFrameForExport(profile.frames[frameIndex] ?? `<bad frame ${frameIndex}>`);
-    const fnKey = `${p.name}\0${p.file ?? ''}\0${p.line ?? 0}`;
-    let fnId = functionIds.get(fnKey);
-    if (fnId === undefined) {
-      fnId = functions.length + 1;
-      functionIds.set(fnKey, fnId);
-      functions.push(
-        new PprofFunction({
-          id: fnId,
-          name: str(p.name),
-          systemName: str(p.name),
-          filename: str(p.file ?? ''),
-          startLine: p.line ?? 0,
-        }),
-      );
+  const strings: string[] = [];
+  const stringIds = new Map<string, number>();
+  const str = (s: string) => {
+    let id = stringIds.get(s);
+    if (id === undefined) {
+      id = strings.length;
+      strings.push(s);
+      stringIds.set(s, id);
     }
-    const id = locations.length + 1;
-    locations.push(
-      new Location({
-        id,
-        line: [new Line({ functionId: fnId, line: p.line ?? 0, column: p.column ?? 0 })],
-      }),
-    );
-    locationIds.set(frameIndex, id);
     return id;
   };
-  const samples = profile.programPoints.map(
-    (pp) =>
-      new Sample({
-        locationId: pp.stack.map(locationOf),
-        value: [
-          Math.round(pp.totalBlocks),
-          Math.round(pp.totalBytes),
-          ...(lifetimes ? [Math.round(pp.endBlocks ?? 0), Math.round(pp.endBytes ?? 0)] : []),
-        ],
-      }),
-  );
+  str('');
+  const lifetimes = profile.hasLifetimes;
+  const sampleTypes: [string, string][] = [
+    ['alloc_objects', 'count'],
+    ['alloc_space', 'bytes'],
+    ...(lifetimes
+      ? ([
+          ['inuse_objects', 'count'],
+          ['inuse_space', 'bytes'],
+        ] as [string, string][])
+      : []),
+  ];
+  const sampleTypeIds = sampleTypes.map(([t, u]) => [str(t), str(u)] as const);
+
+  // Locations and functions, numbered in order of first use by the samples.
+  const locationOfFrame = new Int32Array(profile.frames.length);
+  const locationFrames: number[] = [];
+  /** Per location: its function id, line and column. */
+  const locFn: number[] = [];
+  const locLine: number[] = [];
+  const locColumn: number[] = [];
+  const functionIds = new Map<string, number>();
+  const firstFunctionOfName: number[] = [];
+  const fnName: number[] = [];
+  const fnFile: number[] = [];
+  const fnLine: number[] = [];
+  const locationOf = (frameIndex: number): number => {
+    const known = locationOfFrame[frameIndex];
+    if (known) return known;
+    const p = parseFrameForExport(profile.frames[frameIndex] ?? `<bad frame ${frameIndex}>`);
+    const name = str(p.name);
+    const file = str(p.file ?? '');
+    const line = p.line ?? 0;
+    // The first function of each name is found by the name's id; only another file or
+    // line under a name already seen needs a key of its own (a map of millions of keys
+    // is slow and large).
+    const newFunction = () => {
+      fnName.push(name);
+      fnFile.push(file);
+      fnLine.push(line);
+      return fnName.length;
+    };
+    let fnId = firstFunctionOfName[name];
+    if (fnId === undefined) {
+      fnId = newFunction();
+      firstFunctionOfName[name] = fnId;
+    } else if (fnFile[fnId - 1] !== file || fnLine[fnId - 1] !== line) {
+      const fnKey = `${name},${file},${line}`;
+      const known = functionIds.get(fnKey);
+      fnId = known ?? newFunction();
+      if (known === undefined) functionIds.set(fnKey, fnId);
+    }
+    locationFrames.push(frameIndex);
+    locFn.push(fnId);
+    locLine.push(line);
+    locColumn.push(p.column ?? 0);
+    const id = locationFrames.length;
+    locationOfFrame[frameIndex] = id;
+    return id;
+  };
+
+  const hs = profile.hasLifetimes;
   const header: HeaderComment = profileHeaderRecord(profile);
-  const hs = profile.heapscope;
+  const meta = profile.heapscope;
   const comments = [
     `heapscope profile of: ${profile.cmd} (pid ${profile.pid})`,
-    ...(hs?.capture === 'sampled'
+    ...(meta?.capture === 'sampled'
       ? [
-          `sampled: figures are estimates (one sample per ${hs.sampleInterval ?? '?'} bytes on average)`,
+          `sampled: figures are estimates (one sample per ${meta.sampleInterval ?? '?'} bytes on average)`,
         ]
       : []),
     `${COMMENT_PREFIX}${JSON.stringify(header)}`,
   ];
   const durationNanos =
     profile.timeUnit === 'µs' || profile.timeUnit === 'us' ? Math.round(profile.endTime * 1000) : 0;
-  const out = new PprofProfile({
-    sampleType,
-    sample: samples,
-    location: locations,
-    function: functions,
-    stringTable: strings,
-    periodType: new ValueType({ type: str('space'), unit: str('bytes') }),
-    period: hs?.capture === 'sampled' ? (hs.sampleInterval ?? 0) : 1,
-    durationNanos,
-    comment: comments.map(str),
-    defaultSampleType: str('alloc_space'),
+
+  // Each megabyte gzipped as it is written, as a gzip member of its own: concatenated
+  // members are one gzip stream to every reader (RFC 1952), and the protobuf is never
+  // whole in memory. Deflate looks back 32 KiB, so the cut costs next to nothing.
+  const gzipped: Uint8Array[] = [];
+  const w = new ProtoWriter(undefined, (chunk) => gzipped.push(gzipSync(chunk)));
+  for (const [type, unit] of sampleTypeIds) {
+    w.message(1, (m) => {
+      m.uint(1, type);
+      m.uint(2, unit);
+    });
+  }
+  for (const pp of profile.programPoints) {
+    const locations = pp.stack.map(locationOf);
+    const values = [
+      Math.round(pp.totalBlocks),
+      Math.round(pp.totalBytes),
+      ...(hs ? [Math.round(pp.endBlocks ?? 0), Math.round(pp.endBytes ?? 0)] : []),
+    ];
+    w.message(2, (m) => {
+      m.packed(1, locations);
+      m.packed(2, values);
+    });
+  }
+  for (let i = 0; i < locationFrames.length; i++) {
+    w.message(4, (m) => {
+      m.uint(1, i + 1);
+      m.message(4, (line) => {
+        line.uint(1, locFn[i]!);
+        line.uint(2, locLine[i]!);
+        line.uint(3, locColumn[i]!);
+      });
+    });
+  }
+  for (let i = 0; i < fnName.length; i++) {
+    w.message(5, (m) => {
+      m.uint(1, i + 1);
+      m.uint(2, fnName[i]!);
+      m.uint(3, fnName[i]!);
+      m.uint(4, fnFile[i]!);
+      m.uint(5, fnLine[i]!);
+    });
+  }
+  // Strings the profile's own fields name come after the functions' in the table.
+  const periodType = [str('space'), str('bytes')] as const;
+  const commentIds = comments.map(str);
+  const defaultSampleType = str('alloc_space');
+  for (const s of strings) w.string(6, s);
+  w.uint(10, durationNanos);
+  w.message(11, (m) => {
+    m.uint(1, periodType[0]);
+    m.uint(2, periodType[1]);
   });
-  return gzipSync(out.encode());
+  w.uint(12, meta?.capture === 'sampled' ? (meta.sampleInterval ?? 0) : 1);
+  w.packed(13, commentIds);
+  w.uint(14, defaultSampleType);
+  w.finish();
+  return Buffer.concat(gzipped);
 }
 
 export interface PprofReadOptions {

@@ -28,6 +28,13 @@ export interface DiffOptions {
   fuzzy?: boolean;
   /** Names for the two sides in reports, e.g. a git revision. */
   labels?: { base?: string; head?: string };
+  /**
+   * Keep only the rows a report of the top N shows: the first N rows of the order and
+   * the first N whose sort metric changed significantly (default: every row). Counts
+   * stay over every site; the rows left out are never built, which is what lets a diff
+   * of two million-site profiles fit in memory.
+   */
+  top?: number;
 }
 
 export interface MetricDelta {
@@ -91,9 +98,16 @@ export interface DiffResult {
   sortedBy: MetricInfo;
   /** Sums over all sites of the additive metrics (not the per-site maxima). */
   totals: Deltas;
-  /** Every site of either side; significant changes first, then by the size of the change. */
+  /**
+   * Every site of either side (with `DiffOptions.top`, the rows a top-N report shows);
+   * significant changes first, then by the size of the change.
+   */
   rows: DiffRow[];
   counts: Record<RowStatus | 'fuzzy', number>;
+  /** Rows whose sort metric changed significantly, of all rows (kept or not). */
+  changes: number;
+  /** Rows with a change that is not significant (within the spread between runs). */
+  quiet: number;
   /** What bytes and blocks are called, when not heap bytes and blocks (the head's; ad-hoc profiles). */
   units?: Profile['units'];
   /** What the reader must know: different modes, estimates, metrics only one side has. */
@@ -103,10 +117,13 @@ export interface DiffResult {
 /** Per-site maxima: comparable per site, but their sum is no profile figure. */
 const NOT_ADDITIVE: ReadonlySet<MetricKey> = new Set(['maxBytes', 'maxBlocks']);
 
-interface SideSite {
-  frames: string[];
-  /** Per metric, the value in each run (0 where the run lacks the site). */
-  runs: Partial<Record<MetricKey, number[]>>;
+/** One side's sites: program points of all its runs by stack, with each run's values. */
+interface Side {
+  runs: number;
+  /** The stack of each site, allocation site first. */
+  frames: string[][];
+  /** Per metric (in the diff's metric order), site × run values, 0 where a run lacks the site. */
+  values: Float64Array[];
 }
 
 type ProfileOrRuns = Profile | readonly Profile[];
@@ -122,54 +139,95 @@ export function diffProfiles(
   const warnings: string[] = [];
   const metrics = commonMetrics(baseRuns, headRuns, warnings);
   const sortedBy = pickSort(options.sort, metrics);
-  const baseSites = combineRuns(baseRuns, metrics);
-  const headSites = combineRuns(headRuns, metrics);
-  const matched = matchSites(
-    baseSites.map((s) => s.frames),
-    headSites.map((s) => s.frames),
-    { fuzzy: options.fuzzy !== false },
-  );
-  const nb = baseRuns.length;
-  const nh = headRuns.length;
-  const rows: DiffRow[] = [];
-  const row = (
-    b: SideSite[],
-    h: SideSite[],
-    match: MatchKind | 'none',
-    status?: RowStatus,
-  ): DiffRow => {
-    const values: Deltas = {};
-    for (const m of metrics) {
-      values[m.key] = delta(sumRuns(b, m.key, nb), sumRuns(h, m.key, nh));
+  const sortIndex = metrics.findIndex((m) => m.key === sortedBy.key);
+  const b = combineRuns(baseRuns, metrics);
+  const h = combineRuns(headRuns, metrics);
+  const matched = matchSites(b.frames, h.frames, { fuzzy: options.fuzzy !== false });
+  // Every row as its sites on each side; rows become objects only when kept.
+  const groups: { base: number[]; head: number[]; match: MatchKind | 'none' }[] = [
+    ...matched.matches.map((m) => ({ base: m.base, head: m.head, match: m.kind })),
+    ...matched.added.map((i) => ({ base: [], head: [i], match: 'none' as const })),
+    ...matched.removed.map((i) => ({ base: [i], head: [], match: 'none' as const })),
+  ];
+  const n = groups.length;
+  // What the order needs of each row, as numbers.
+  const anySig = new Uint8Array(n);
+  const sortSig = new Uint8Array(n);
+  const size = new Float64Array(n);
+  const others = new Float64Array(n);
+  const counts: DiffResult['counts'] = { changed: 0, unchanged: 0, new: 0, vanished: 0, fuzzy: 0 };
+  let changes = 0;
+  let quiet = 0;
+  const scratch = { b: new Float64Array(b.runs), h: new Float64Array(h.runs) };
+  for (let r = 0; r < n; r++) {
+    const g = groups[r]!;
+    let sig = false;
+    let moved = false;
+    for (let k = 0; k < metrics.length; k++) {
+      const d = quickDelta(b, g.base, h, g.head, k, scratch);
+      if (d.significant) sig = true;
+      if (d.delta !== 0) moved = true;
+      others[r]! += Math.abs(d.delta);
+      if (k === sortIndex) {
+        size[r] = Math.abs(d.delta);
+        if (d.significant) {
+          sortSig[r] = 1;
+          changes++;
+        }
+      }
     }
-    const significant = metrics.some((m) => values[m.key]!.significant);
-    const frames = (h[0] ?? b[0])!.frames;
-    const baseFrames = b[0]?.frames;
-    return {
-      status: significant ? (status ?? 'changed') : 'unchanged',
-      match,
-      fuzzy: match !== 'none' && isFuzzy(match),
-      significant,
-      frames: [...frames],
-      ...(baseFrames && h.length > 0 && baseFrames.join('\n') !== frames.join('\n')
-        ? { baseFrames: [...baseFrames] }
-        : {}),
-      sites: { base: b.length, head: h.length },
-      values,
-    };
-  };
-  for (const m of matched.matches) {
-    rows.push(
-      row(
-        m.base.map((i) => baseSites[i]!),
-        m.head.map((i) => headSites[i]!),
-        m.kind,
-      ),
-    );
+    anySig[r] = sig ? 1 : 0;
+    if (!sig && moved) quiet++;
+    const status: RowStatus = !sig
+      ? 'unchanged'
+      : g.match !== 'none'
+        ? 'changed'
+        : g.base.length === 0
+          ? 'new'
+          : 'vanished';
+    counts[status]++;
+    if (g.match !== 'none' && isFuzzy(g.match)) counts.fuzzy++;
   }
-  for (const i of matched.added) rows.push(row([], [headSites[i]!], 'none', 'new'));
-  for (const i of matched.removed) rows.push(row([baseSites[i]!], [], 'none', 'vanished'));
-  rows.sort(byChange(sortedBy.key, metrics));
+  const frameKeys = new Map<number, string>();
+  const frameKey = (r: number) => {
+    let k = frameKeys.get(r);
+    if (k === undefined) {
+      const g = groups[r]!;
+      k = (g.head.length ? h.frames[g.head[0]!]! : b.frames[g.base[0]!]!).join('\n');
+      frameKeys.set(r, k);
+    }
+    return k;
+  };
+  const byNumbers = (x: number, y: number) =>
+    anySig[y]! - anySig[x]! || size[y]! - size[x]! || others[y]! - others[x]!;
+  const byChange = (x: number, y: number) => {
+    const d = byNumbers(x, y);
+    if (d !== 0) return d;
+    const kx = frameKey(x);
+    const ky = frameKey(y);
+    return kx < ky ? -1 : kx > ky ? 1 : 0;
+  };
+  const all = Array.from({ length: n }, (_, i) => i);
+  let kept: number[];
+  if (options.top === undefined || options.top >= n) {
+    kept = all.sort(byChange);
+  } else {
+    const top = options.top;
+    const chosen = new Set([
+      ...firstOf(all, top, byNumbers, byChange),
+      ...firstOf(
+        all.filter((r) => sortSig[r] === 1),
+        top,
+        byNumbers,
+        byChange,
+      ),
+    ]);
+    kept = [...chosen].sort(byChange);
+  }
+  const rows = kept.map((r) => {
+    const g = groups[r]!;
+    return buildRow(b, g.base, h, g.head, g.match, metrics);
+  });
 
   const totalsOut: Deltas = {};
   for (const m of metrics) {
@@ -178,17 +236,6 @@ export function diffProfiles(
       baseRuns.map((p) => sumMetric(p, m.key)),
       headRuns.map((p) => sumMetric(p, m.key)),
     );
-  }
-  const counts: DiffResult['counts'] = {
-    changed: 0,
-    unchanged: 0,
-    new: 0,
-    vanished: 0,
-    fuzzy: 0,
-  };
-  for (const r of rows) {
-    counts[r.status]++;
-    if (r.fuzzy) counts.fuzzy++;
   }
   warnings.push(...sideWarnings(baseRuns, headRuns));
   return {
@@ -199,8 +246,106 @@ export function diffProfiles(
     totals: totalsOut,
     rows,
     counts,
+    changes,
+    quiet,
     ...(headRuns[0]!.units ? { units: headRuns[0]!.units } : {}),
     warnings,
+  };
+}
+
+/**
+ * The first `k` of `rows` in the order `full`, sorting by the cheaper `numbers` first:
+ * only the rows tied with the k-th by numbers are compared in full (by their frames).
+ */
+function firstOf(
+  rows: number[],
+  k: number,
+  numbers: (a: number, b: number) => number,
+  full: (a: number, b: number) => number,
+): number[] {
+  if (rows.length <= k) return rows;
+  const sorted = rows.slice().sort((a, b) => numbers(a, b) || a - b);
+  let end = k;
+  while (end < sorted.length && numbers(sorted[end]!, sorted[k - 1]!) === 0) end++;
+  return sorted.slice(0, end).sort(full).slice(0, k);
+}
+
+/** The delta of metric `k` over some sites of each side, with only what the order needs. */
+function quickDelta(
+  b: Side,
+  bSites: readonly number[],
+  h: Side,
+  hSites: readonly number[],
+  k: number,
+  scratch: { b: Float64Array; h: Float64Array },
+): { delta: number; significant: boolean } {
+  const sums = (side: Side, sites: readonly number[], out: Float64Array) => {
+    out.fill(0);
+    const v = side.values[k]!;
+    for (const s of sites)
+      for (let run = 0; run < side.runs; run++) out[run]! += v[s * side.runs + run]!;
+    return out;
+  };
+  const bs = sums(b, bSites, scratch.b);
+  const hs = sums(h, hSites, scratch.h);
+  const stats = (v: Float64Array) => {
+    let sum = 0;
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const x of v) {
+      sum += x;
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+    return { mean: sum / v.length, spread: v.length > 1 ? hi - lo : 0 };
+  };
+  const bb = stats(bs);
+  const hh = stats(hs);
+  const d = hh.mean - bb.mean;
+  const spread = Math.max(bb.spread, hh.spread);
+  return { delta: d, significant: isSignificant(d, spread, bb.mean, hh.mean) };
+}
+
+/** A row with every metric's delta, for the rows kept. */
+function buildRow(
+  b: Side,
+  bSites: readonly number[],
+  h: Side,
+  hSites: readonly number[],
+  match: MatchKind | 'none',
+  metrics: readonly MetricInfo[],
+): DiffRow {
+  const perRun = (side: Side, sites: readonly number[], k: number) => {
+    const out = new Array<number>(side.runs).fill(0);
+    for (const s of sites)
+      for (let run = 0; run < side.runs; run++) out[run]! += side.values[k]![s * side.runs + run]!;
+    return out;
+  };
+  const values: Deltas = {};
+  metrics.forEach((m, k) => {
+    values[m.key] = delta(perRun(b, bSites, k), perRun(h, hSites, k));
+  });
+  const significant = metrics.some((m) => values[m.key]!.significant);
+  const frames = hSites.length ? h.frames[hSites[0]!]! : b.frames[bSites[0]!]!;
+  const baseFrames = bSites.length ? b.frames[bSites[0]!] : undefined;
+  const status: RowStatus = !significant
+    ? 'unchanged'
+    : match !== 'none'
+      ? 'changed'
+      : bSites.length === 0
+        ? 'new'
+        : 'vanished';
+  return {
+    status,
+    match,
+    fuzzy: match !== 'none' && isFuzzy(match),
+    significant,
+    frames: [...frames],
+    ...(baseFrames && hSites.length > 0 && baseFrames.join('\n') !== frames.join('\n')
+      ? { baseFrames: [...baseFrames] }
+      : {}),
+    sites: { base: bSites.length, head: hSites.length },
+    values,
   };
 }
 
@@ -261,41 +406,38 @@ function pickSort(sort: DiffOptions['sort'], metrics: MetricInfo[]): MetricInfo 
 }
 
 /** The sites of one side: program points of all runs by stack, with each run's values. */
-function combineRuns(runs: readonly Profile[], metrics: MetricInfo[]): SideSite[] {
+function combineRuns(runs: readonly Profile[], metrics: readonly MetricInfo[]): Side {
   if (runs.length === 1) {
     // One run: its program points are the sites (stacks are unique in a profile).
     const p = runs[0]!;
-    return p.programPoints.map((pp) => {
-      const site: SideSite = { frames: stackFrames(p, pp), runs: {} };
-      for (const m of metrics) site.runs[m.key] = [pp[m.key] ?? 0];
-      return site;
+    const pps = p.programPoints;
+    const values = metrics.map((m) => {
+      const v = new Float64Array(pps.length);
+      for (let i = 0; i < pps.length; i++) v[i] = pps[i]![m.key] ?? 0;
+      return v;
     });
+    return { runs: 1, frames: pps.map((pp) => stackFrames(p, pp)), values };
   }
-  const byStack = new Map<string, SideSite>();
+  const byStack = new Map<string, number>();
+  const frames: string[][] = [];
+  const sums: number[][] = metrics.map(() => []);
   runs.forEach((p, run) => {
     for (const pp of p.programPoints) {
-      const frames = stackFrames(p, pp);
-      const key = frames.join('\n');
+      const stack = stackFrames(p, pp);
+      const key = stack.join('\n');
       let site = byStack.get(key);
-      if (!site) {
-        site = { frames, runs: {} };
-        for (const m of metrics) site.runs[m.key] = new Array<number>(runs.length).fill(0);
+      if (site === undefined) {
+        site = frames.length;
+        frames.push(stack);
         byStack.set(key, site);
+        for (const s of sums) for (let r = 0; r < runs.length; r++) s.push(0);
       }
-      for (const m of metrics) site.runs[m.key]![run]! += pp[m.key] ?? 0;
+      metrics.forEach((m, k) => {
+        sums[k]![site! * runs.length + run]! += pp[m.key] ?? 0;
+      });
     }
   });
-  return [...byStack.values()];
-}
-
-/** Per run, the sum of one metric over a group of sites. */
-function sumRuns(sites: readonly SideSite[], key: MetricKey, runs: number): number[] {
-  const out = new Array<number>(runs).fill(0);
-  for (const s of sites) {
-    const v = s.runs[key]!;
-    for (let i = 0; i < runs; i++) out[i]! += v[i]!;
-  }
-  return out;
+  return { runs: runs.length, frames, values: sums.map((s) => Float64Array.from(s)) };
 }
 
 function sumMetric(p: Profile, key: MetricKey): number {
@@ -327,23 +469,13 @@ function delta(base: readonly number[], head: readonly number[]): MetricDelta {
     out.headRange = range(head);
     spread = Math.max(spread, out.headRange[1] - out.headRange[0]);
   }
-  // Means of whole numbers: allow for rounding in the last place.
-  out.significant = Math.abs(d) > spread + 1e-9 * Math.max(1, Math.abs(b), Math.abs(h));
+  out.significant = isSignificant(d, spread, b, h);
   return out;
 }
 
-function byChange(key: MetricKey, metrics: MetricInfo[]) {
-  const size = (r: DiffRow) => Math.abs(r.values[key]!.delta);
-  const others = (r: DiffRow) => metrics.reduce((a, m) => a + Math.abs(r.values[m.key]!.delta), 0);
-  return (a: DiffRow, b: DiffRow) =>
-    Number(b.significant) - Number(a.significant) ||
-    size(b) - size(a) ||
-    others(b) - others(a) ||
-    (a.frames.join('\n') < b.frames.join('\n')
-      ? -1
-      : a.frames.join('\n') > b.frames.join('\n')
-        ? 1
-        : 0);
+/** A change larger than the spread; means of whole numbers: rounding in the last place allowed. */
+function isSignificant(d: number, spread: number, b: number, h: number): boolean {
+  return Math.abs(d) > spread + 1e-9 * Math.max(1, Math.abs(b), Math.abs(h));
 }
 
 function describe(runs: readonly Profile[], label: string | undefined): DiffSide {

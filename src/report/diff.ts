@@ -137,7 +137,7 @@ export function renderDiffText(result: DiffResult, options: DiffRenderOptions = 
   out.push(
     `Sites: ${n.changed} changed, ${n.new} new, ${n.vanished} vanished, ${n.unchanged} unchanged${fuzzy}`,
   );
-  const quiet = result.rows.filter((r) => !r.significant && hasAnyDelta(r)).length;
+  const quiet = result.quiet;
   if (multi && quiet) {
     out.push(
       c.dim(
@@ -150,7 +150,7 @@ export function renderDiffText(result: DiffResult, options: DiffRenderOptions = 
   if (rows.length === 0) {
     out.push(c.green(noChangeText(result)));
   } else {
-    const sig = changedIn(result).length;
+    const sig = result.changes;
     out.push(
       c.bold(
         `Top ${rows.length} of ${sig} ${sig === 1 ? 'change' : 'changes'} by ${result.sortedBy.label.toLowerCase()}:`,
@@ -165,13 +165,9 @@ export function renderDiffText(result: DiffResult, options: DiffRenderOptions = 
 }
 
 function noChangeText(result: DiffResult): string {
-  const other = result.rows.filter((r) => r.significant).length;
+  const other = result.counts.changed + result.counts.new + result.counts.vanished;
   if (other === 0) return 'No significant change at any site.';
   return `No significant change of ${result.sortedBy.label.toLowerCase()} at any site; ${other} changed in other metrics (see --metric).`;
-}
-
-function hasAnyDelta(r: DiffRow): boolean {
-  return Object.values(r.values).some((d) => d && d.delta !== 0);
 }
 
 function changeText(

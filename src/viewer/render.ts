@@ -46,7 +46,7 @@ export function viewerScript(): string {
 function pageDiff(base: Profile, head: Profile): DiffResult | string {
   let diff: DiffResult;
   try {
-    diff = diffProfiles(base, head);
+    diff = diffProfiles(base, head, { top: MAX_DIFF_ROWS });
   } catch (e) {
     if (e instanceof RangeError) return `no diff: ${e.message}`;
     throw e;

@@ -17,9 +17,11 @@ import {
 import { describe, expect, it } from 'vitest';
 import { readDhat } from '../../src/formats/dhat.js';
 import { PprofFormatError, readPprof, writePprof } from '../../src/formats/pprof.js';
+import { ProfileBuilder } from '../../src/model/builder.js';
 import { parseFrameForExport } from '../../src/model/frame.js';
 import { totals } from '../../src/model/metrics.js';
 import { stackFrames } from '../../src/model/profile.js';
+import { NODE_HEAP_HEADER } from '../helpers/profile-header.js';
 
 const fixture = (path: string) =>
   readDhat(readFileSync(new URL(`../fixtures/dhat/${path}`, import.meta.url), 'utf8'));
@@ -174,5 +176,124 @@ describe('readPprof', () => {
   it('refuses damaged gzip', () => {
     const bytes = writePprof(HEAP);
     expect(() => readPprof(bytes.subarray(0, bytes.length / 2))).toThrow(/gzip data is damaged/);
+  });
+});
+
+/**
+ * The same profile encoded with the `pprof-format` library's classes, one object per
+ * message: the reference the streaming writer's bytes must equal.
+ */
+function referencePprof(profile: ReturnType<typeof fixture>): Uint8Array {
+  const strings = new StringTable();
+  const str = (s: string) => strings.dedup(s);
+  const lifetimes = profile.hasLifetimes;
+  const sampleType = [
+    new ValueType({ type: str('alloc_objects'), unit: str('count') }),
+    new ValueType({ type: str('alloc_space'), unit: str('bytes') }),
+    ...(lifetimes
+      ? [
+          new ValueType({ type: str('inuse_objects'), unit: str('count') }),
+          new ValueType({ type: str('inuse_space'), unit: str('bytes') }),
+        ]
+      : []),
+  ];
+  const functions: PprofFunction[] = [];
+  const functionIds = new Map<string, number>();
+  const locations: Location[] = [];
+  const locationIds = new Map<number, number>();
+  const locationOf = (frameIndex: number): number => {
+    const known = locationIds.get(frameIndex);
+    if (known !== undefined) return known;
+    const p = parseFrameForExport(profile.frames[frameIndex]!);
+    const fnKey = `${p.name}\0${p.file ?? ''}\0${p.line ?? 0}`;
+    let fnId = functionIds.get(fnKey);
+    if (fnId === undefined) {
+      fnId = functions.length + 1;
+      functionIds.set(fnKey, fnId);
+      functions.push(
+        new PprofFunction({
+          id: fnId,
+          name: str(p.name),
+          systemName: str(p.name),
+          filename: str(p.file ?? ''),
+          startLine: p.line ?? 0,
+        }),
+      );
+    }
+    const id = locations.length + 1;
+    locations.push(
+      new Location({
+        id,
+        line: [new Line({ functionId: fnId, line: p.line ?? 0, column: p.column ?? 0 })],
+      }),
+    );
+    locationIds.set(frameIndex, id);
+    return id;
+  };
+  const samples = profile.programPoints.map(
+    (pp) =>
+      new Sample({
+        locationId: pp.stack.map(locationOf),
+        value: [
+          pp.totalBlocks,
+          pp.totalBytes,
+          ...(lifetimes ? [pp.endBlocks ?? 0, pp.endBytes ?? 0] : []),
+        ],
+      }),
+  );
+  // The comments (the DHAT header as JSON), period and duration are taken from the
+  // written profile: the other tests check them by reading them back.
+  const decoded = PprofProfile.decode(gunzipSync(writePprof(profile)));
+  const texts = decoded.stringTable.strings;
+  const out = new PprofProfile({
+    sampleType,
+    sample: samples,
+    location: locations,
+    function: functions,
+    stringTable: strings,
+    periodType: new ValueType({ type: str('space'), unit: str('bytes') }),
+    period: Number(decoded.period),
+    durationNanos: Number(decoded.durationNanos),
+    comment: decoded.comment.map((c) => str(texts[Number(c)]!)),
+    defaultSampleType: str('alloc_space'),
+  });
+  return out.encode();
+}
+
+describe('writePprof against the pprof-format encoder', () => {
+  it.each([
+    ['Valgrind', HEAP],
+    ['dhat-rs', DHAT_RS],
+  ])('writes the bytes the library writes (%s)', (_, p) => {
+    expect(Buffer.from(gunzipSync(writePprof(p)))).toEqual(Buffer.from(referencePprof(p)));
+  });
+
+  it('writes a profile of several megabytes as gzip members that read as one stream', () => {
+    // 30,000 sites of 4 frames, functions shared between sites: about 3 MB of protobuf.
+    const b = new ProfileBuilder(NODE_HEAP_HEADER);
+    for (let i = 0; i < 30_000; i++) {
+      b.add({
+        frames: [
+          `alloc${i} (src/file${i % 50}.js:${i + 1}:3)`,
+          `helper${i % 100} (src/helpers.js:${(i % 100) + 1}:1)`,
+          'run (src/main.js:10:1)',
+          'main (src/main.js:1:1)',
+        ],
+        totalBytes: 16 * (i + 1),
+        totalBlocks: i + 1,
+        maxBytes: 16,
+        maxBlocks: 1,
+        peakBytes: 16,
+        peakBlocks: 1,
+        endBytes: i % 2 ? 16 : 0,
+        endBlocks: i % 2,
+      });
+    }
+    const p = b.build();
+    const written = writePprof(p);
+    const members = Buffer.from(written).indexOf(Buffer.from([0x1f, 0x8b, 0x08]), 1);
+    expect(members, 'a second gzip member').toBeGreaterThan(0);
+    expect(Buffer.from(gunzipSync(written))).toEqual(Buffer.from(referencePprof(p)));
+    expect(readPprof(written).programPoints).toHaveLength(30_000);
   });
 });

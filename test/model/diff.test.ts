@@ -304,3 +304,51 @@ describe('diffProfiles on real DHAT files', () => {
     expect(d.warnings.join('\n')).toMatch(/mode "rust-heap", the head "heap"/);
   });
 });
+
+describe('diffProfiles with top: only the rows a top-N report shows', () => {
+  // 40 sites: site i grows by i × 8 bytes (site 0 not at all); 10 more sites only in the
+  // head (new, 4 bytes each) and the base's 5 last sites grow by 0 bytes but in blocks.
+  const siteFrames = (i: number) => [`make${i} (app.js:${i + 1}:1)`, 'main (app.js:99:1)'];
+  const sites = (grow: boolean): Site[] =>
+    Array.from(
+      { length: 40 },
+      (_, i): Site => [
+        siteFrames(i),
+        1000 + (grow ? i * 8 : 0),
+        10 + (grow && i >= 35 ? 1 : 0),
+        0,
+        0,
+      ],
+    );
+  const base = profile(sites(false));
+  const head = profile([
+    ...sites(true),
+    ...Array.from({ length: 10 }, (_, i): Site => [[`fresh${i} (new.js:1:1)`], 4, 1, 0, 0]),
+  ]);
+  const full = diffProfiles(base, head);
+  const top = diffProfiles(base, head, { top: 5 });
+
+  it('keeps the first rows of the full order, and counts every row', () => {
+    expect(top.rows).toEqual(full.rows.slice(0, 5));
+    expect(top.rows.map((r) => r.frames[0])).toEqual(
+      [39, 38, 37, 36, 35].map((i) => siteFrames(i)[0]),
+    );
+    expect(top.counts).toEqual(full.counts);
+    expect(top.counts).toEqual({ changed: 39, unchanged: 1, new: 10, vanished: 0, fuzzy: 0 });
+    expect(top.totals).toEqual(full.totals);
+  });
+
+  it('says how many rows changed in the sort metric and how many within the spread', () => {
+    // Sites 1..39 grow in bytes, the 10 new sites have 4 bytes: 49.
+    expect(full.changes).toBe(49);
+    expect(top.changes).toBe(49);
+    expect(full.quiet).toBe(0);
+  });
+
+  it('keeps the rows whose sort metric changed even when other rows come first', () => {
+    // By end bytes nothing changed; the order is by significance, then other metrics.
+    const byEnd = diffProfiles(base, head, { top: 3, sort: 'end-bytes' });
+    expect(byEnd.changes).toBe(0);
+    expect(byEnd.rows).toEqual(diffProfiles(base, head, { sort: 'end-bytes' }).rows.slice(0, 3));
+  });
+});
