@@ -10,7 +10,7 @@ import { readProfileFile } from '../formats/index.js';
 import { applyFilters } from '../model/filter.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { printable } from '../util/printable.js';
-import { renderViewerHtml, type ViewerInput } from '../viewer/render.js';
+import { renderViewerPage, type ViewerInput } from '../viewer/render.js';
 import { serveViewer } from '../viewer/serve.js';
 import type { Io } from './io.js';
 import { type FilterFlags, filtersOf, parsePositiveInt, readOptions } from './options.js';
@@ -50,15 +50,16 @@ export async function viewCommand(files: string[], flags: ViewFlags, io: Io): Pr
 
   if (flags.html) {
     const out = resolve(io.cwd, flags.html);
-    const html = renderViewerHtml(inputs);
+    const html = renderViewerPage(inputs);
     await writeFileAtomic(out, html);
+    const size = html.reduce((n, part) => n + Buffer.byteLength(part), 0);
     io.stdout.write(
-      `${printable(`heapscope: wrote ${flags.html} (${Math.ceil(Buffer.byteLength(html) / 1024)} KiB)`)}\n`,
+      `${printable(`heapscope: wrote ${flags.html} (${Math.ceil(size / 1024)} KiB)`)}\n`,
     );
     return 0;
   }
 
-  const server = await serveViewer((s) => renderViewerHtml(inputs, { server: s }), { port });
+  const server = await serveViewer((s) => renderViewerPage(inputs, { server: s }), { port });
   // Signals are the one bit of `process` this command needs: they stop the server. Set
   // before the address is printed: whoever reads it may signal at once, and a signal
   // with no handler yet ends the process with no "stopped" and no exit code 0.

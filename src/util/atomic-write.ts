@@ -10,7 +10,10 @@ function tempPathFor(path: string): string {
 }
 
 /** Writes a file so that readers see either the old file or the whole new one, never a part. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array | readonly string[],
+): Promise<void> {
   const tmp = tempPathFor(path);
   try {
     await fs.writeFile(tmp, data);

@@ -1,17 +1,17 @@
 /**
  * Renders heapscope's viewer for one profile (or two: base and head, with their diff)
- * into one self-contained HTML page: no CDN, no request of any kind; the profile is
- * embedded as JSON, the compiled viewer (dist/viewer/app, built by `npm run build`) and
- * its stylesheet inline.
+ * into one self-contained HTML page: no CDN, no request of any kind; the profiles are
+ * embedded as JSON (`app/data.ts` says how), the compiled viewer (dist/viewer/app, built
+ * by `npm run build`) and its stylesheet inline. With two files the page computes their
+ * diff itself, from the profiles it carries.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type DiffResult, diffProfiles } from '../model/diff.js';
 import type { Profile } from '../model/profile.js';
-import type { ViewerData } from './app/data.js';
+import { framePartId, type PageData, toPageProfile } from './app/data.js';
 import { bundleModules } from './bundle.js';
 import { VIEWER_CSS } from './style.js';
-import { jsonForScript, page } from './template.js';
+import { jsonForScript, pageParts } from './template.js';
 
 export interface ViewerInput {
   /** Shown as the file's name. */
@@ -23,9 +23,6 @@ export interface RenderOptions {
   /** When the page is served: POSTing `closePath` with this token stops the server. */
   server?: { closePath: string; token: string };
 }
-
-/** Diff rows embedded at most (the largest changes first; the page says how many exist). */
-const MAX_DIFF_ROWS = 20_000;
 
 /** Where the compiled viewer is: beside this module in dist/, or dist/ when run from src/. */
 export function viewerEntry(): string {
@@ -42,39 +39,38 @@ export function viewerScript(): string {
   return bundleModules(viewerEntry(), (path) => readFileSync(path, 'utf8'));
 }
 
-/** The diff the page shows for two files, cut to the largest changes. */
-function pageDiff(base: Profile, head: Profile): DiffResult | string {
-  let diff: DiffResult;
-  try {
-    diff = diffProfiles(base, head, { top: MAX_DIFF_ROWS });
-  } catch (e) {
-    if (e instanceof RangeError) return `no diff: ${e.message}`;
-    throw e;
-  }
-  return diff.rows.length > MAX_DIFF_ROWS
-    ? { ...diff, rows: diff.rows.slice(0, MAX_DIFF_ROWS) }
-    : diff;
-}
-
-/** The whole page as one HTML string. */
-export function renderViewerHtml(inputs: ViewerInput[], options: RenderOptions = {}): string {
+/**
+ * The whole page, in pieces whose concatenation is the HTML (write them one after the
+ * other: a large profile's page is longer than the longest string V8 makes).
+ */
+export function renderViewerPage(inputs: ViewerInput[], options: RenderOptions = {}): string[] {
   if (inputs.length < 1 || inputs.length > 2) {
     throw new RangeError(
       `the viewer shows one profile or two (base and head), not ${inputs.length}`,
     );
   }
-  const diff = inputs.length === 2 ? pageDiff(inputs[0]!.profile, inputs[1]!.profile) : undefined;
-  const data: ViewerData = {
-    version: 1,
-    files: inputs.map((i) => ({ name: i.name, profile: i.profile })),
-    ...(typeof diff === 'object' ? { diff } : {}),
-    ...(typeof diff === 'string' ? { diffError: diff } : {}),
+  const pages = inputs.map((i) => toPageProfile(i.profile));
+  const data: PageData = {
+    version: 2,
+    files: inputs.map((input, i) => ({ name: input.name, profile: pages[i]!.page })),
     ...(options.server ? { server: options.server } : {}),
   };
-  return page({
+  const frameParts = pages.flatMap((p, file) =>
+    p.frameParts.map((frames, part) => ({
+      id: framePartId(file, part),
+      json: jsonForScript(frames),
+    })),
+  );
+  return pageParts({
     css: VIEWER_CSS,
     dataJson: jsonForScript(data),
+    dataParts: frameParts,
     script: viewerScript(),
     connectSelf: !!options.server,
   });
+}
+
+/** The whole page as one HTML string (for pages of up to a few hundred MB). */
+export function renderViewerHtml(inputs: ViewerInput[], options: RenderOptions = {}): string {
+  return renderViewerPage(inputs, options).join('');
 }

@@ -26,13 +26,19 @@ export interface ServeOptions {
 export const CLOSE_PATH = '/close';
 const HOST = '127.0.0.1';
 
-/** Starts the server; `page` renders the HTML given the path and token that stop it. */
+/**
+ * Starts the server; `page` renders the HTML (one string, or pieces to send in order)
+ * given the path and token that stop it.
+ */
 export async function serveViewer(
-  page: (server: { closePath: string; token: string }) => string,
+  page: (server: { closePath: string; token: string }) => string | readonly string[],
   options: ServeOptions = {},
 ): Promise<ViewerServer> {
   const token = randomBytes(16).toString('hex');
-  const html = Buffer.from(page({ closePath: CLOSE_PATH, token }), 'utf8');
+  const rendered = page({ closePath: CLOSE_PATH, token });
+  const html = Buffer.concat(
+    (typeof rendered === 'string' ? [rendered] : rendered).map((p) => Buffer.from(p, 'utf8')),
+  );
   let stopBy: ((how: 'page' | 'closed') => void) | undefined;
   const closed = new Promise<'page' | 'closed'>((res) => {
     stopBy = res;

@@ -11,6 +11,8 @@ export interface PageParts {
   css: string;
   /** The data, already made safe for a script element by `jsonForScript`. */
   dataJson: string;
+  /** More data elements, each JSON made safe by `jsonForScript`, with its element id. */
+  dataParts?: { id: string; json: string }[];
   script: string;
   /** Allow requests to the page's own origin (the "stop server" button). */
   connectSelf: boolean;
@@ -31,6 +33,11 @@ export function jsonForScript(value: unknown): string {
 }
 
 export function page(parts: PageParts): string {
+  return pageParts(parts).join('');
+}
+
+/** The page in pieces (the data elements each a piece of their own), to be written in order. */
+export function pageParts(parts: PageParts): string[] {
   for (const [name, text] of [
     ['script', parts.script],
     ['stylesheet', parts.css],
@@ -48,7 +55,7 @@ export function page(parts: PageParts): string {
     "base-uri 'none'",
     "form-action 'none'",
   ].join('; ');
-  return `<!DOCTYPE html>
+  const head = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -61,9 +68,14 @@ export function page(parts: PageParts): string {
 </head>
 <body>
 <noscript>The heapscope viewer needs JavaScript.</noscript>
-<script type="application/json" id="heapscope-data">${parts.dataJson}</script>
-<script>${parts.script}</script>
+<script type="application/json" id="heapscope-data">`;
+  const out = [head, parts.dataJson, '</script>\n'];
+  for (const d of parts.dataParts ?? []) {
+    out.push(`<script type="application/json" id="${d.id}">`, d.json, '</script>\n');
+  }
+  out.push(`<script>${parts.script}</script>
 </body>
 </html>
-`;
+`);
+  return out;
 }

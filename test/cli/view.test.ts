@@ -5,7 +5,7 @@
 // Needs `npm run build`.
 
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
@@ -30,10 +30,10 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** The embedded data of a page. */
-function embedded(html: string) {
-  const m = /<script type="application\/json" id="heapscope-data">([^<]*)<\/script>/.exec(html);
-  if (!m) throw new Error('no data element');
+/** The embedded data of a page (`id`: the data element, or a frame part's). */
+function embedded(html: string, id = 'heapscope-data') {
+  const m = new RegExp(`<script type="application/json" id="${id}">([^<]*)</script>`).exec(html);
+  if (!m) throw new Error(`no element ${id}`);
   return JSON.parse(m[1]!);
 }
 
@@ -57,21 +57,29 @@ describe('heapscope view --html', () => {
     const raw = JSON.parse(readFileSync(HEAP, 'utf8'));
     expect(data.files).toHaveLength(1);
     expect(data.files[0].name).toBe('valgrind-heap.json');
-    expect(
-      data.files[0].profile.programPoints.map((p: { totalBytes: number }) => p.totalBytes),
-    ).toEqual(raw.pps.map((p: { tb: number }) => p.tb));
+    expect(data.files[0].profile.columns.totalBytes).toEqual(
+      raw.pps.map((p: { tb: number }) => p.tb),
+    );
+    expect(data.files[0].profile.stacks).toEqual(raw.pps.flatMap((p: { fs: number[] }) => p.fs));
+    expect(embedded(html, 'heapscope-frames-0-0')).toEqual(raw.ftbl);
   });
 
-  it('writes base and head with their diff for two files', () => {
+  it('writes base and head for two files, in no more than two one-file pages', () => {
     const dir = tempDir();
     const out = join(dir, 'two.html');
+    const one = join(dir, 'one.html');
     expect(heapscope(['view', HEAP, HEAP, '--html', out]).status).toBe(0);
-    const data = embedded(readFileSync(out, 'utf8'));
+    expect(heapscope(['view', HEAP, '--html', one]).status).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    const data = embedded(html);
     expect(data.files.map((f: { name: string }) => f.name)).toEqual([
       'valgrind-heap.json',
       'valgrind-heap.json',
     ]);
-    expect(data.diff.counts.unchanged).toBe(5);
+    // The page computes the diff from the two profiles it carries: no rows are embedded.
+    expect(data.diff).toBeUndefined();
+    expect(embedded(html, 'heapscope-frames-1-0')).toEqual(embedded(html, 'heapscope-frames-0-0'));
+    expect(Buffer.byteLength(html)).toBeLessThanOrEqual(2 * statSync(one).size);
   });
 
   it('fails with exit 2 on a missing file, a non-profile, or three files', () => {

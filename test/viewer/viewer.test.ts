@@ -426,7 +426,7 @@ describe('a profile with HTML and script in its names', () => {
       // Nothing was parsed as markup: one script element of ours, no img, no b.
       expect(await page.locator('img').count()).toBe(0);
       expect(await page.locator('b:text("bold")').count()).toBe(0);
-      expect(await page.locator('script').count()).toBe(2); // the data and the viewer
+      expect(await page.locator('script').count()).toBe(3); // the data, its frames and the viewer
       expect(await page.evaluate('window.__pwned')).toBeUndefined();
       expect(o.dialogs).toEqual([]);
       expect(o.errors).toEqual([]);

@@ -10,7 +10,7 @@
  *   Globals · Derived data · Controls · Rendering · Top level
  */
 
-import type { DiffResult } from '../../model/diff.js';
+import { type DiffResult, diffProfiles } from '../../model/diff.js';
 import { availableSortMetrics, type SortMetric } from '../../model/metrics.js';
 import type { Profile } from '../../model/profile.js';
 import {
@@ -20,7 +20,13 @@ import {
   type ShownNode,
   type TreeDirection,
 } from '../../model/tree.js';
-import { timelineOf, type ViewerData } from './data.js';
+import {
+  framePartId,
+  fromPageProfile,
+  type PageData,
+  timelineOf,
+  type ViewerData,
+} from './data.js';
 import { renderDetails } from './details.js';
 import { renderDiff, renderDiffRow } from './diff-view.js';
 import { h } from './dom.js';
@@ -58,6 +64,8 @@ interface State {
 /** The embedded data, read once. */
 let gData: ViewerData;
 let gDiff: DiffResult | undefined;
+/** With two files that cannot be compared: why. */
+let gDiffError: string | undefined;
 let gState: State;
 
 //------------------------------------------------------------//
@@ -198,7 +206,7 @@ function buildControls(): void {
   parts.push(expand, collapse);
 
   if (gData.server) parts.push(stopButton(gData.server));
-  if (gData.diffError) parts.push(h('span', { class: 'dim' }, gData.diffError));
+  if (gDiffError) parts.push(h('span', { class: 'dim' }, gDiffError));
   el.controls.replaceChildren(...parts);
 
   for (const t of TABS) {
@@ -342,15 +350,36 @@ function setState(change: Partial<State>): void {
 //--- Top level                                            ---//
 //------------------------------------------------------------//
 
+/** Diff rows the page keeps (the largest changes; the counts cover every site). */
+const DIFF_ROWS = 20_000;
+
+function readJson(id: string): unknown {
+  const node = document.getElementById(id);
+  if (!node?.textContent) throw new Error(`this page carries no ${id}`);
+  return JSON.parse(node.textContent);
+}
+
 function readData(): ViewerData {
-  const node = document.getElementById('heapscope-data');
-  if (!node?.textContent) throw new Error('this page carries no profile data');
-  const data = JSON.parse(node.textContent) as ViewerData;
-  if (data.version !== 1 || !Array.isArray(data.files) || data.files.length === 0) {
+  const data = readJson('heapscope-data') as PageData;
+  if (data.version !== 2 || !Array.isArray(data.files) || data.files.length === 0) {
     throw new Error('this page carries profile data of an unknown version');
   }
-  gDiff = data.diff;
-  return data;
+  const files = data.files.map((f, file) => {
+    const parts: string[][] = [];
+    for (let part = 0; part < f.profile.frameParts; part++) {
+      parts.push(readJson(framePartId(file, part)) as string[]);
+    }
+    return { name: f.name, profile: fromPageProfile(f.profile, parts) };
+  });
+  if (files.length === 2) {
+    try {
+      gDiff = diffProfiles(files[0]!.profile, files[1]!.profile, { top: DIFF_ROWS });
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      gDiffError = `no diff: ${e.message}`;
+    }
+  }
+  return { files, ...(data.server ? { server: data.server } : {}) };
 }
 
 function boot(): void {
