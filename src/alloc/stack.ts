@@ -97,7 +97,7 @@ function rawLocation(s: NodeJS.CallSite): RawLocation {
  * source maps enabled, as tsx does) or one named by the file on disk.
  */
 export function frameFormatter(cwd: string): (loc: RawLocation) => string {
-  const fromDisk = createFrameFormatter(cwd);
+  const fromDisk = createFrameFormatter(cwd, {}, 'call');
   const cache = new Map<string, string>();
   return (loc) => {
     const key = `${loc.functionName}\0${loc.scriptName}:${loc.line}:${loc.column}`;

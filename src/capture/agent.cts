@@ -112,18 +112,25 @@ function stopUnprofiled(state: AgentState): void {
 }
 
 /**
- * Node's own threads (the module-hooks thread of loaders like tsx) are not the program's.
- * `isInternalThread` says so where Node sets it; a thread without a parentPort is one too
- * (every Worker the program makes has one).
+ * Threads that run a loader's machinery, not the program: Node's module-hooks thread
+ * (loaders registered with `module.register`, like tsx's), which `isInternalThread`
+ * marks where Node sets it and which has no parentPort (every Worker the program makes
+ * has one); and the worker behind esbuild's synchronous API (`transformSync`, which tsx
+ * calls when its cache misses), which only relays messages to esbuild's own process and
+ * which esbuild itself marks with its version in `workerData`. Profiling them would give
+ * one process several profiles, each thread's allocations being the loader's.
  */
-function isNodeInternalThread(): boolean {
+function isLoaderThread(): boolean {
+  if (isMainThread) return false;
   if ((workerThreads as { isInternalThread?: boolean }).isInternalThread === true) return true;
-  return !isMainThread && workerThreads.parentPort === null;
+  if (workerThreads.parentPort === null) return true;
+  const data = workerThreads.workerData as { esbuildVersion?: unknown; workerPort?: unknown };
+  return typeof data?.esbuildVersion === 'string' && data.workerPort !== undefined;
 }
 
 function start(): void {
   const dir = process.env.HEAPSCOPE_DIR;
-  if (!dir || isNodeInternalThread()) return;
+  if (!dir || isLoaderThread()) return;
   const id = `${process.pid}.${threadId}`;
   installParentSide(dir);
   if (process.env.HEAPSCOPE_SAMPLE) {

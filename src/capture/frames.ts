@@ -1,9 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { originalPositionFor, TraceMap } from '@jridgewell/trace-mapping';
+import { originalPositionFor, sourceContentFor, TraceMap } from '@jridgewell/trace-mapping';
 import { frameOfLocation, type RawLocation } from '../model/frame.js';
-import { createFunctionLocator } from './function-positions.js';
+import {
+  createFunctionIndex,
+  isTypeScriptPath,
+  type Position,
+  type SourceFunctions,
+} from './function-positions.js';
 
 /** A script name as V8 reports it (path, file: URL, node: module) as an absolute path, when it is a file. */
 export function scriptPath(scriptName: string): string | undefined {
@@ -29,11 +34,24 @@ export function displayPath(path: string, cwd: string): string {
  * to the working directory, and original (e.g. `.ts`) positions where the script had a
  * source map. `sourceMapUrls` maps script URLs to their `sourceMappingURL` as the target
  * process saw them (inline `data:` maps included).
+ *
+ * One column convention for every loader: V8's, the function's parameter list. A mapped
+ * position in a function's head (tsx and esbuild map the name) moves to its parameter
+ * list. A TypeScript script without a map is either the file itself (Node's type
+ * stripping keeps positions) or a loader's output whose script died before the end
+ * (ts-node; tsx's CommonJS path): V8's position is kept only where the `.ts` file has a
+ * parameter list (or the script's top level, 1:1), else the function is found in the
+ * file by name, else the frame has no position rather than a wrong one.
+ *
+ * `positions: 'call'` is for stack-trace frames, whose positions are call sites, not
+ * functions: mapped as they are, nothing moved.
  */
 export function createFrameFormatter(
   cwd: string,
   sourceMapUrls: Record<string, string> = {},
+  positions: 'function' | 'call' = 'function',
 ): (loc: RawLocation) => string {
+  const ofFunctions = positions === 'function';
   const mapsByPath = new Map<string, string>();
   for (const [url, mapUrl] of Object.entries(sourceMapUrls)) {
     const p = scriptPath(url);
@@ -52,35 +70,53 @@ export function createFrameFormatter(
     loaded.set(path, map);
     return map;
   };
-  const locateFunction = createFunctionLocator();
+  const functionsIn = createFunctionIndex();
+  const frame = (loc: RawLocation, path: string, pos?: Position) =>
+    frameOfLocation({
+      functionName: loc.functionName,
+      scriptName: displayPath(path, cwd),
+      line: pos?.line ?? 0,
+      column: pos?.column ?? 0,
+    });
   return (raw) => {
     const path = scriptPath(raw.scriptName);
     if (!path) return frameOfLocation(raw);
-    let loc = raw;
-    if (loc.line === 0 && loc.functionName) {
-      const found = locateFunction(path, loc.functionName);
-      if (found) loc = { ...loc, ...found };
+    const map = mapFor(path);
+    let pos: Position | undefined =
+      raw.line > 0 ? { line: raw.line, column: raw.column } : undefined;
+    if (!pos && ofFunctions && raw.functionName && !isTypeScriptPath(path)) {
+      // The script died before the end: the function in the file on disk, by name.
+      pos = functionsIn(path)?.byName(raw.functionName);
     }
-    if (loc.line > 0) {
-      const map = mapFor(path);
-      if (map) {
-        const orig = originalPositionFor(map, {
-          line: loc.line,
-          column: Math.max(0, loc.column - 1),
-        });
-        if (orig.source !== null && orig.line !== null) {
-          const src = scriptPath(orig.source) ?? resolve(dirname(path), orig.source);
-          return frameOfLocation({
-            functionName: loc.functionName,
-            scriptName: displayPath(src, cwd),
-            line: orig.line,
-            column: (orig.column ?? 0) + 1,
-          });
-        }
+    if (pos && map) {
+      const orig = originalPositionFor(map, {
+        line: pos.line,
+        column: Math.max(0, pos.column - 1),
+      });
+      if (orig.source !== null && orig.line !== null) {
+        const src = scriptPath(orig.source) ?? resolve(dirname(path), orig.source);
+        const mapped = { line: orig.line, column: (orig.column ?? 0) + 1 };
+        if (!ofFunctions) return frame(raw, src, mapped);
+        const fns = functionsIn(src, sourceContentFor(map, orig.source) ?? undefined);
+        return frame(raw, src, fns?.atHead(mapped) ?? mapped);
       }
     }
-    return frameOfLocation({ ...loc, scriptName: displayPath(path, cwd) });
+    if (ofFunctions && isTypeScriptPath(path)) {
+      return frame(raw, path, typeScriptPosition(raw, pos, functionsIn(path)));
+    }
+    return frame(raw, path, pos);
   };
+}
+
+/** The position of a function of a TypeScript file that has no source map (see above). */
+function typeScriptPosition(
+  raw: RawLocation,
+  pos: Position | undefined,
+  fns: SourceFunctions | undefined,
+): Position | undefined {
+  if (!fns) return pos;
+  if (pos && ((pos.line === 1 && pos.column === 1) || fns.isParameterList(pos))) return pos;
+  return raw.functionName ? fns.byName(raw.functionName) : undefined;
 }
 
 function readSourceMap(mapUrl: string, scriptFile: string): string {

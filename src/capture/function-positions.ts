@@ -1,31 +1,75 @@
 /**
- * Finds where a function is defined when V8 could not say.
+ * Finds where a function is defined when V8 could not say, or said it of other code.
  *
  * V8's allocation tracker resolves a function's line and column only when the heap
  * snapshot is written, and only if the function's script is still alive then. A
  * CommonJS module's functions often die once the module has run (nothing refers to
- * them), taking the script with them: the tracker then reports line 0. The file is
- * still on disk, so heapscope parses it and looks the function up by name. A name
- * that several functions of the file share stays unresolved rather than guessed.
+ * them), taking the script with them: the tracker then reports line 0 (Node 20, 22) or
+ * a position in the code that actually ran (Node 24, 26), which for a TypeScript file
+ * is a loader's output, not the file on disk. The file is still on disk, so heapscope
+ * parses it (TypeScript too) and looks the function up by name. A name that several
+ * functions of the file share stays unresolved rather than guessed.
  *
- * Positions follow V8's convention: 1-based, at the start of the parameter list.
+ * Positions follow V8's convention: 1-based, at the start of the parameter list (the
+ * `(`, or the single parameter of an arrow function written without parentheses). A
+ * source map may point elsewhere in the function's head (tsx and esbuild point at the
+ * name): `functionAtHead` moves such a position to the parameter list, so every loader
+ * gives the same column.
  */
 import { readFileSync } from 'node:fs';
-import { type Node, parse } from 'acorn';
+import { tsPlugin } from '@sveltejs/acorn-typescript';
+import { type Node, Parser } from 'acorn';
+
+/** A 1-based line and column. */
+export interface Position {
+  line: number;
+  column: number;
+}
+
+/** The functions of one source text, for looking positions up. */
+export interface SourceFunctions {
+  /** The parameter list of the one function of this name; undefined when none or several. */
+  byName(name: string): Position | undefined;
+  /**
+   * The parameter list of the innermost function whose head (from its first keyword or
+   * name to its parameter list) holds the position.
+   */
+  atHead(pos: Position): Position | undefined;
+  /** Whether the position is the parameter list of a function of the source. */
+  isParameterList(pos: Position): boolean;
+  /** The character at a position (empty past the end of its line). */
+  charAt(pos: Position): string;
+}
 
 interface FunctionLike extends Node {
   params: Node[];
-  id?: { name: string } | null;
+  id?: { name: string; end: number } | null;
+  typeParameters?: Node | null;
 }
 
-/** 1-based line and column of each uniquely named function in a source text. */
-export function functionPositions(source: string): Map<string, { line: number; column: number }> {
-  const program = parseLoose(source);
-  const found = new Map<string, { line: number; column: number } | null>();
-  if (!program) return new Map();
+interface Indexed {
+  name: string | undefined;
+  headStart: number;
+  params: number;
+}
+
+/** Files whose text is TypeScript (parsed with the TypeScript plugin). */
+export function isTypeScriptPath(path: string): boolean {
+  return /\.(?:[cm]?ts|tsx)$/.test(path);
+}
+
+const parsers = {
+  js: Parser,
+  ts: Parser.extend(tsPlugin()),
+  tsx: Parser.extend(tsPlugin({ jsx: true })),
+};
+
+/** Indexes the functions of a source text (`lang` from the file's extension). */
+export function indexFunctions(source: string, lang: 'js' | 'ts' | 'tsx' = 'js'): SourceFunctions {
+  const program = parseLoose(source, lang);
   const lineStarts = [0];
   for (let i = 0; i < source.length; i++) if (source.charCodeAt(i) === 10) lineStarts.push(i + 1);
-  const toLineColumn = (offset: number) => {
+  const toPosition = (offset: number): Position => {
     let lo = 0;
     let hi = lineStarts.length - 1;
     while (lo < hi) {
@@ -35,29 +79,70 @@ export function functionPositions(source: string): Map<string, { line: number; c
     }
     return { line: lo + 1, column: offset - lineStarts[lo]! + 1 };
   };
-  const record = (name: string | undefined, fn: FunctionLike) => {
-    if (!name) return;
-    // V8 points at the parameter list: the "(" before the first parameter, or the
-    // single parameter of an arrow function written without parentheses.
-    const searchFrom = fn.id ? (fn.id as unknown as Node).end : fn.start;
-    const paren = source.indexOf('(', searchFrom);
-    const firstParam = fn.params[0]?.start ?? Number.POSITIVE_INFINITY;
-    const offset = paren >= 0 && paren < firstParam ? paren : Math.min(firstParam, fn.start);
-    const pos = toLineColumn(offset);
-    found.set(name, found.has(name) ? null : pos);
+  const toOffset = (pos: Position): number | undefined => {
+    const start = lineStarts[pos.line - 1];
+    if (start === undefined || pos.column < 1) return undefined;
+    const end = lineStarts[pos.line] ?? source.length + 1;
+    const offset = start + pos.column - 1;
+    return offset < end - 1 || (offset === end - 1 && end > source.length) ? offset : undefined;
   };
-  walk(program, null, record);
-  const unique = new Map<string, { line: number; column: number }>();
-  for (const [name, pos] of found) if (pos) unique.set(name, pos);
-  return unique;
+  const functions: Indexed[] = [];
+  if (program) {
+    walk(program, null, (name, fn, headStart) => {
+      functions.push({ name, headStart, params: parameterListOffset(source, fn) });
+    });
+  }
+  const named = new Map<string, number | null>();
+  for (const f of functions) {
+    if (f.name) named.set(f.name, named.has(f.name) ? null : f.params);
+  }
+  const paramOffsets = new Set(functions.map((f) => f.params));
+  return {
+    byName(name) {
+      // V8 names methods assigned through members by their full path ("Module._load").
+      const offset = named.get(name) ?? named.get(name.slice(name.lastIndexOf('.') + 1));
+      return offset == null ? undefined : toPosition(offset);
+    },
+    atHead(pos) {
+      const offset = toOffset(pos);
+      if (offset === undefined) return undefined;
+      let best: Indexed | undefined;
+      for (const f of functions) {
+        if (f.headStart <= offset && offset <= f.params && (!best || f.headStart >= best.headStart))
+          best = f;
+      }
+      return best ? toPosition(best.params) : undefined;
+    },
+    isParameterList(pos) {
+      const offset = toOffset(pos);
+      return offset !== undefined && paramOffsets.has(offset);
+    },
+    charAt(pos) {
+      const offset = toOffset(pos);
+      return offset === undefined ? '' : source.charAt(offset);
+    },
+  };
 }
 
-function parseLoose(source: string): Node | undefined {
+/**
+ * Where V8 puts a function: the "(" of its parameter list, its lone unparenthesised
+ * parameter, or the `async` of an async arrow function.
+ */
+function parameterListOffset(source: string, fn: FunctionLike): number {
+  if (fn.type === 'ArrowFunctionExpression' && (fn as { async?: boolean }).async) return fn.start;
+  const searchFrom = fn.typeParameters?.end ?? fn.id?.end ?? fn.start;
+  const paren = source.indexOf('(', searchFrom);
+  const firstParam = fn.params[0]?.start ?? Number.POSITIVE_INFINITY;
+  return paren >= 0 && paren < firstParam ? paren : Math.min(firstParam, fn.start);
+}
+
+function parseLoose(source: string, lang: 'js' | 'ts' | 'tsx'): Node | undefined {
   for (const sourceType of ['module', 'script'] as const) {
     try {
-      return parse(source, {
+      return parsers[lang].parse(source, {
         ecmaVersion: 'latest',
         sourceType,
+        locations: lang !== 'js',
         allowHashBang: true,
         allowReturnOutsideFunction: sourceType === 'script',
         allowAwaitOutsideFunction: true,
@@ -69,12 +154,19 @@ function parseLoose(source: string): Node | undefined {
   return undefined;
 }
 
-type Recorder = (name: string | undefined, fn: FunctionLike) => void;
+type Recorder = (name: string | undefined, fn: FunctionLike, headStart: number) => void;
 
 const FUNCTION_TYPES = new Set([
   'FunctionDeclaration',
   'FunctionExpression',
   'ArrowFunctionExpression',
+]);
+
+const NAMING_PARENTS = new Set([
+  'VariableDeclarator',
+  'Property',
+  'MethodDefinition',
+  'PropertyDefinition',
 ]);
 
 /** The name V8 infers for a function from where it stands. */
@@ -115,11 +207,9 @@ function walk(node: Node, parent: Node | null, record: Recorder): void {
     const isConstructor =
       parent?.type === 'MethodDefinition' &&
       (parent as unknown as { kind: string }).kind === 'constructor';
-    if (isConstructor) {
-      record(undefined, fn);
-    } else {
-      record(inferredName(fn, parent), fn);
-    }
+    // The head starts at the name that introduces the function, where one stands before it.
+    const headStart = parent && NAMING_PARENTS.has(parent.type) ? parent.start : fn.start;
+    record(isConstructor ? undefined : inferredName(fn, parent), fn, Math.min(headStart, fn.start));
   }
   for (const value of Object.values(node)) {
     if (Array.isArray(value)) {
@@ -134,23 +224,30 @@ function isNode(v: unknown): v is Node {
   return typeof v === 'object' && v !== null && typeof (v as Node).type === 'string';
 }
 
-/** Reads and indexes files on demand; one instance per run, no module-level cache. */
-export function createFunctionLocator(): (
+/** The language to parse a file's text as, from its name. */
+function languageOf(path: string): 'js' | 'ts' | 'tsx' {
+  if (path.endsWith('.tsx')) return 'tsx';
+  return isTypeScriptPath(path) ? 'ts' : 'js';
+}
+
+/**
+ * Reads and indexes files on demand; one instance per run, no module-level cache. A
+ * source text given (a source map's `sourcesContent`) is used instead of the file.
+ */
+export function createFunctionIndex(): (
   path: string,
-  name: string,
-) => { line: number; column: number } | undefined {
-  const byFile = new Map<string, Map<string, { line: number; column: number }>>();
-  return (path, name) => {
-    let positions = byFile.get(path);
-    if (!positions) {
-      try {
-        positions = functionPositions(readFileSync(path, 'utf8'));
-      } catch {
-        positions = new Map();
-      }
-      byFile.set(path, positions);
+  text?: string,
+) => SourceFunctions | undefined {
+  const byFile = new Map<string, SourceFunctions | undefined>();
+  return (path, text) => {
+    if (byFile.has(path)) return byFile.get(path);
+    let index: SourceFunctions | undefined;
+    try {
+      index = indexFunctions(text ?? readFileSync(path, 'utf8'), languageOf(path));
+    } catch {
+      index = undefined;
     }
-    // V8 names methods assigned through members by their full path ("Module._load").
-    return positions.get(name) ?? positions.get(name.slice(name.lastIndexOf('.') + 1));
+    byFile.set(path, index);
+    return index;
   };
 }

@@ -12,8 +12,6 @@ import {
   endOfType,
   heapscope,
   MEMENTO_BYTES,
-  NODE_MAJOR,
-  profilesIn,
   readProfile,
   siteOf,
   tempDir,
@@ -152,65 +150,6 @@ describe('arrays, strings and class instances', () => {
     // map, properties, elements + 3 fields
     expectTotalsNear(pp, N, N * 6 * 8);
     expect(endOfType(pp, 'object')).toEqual([K * 6 * 8, K]);
-  });
-});
-
-describe('TypeScript positions', () => {
-  it('maps tsc output with a source map back to the .ts line of the function', () => {
-    const out = join(tempDir(), 'ts.json');
-    const r = heapscope(['run', '-q', '-o', out, '--', '{NODE}', workload('ts/dist/app.js')]);
-    expect(r.status, r.stderr).toBe(0);
-    const pp = siteOf(readProfile(out), 'makePoints');
-    const profile = readProfile(out);
-    // `export function makePoints(` : the parameter list opens at column 27 of line 10.
-    expect(profile.frames[pp.stack[0]!]).toBe(
-      'makePoints (test/fixtures/workloads/ts/app.ts:10:27)',
-    );
-    expect(endOfType(pp, 'object')[1]).toBe(100);
-  });
-
-  it('maps tsx-loaded code through the inline source map tsx gives Node', () => {
-    const dir = tempDir();
-    const r = heapscope([
-      'run',
-      '-q',
-      '--out-dir',
-      dir,
-      '--',
-      '{NODE}',
-      '--import',
-      'tsx',
-      workload('ts/app.ts'),
-    ]);
-    expect(r.status, r.stderr).toBe(0);
-    // The main process always has its profile. (A CI run on Node 22 once reported a
-    // thread of the loader ending without one: a note, not a profile.)
-    expect(r.stderr).not.toMatch(/no profile for pid \d+ \(/);
-    // On Node 24 and 26, tsx's loader thread leaves a profile of its own too (issue 17:
-    // it should not be profiled); the program's profile is the one with its sites.
-    const profiles = profilesIn(dir).map(readProfile);
-    expect(profiles.length).toBeGreaterThanOrEqual(1);
-    const profile =
-      profiles.find((p) => p.heapscope?.threadId === undefined || p.heapscope.threadId === 0) ??
-      profiles[0]!;
-    const pp = siteOf(profile, 'makePoints');
-    // The map's segment for the function starts at its name (column 17), not at "(".
-    expect(profile.frames[pp.stack[0]!]).toBe(
-      'makePoints (test/fixtures/workloads/ts/app.ts:10:17)',
-    );
-    expect(endOfType(pp, 'object')[1]).toBe(100);
-  });
-
-  it.skipIf(NODE_MAJOR < 22)('reads .ts positions directly under Node type stripping', () => {
-    const out = join(tempDir(), 'ts-strip.json');
-    const flags = NODE_MAJOR < 23 ? ['--experimental-strip-types', '--no-warnings'] : [];
-    const r = heapscope(['run', '-q', '-o', out, '--', '{NODE}', ...flags, workload('ts/app.ts')]);
-    expect(r.status, r.stderr).toBe(0);
-    const profile = readProfile(out);
-    const pp = siteOf(profile, 'makePoints');
-    expect(profile.frames[pp.stack[0]!]).toBe(
-      'makePoints (test/fixtures/workloads/ts/app.ts:10:27)',
-    );
   });
 });
 
