@@ -140,7 +140,7 @@ export function readDhatBytes(bytes: Buffer): Profile | undefined {
           return undefined;
         }
         const h = header;
-        return (pp, i) => programPointOf(h, pp as DhatPP, i);
+        return (pp, i) => programPointOf(h, pp as DhatPP, i, false);
       },
     },
   });
@@ -180,7 +180,8 @@ function need(obj: object, fields: string[], where: string): void {
   }
 }
 
-function programPointOf(d: DhatFile, pp: DhatPP, i: number): ProgramPoint {
+/** A program point's record; `copy`: its stack is copied (the parsed value is the caller's). */
+function programPointOf(d: DhatFile, pp: DhatPP, i: number, copy = true): ProgramPoint {
   const where = `program point ${i}`;
   if (!isObject(pp)) {
     throw new DhatFormatError(`${where} is ${showValue(pp)}; wants an object`);
@@ -193,7 +194,7 @@ function programPointOf(d: DhatFile, pp: DhatPP, i: number): ProgramPoint {
   // several times larger: it decides whether a 1M-program-point profile fits in memory).
   // DHAT stores the root frame implicitly; fs never contains index 0.
   const out = {
-    stack: Array.isArray(pp.fs) ? pp.fs.slice() : pp.fs,
+    stack: copy && Array.isArray(pp.fs) ? pp.fs.slice() : pp.fs,
     totalBytes: pp.tb,
     totalBlocks: pp.tbk,
   } as ProgramPoint;

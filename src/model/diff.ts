@@ -143,13 +143,19 @@ export function diffProfiles(
   const b = combineRuns(baseRuns, metrics);
   const h = combineRuns(headRuns, metrics);
   const matched = matchSites(b.frames, h.frames, { fuzzy: options.fuzzy !== false });
-  // Every row as its sites on each side; rows become objects only when kept.
-  const groups: { base: number[]; head: number[]; match: MatchKind | 'none' }[] = [
-    ...matched.matches.map((m) => ({ base: m.base, head: m.head, match: m.kind })),
-    ...matched.added.map((i) => ({ base: [], head: [i], match: 'none' as const })),
-    ...matched.removed.map((i) => ({ base: [i], head: [], match: 'none' as const })),
-  ];
-  const n = groups.length;
+  // Every row as its sites on each side: the matches, then the new and the vanished
+  // sites. Rows become objects only when kept.
+  const nm = matched.matches.length;
+  const na = matched.added.length;
+  const groupOf = (r: number): { base: number[]; head: number[]; match: MatchKind | 'none' } => {
+    if (r < nm) {
+      const m = matched.matches[r]!;
+      return { base: m.base, head: m.head, match: m.kind };
+    }
+    if (r < nm + na) return { base: [], head: [matched.added[r - nm]!], match: 'none' };
+    return { base: [matched.removed[r - nm - na]!], head: [], match: 'none' };
+  };
+  const n = nm + na + matched.removed.length;
   // What the order needs of each row, as numbers.
   const anySig = new Uint8Array(n);
   const sortSig = new Uint8Array(n);
@@ -160,7 +166,7 @@ export function diffProfiles(
   let quiet = 0;
   const scratch = { b: new Float64Array(b.runs), h: new Float64Array(h.runs) };
   for (let r = 0; r < n; r++) {
-    const g = groups[r]!;
+    const g = groupOf(r);
     let sig = false;
     let moved = false;
     for (let k = 0; k < metrics.length; k++) {
@@ -192,7 +198,7 @@ export function diffProfiles(
   const frameKey = (r: number) => {
     let k = frameKeys.get(r);
     if (k === undefined) {
-      const g = groups[r]!;
+      const g = groupOf(r);
       k = (g.head.length ? h.frames[g.head[0]!]! : b.frames[g.base[0]!]!).join('\n');
       frameKeys.set(r, k);
     }
@@ -225,7 +231,7 @@ export function diffProfiles(
     kept = [...chosen].sort(byChange);
   }
   const rows = kept.map((r) => {
-    const g = groups[r]!;
+    const g = groupOf(r);
     return buildRow(b, g.base, h, g.head, g.match, metrics);
   });
 

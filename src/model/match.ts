@@ -125,16 +125,20 @@ export function matchSites(
   headStacks: readonly (readonly string[])[],
   options: MatchOptions = {},
 ): MatchResult {
+  const matches: SiteMatch[] = [];
+  // The exact stage matches most sites of most diffs: done on hashes of the stacks, with
+  // no table of frames; the later stages work on what it leaves.
+  const exact = matchExactly(baseStacks, headStacks);
+  for (const m of exact.found) matches.push({ kind: 'exact', ...m });
   const frames = new Frames();
-  const toSite = (stack: readonly string[], index: number): Site => ({
+  const toSite = (index: number, stack: readonly string[]): Site => ({
     index,
     ids: stack.map((f) => frames.id(f)),
   });
-  let base = baseStacks.map(toSite);
-  let head = headStacks.map(toSite);
+  let base = exact.restBase.map((i) => toSite(i, baseStacks[i]!));
+  let head = exact.restHead.map((i) => toSite(i, headStacks[i]!));
   const keyBy = (kind: string, f: (id: number) => string) => (s: Site) =>
     s.ids.map((id) => frames.derivedId(kind, id, f)).join(',');
-  const exactKey = (s: Site) => s.ids.join(',');
   const sourceKey = keyBy('source', (id) => withoutAddress(frames.texts[id]!));
   const movedKey = keyBy('moved', (id) => {
     const p = frames.partsOf(id);
@@ -142,7 +146,6 @@ export function matchSites(
   });
   const nameKey = keyBy('name', (id) => frames.partsOf(id).name);
   const order = bySourceOrder(frames);
-  const matches: SiteMatch[] = [];
   const stage = (kind: MatchKind, found: { base: number[]; head: number[] }[]) => {
     for (const m of found) matches.push({ kind, ...m });
     if (found.length === 0) return;
@@ -151,7 +154,6 @@ export function matchSites(
     base = base.filter((s) => !usedB.has(s.index));
     head = head.filter((s) => !usedH.has(s.index));
   };
-  stage('exact', matchByKey(base, head, exactKey, 'fold', order));
   stage('address', matchByKey(base, head, sourceKey, 'fold', order));
   if (options.fuzzy !== false) {
     stage('moved', matchByKey(base, head, movedKey, 'pair', order));
@@ -162,6 +164,100 @@ export function matchSites(
     );
   }
   return { matches, added: head.map((s) => s.index), removed: base.map((s) => s.index) };
+}
+
+/** FNV-1a over a string's UTF-16 code units. */
+function stringHash(s: string, h: number): number {
+  let x = h;
+  for (let i = 0; i < s.length; i++) x = Math.imul(x ^ s.charCodeAt(i), 0x01000193);
+  return x;
+}
+
+function stackHash(stack: readonly string[]): number {
+  let h = 0x811c9dc5;
+  for (const f of stack) h = Math.imul(stringHash(f, h) ^ 0x0a, 0x01000193);
+  return h >>> 0;
+}
+
+function sameStack(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Stage 1: the same frame strings. Base stacks go into an open-addressing table by their
+ * hash (equal stacks on one side folded into one group, as the later stages fold);
+ * each head stack is looked up in it. Typed arrays only: millions of sites cost a few
+ * bytes each.
+ */
+function matchExactly(
+  baseStacks: readonly (readonly string[])[],
+  headStacks: readonly (readonly string[])[],
+): { found: { base: number[]; head: number[] }[]; restBase: number[]; restHead: number[] } {
+  const nb = baseStacks.length;
+  let size = 1;
+  while (size < 2 * nb) size *= 2;
+  const mask = size - 1;
+  /** Slot → first base site of a distinct stack, + 1 (0: empty). */
+  const slots = new Int32Array(size);
+  const hashes = new Uint32Array(nb);
+  /** Base sites with the same stack as an earlier one: the next of its group, + 1. */
+  const nextSame = new Int32Array(nb);
+  const lastSame = new Int32Array(nb);
+  const find = (stack: readonly string[], h: number): number => {
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const v = slots[i]!;
+      if (v === 0) return -1 - i;
+      const first = v - 1;
+      if (hashes[first] === h && sameStack(baseStacks[first]!, stack)) return first;
+    }
+  };
+  for (let b = 0; b < nb; b++) {
+    const stack = baseStacks[b]!;
+    const h = stackHash(stack);
+    hashes[b] = h;
+    const at = find(stack, h);
+    if (at < 0) {
+      slots[-1 - at] = b + 1;
+      lastSame[b] = b;
+    } else {
+      nextSame[lastSame[at]!] = b + 1;
+      lastSame[at] = b;
+    }
+  }
+  /** Per first base site of a group: its head sites (first, then a chain), + 1. */
+  const firstHead = new Int32Array(nb);
+  const lastHead = new Int32Array(nb);
+  const nextHead = new Int32Array(headStacks.length);
+  const restHead: number[] = [];
+  for (let j = 0; j < headStacks.length; j++) {
+    const stack = headStacks[j]!;
+    const at = nb === 0 ? -1 : find(stack, stackHash(stack));
+    if (at < 0) {
+      restHead.push(j);
+      continue;
+    }
+    if (firstHead[at] === 0) firstHead[at] = j + 1;
+    else nextHead[lastHead[at]!] = j + 1;
+    lastHead[at] = j;
+  }
+  const found: { base: number[]; head: number[] }[] = [];
+  const matchedBase = new Uint8Array(nb);
+  for (let b = 0; b < nb; b++) {
+    if (firstHead[b] === 0) continue;
+    const base: number[] = [];
+    for (let x = b + 1; x !== 0; x = nextSame[x - 1]!) {
+      base.push(x - 1);
+      matchedBase[x - 1] = 1;
+    }
+    const head: number[] = [];
+    for (let x = firstHead[b]!; x !== 0; x = nextHead[x - 1]!) head.push(x - 1);
+    found.push({ base, head });
+  }
+  const restBase: number[] = [];
+  for (let b = 0; b < nb; b++) if (!matchedBase[b]) restBase.push(b);
+  return { found, restBase, restHead };
 }
 
 function matchByKey(
