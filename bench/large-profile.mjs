@@ -45,7 +45,9 @@ const commands = [
   ['convert --to pprof', ['convert', a, '--to', 'pprof', '-o', out('.pb.gz')]],
   ['convert --to speedscope', ['convert', a, '--to', 'speedscope', '-o', out('.speedscope.json')]],
   ['convert --to heapprofile', ['convert', a, '--to', 'heapprofile', '-o', out('.heapprofile')]],
+  ['convert --to dhat', ['convert', a, '--to', 'dhat', '-o', out('.dhat.json')]],
   ['view --html', ['view', a, '--html', out('.html')]],
+  ['view --html (two files)', ['view', a, b, '--html', out('-two.html')]],
 ];
 
 const rows = [];
@@ -63,6 +65,7 @@ for (const [name, args] of commands) {
     mb: kb / 1024,
     failed: failed ? (r.stderr.split('\n')[0] ?? '').slice(0, 80) : '',
   });
+  console.error(`${name}: ${secs} s, ${Math.round(kb / 1024)} MB${failed ? ' FAILED' : ''}`);
 }
 const base = rows[0];
 console.log(`${values.pps} program points; baseline: report`);

@@ -12,7 +12,7 @@ import { applyFilters } from '../model/filter.js';
 import type { Profile } from '../model/profile.js';
 import { renderCheckMarkdown, renderCheckText } from '../report/check.js';
 import { type Io, useColor } from './io.js';
-import { type FilterFlags, filtersOf, readOptions } from './options.js';
+import { type FilterFlags, filtersOf, parseBy, readOptions } from './options.js';
 
 export interface CheckFlags extends FilterFlags {
   maxTotal?: string;
@@ -23,6 +23,8 @@ export interface CheckFlags extends FilterFlags {
   maxIncrease?: string;
   json?: boolean;
   markdown?: boolean;
+  by?: string;
+  cum?: boolean;
 }
 
 /** The budgets of a budget file with the command line's limits on top. */
@@ -46,14 +48,32 @@ async function budgetsFrom(flags: CheckFlags, io: Io): Promise<Budgets> {
       throw e;
     }
   }
-  const max: Limits = { ...budgets.max };
+  const by = parseBy(flags.by);
+  if (flags.cum && by === 'site') throw new Error('--cum goes with --by function, file or package');
+  // With --by, the command line's limits are on each group; a budget file's stay on the totals.
+  const max: Limits = by === 'site' ? { ...budgets.max } : {};
   if (flags.maxTotal !== undefined) max.totalBytes = parseSize(flags.maxTotal, '--max-total');
   if (flags.maxPeak !== undefined) max.peakBytes = parseSize(flags.maxPeak, '--max-peak');
   if (flags.maxEnd !== undefined) max.endBytes = parseSize(flags.maxEnd, '--max-end');
-  if (Object.keys(max).length > 0) budgets = { ...budgets, max };
-  if (flags.maxIncrease !== undefined) {
-    budgets = { ...budgets, maxIncrease: parseIncrease(flags.maxIncrease) };
+  const increase = flags.maxIncrease !== undefined ? parseIncrease(flags.maxIncrease) : undefined;
+  if (by !== 'site') {
+    if (Object.keys(max).length === 0 && !increase) {
+      throw new Error(
+        '--by needs a limit for each group: --max-total, --max-peak, --max-end or --max-increase',
+      );
+    }
+    return {
+      ...budgets,
+      groups: {
+        by,
+        figures: flags.cum ? 'inclusive' : 'self',
+        ...(Object.keys(max).length > 0 ? { max } : {}),
+        ...(increase ? { maxIncrease: increase } : {}),
+      },
+    };
   }
+  if (Object.keys(max).length > 0) budgets = { ...budgets, max };
+  if (increase) budgets = { ...budgets, maxIncrease: increase };
   return budgets;
 }
 
@@ -66,6 +86,7 @@ export async function checkCommand(file: string, flags: CheckFlags, io: Io): Pro
   const hasRules =
     budgets.max !== undefined ||
     budgets.maxIncrease !== undefined ||
+    budgets.groups !== undefined ||
     (budgets.sites?.length ?? 0) > 0;
   if (!hasRules) {
     throw new Error(

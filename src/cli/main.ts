@@ -138,11 +138,17 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--baseline <profile>', 'a profile to compare with for --max-increase')
     .option('--max-increase <limit>', 'allowed growth against the baseline: 5% or 1MB')
     .option('--json', 'print the result as JSON')
-    .option('--markdown', 'print the result as markdown');
+    .option('--markdown', 'print the result as markdown')
+    .option(
+      '--by <what>',
+      'apply --max-total, --max-peak, --max-end and --max-increase to each function, file or package instead of the totals',
+      'site',
+    )
+    .option('--cum', "with --by: check each group's inclusive figures instead of self");
   addFilterOptions(check, false)
     .addHelpText(
       'after',
-      '\nSizes: 4096, 64KiB, 50MB (decimal) or 1.5MiB (binary). A value equal to its limit passes.\nWhen $GITHUB_STEP_SUMMARY is set, a markdown summary is appended to it.\n\nExamples:\n  heapscope check head.json --max-total 50MB --max-end 1MB\n  heapscope check head.json --baseline base.json --max-increase 5%\n  heapscope check head.json --budget-file heapscope.budget.json',
+      '\nSizes: 4096, 64KiB, 50MB (decimal) or 1.5MiB (binary). A value equal to its limit passes.\nWhen $GITHUB_STEP_SUMMARY is set, a markdown summary is appended to it.\n\nExamples:\n  heapscope check head.json --max-total 50MB --max-end 1MB\n  heapscope check head.json --baseline base.json --max-increase 5%\n  heapscope check head.json --by function --max-end 1MB\n  heapscope check head.json --budget-file heapscope.budget.json',
     )
     .action(async (file: string, opts) => {
       const { checkCommand } = await import('./check.js');

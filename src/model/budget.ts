@@ -7,8 +7,15 @@
  * Pure: no I/O; the budget file is read by `formats/budget-file.ts`.
  */
 
+import { type GroupBy, groupProgramPoints } from './aggregate.js';
 import { parseFrame } from './frame.js';
-import { availableMetrics, METRICS, type MetricInfo, type MetricKey } from './metrics.js';
+import {
+  type AdditiveMetricKey,
+  availableMetrics,
+  METRICS,
+  type MetricInfo,
+  type MetricKey,
+} from './metrics.js';
 import type { Profile, ProgramPoint } from './profile.js';
 
 /** Largest allowed value per metric (bytes for byte metrics, counts for blocks). */
@@ -42,6 +49,21 @@ export interface Budgets {
   /** Metrics that `maxIncrease` applies to (default: total, peak and end bytes, those the profiles have). */
   increaseMetrics?: MetricKey[];
   sites?: SiteBudget[];
+  /** Limits on each function, file or package of the profile (`GroupBudget`). */
+  groups?: GroupBudget;
+}
+
+/**
+ * Limits that every group of frames must keep within (every function, file or package,
+ * as `report --by` groups them), by its self or inclusive figures; the increase of each
+ * group is against the same group of the baseline (0 where the baseline lacks it).
+ */
+export interface GroupBudget {
+  by: GroupBy;
+  /** `self` (default): allocated at a frame of the group; `inclusive`: with it anywhere in the stack. */
+  figures?: 'self' | 'inclusive';
+  max?: Limits;
+  maxIncrease?: Increase;
 }
 
 export type RuleStatus = 'pass' | 'fail' | 'unavailable';
@@ -62,6 +84,8 @@ export interface RuleResult {
   increase?: Increase;
   /** Program points the site budget matched in the profile. */
   matchedSites?: number;
+  /** For a group budget's rule about one group: its name (e.g. `parse (src/parser.js)`). */
+  group?: string;
   status: RuleStatus;
   message: string;
 }
@@ -190,7 +214,9 @@ export function checkProfile(profile: Profile, budgets: Budgets, baseline?: Prof
       warnings.push(`${describeSite(site)} matched no program point of the profile`);
     }
   }
-  const wantsIncrease = budgets.maxIncrease || budgets.sites?.some((s) => s.maxIncrease);
+  if (budgets.groups) rules.push(...groupRules(profile, budgets.groups, have, baseline, haveBase));
+  const wantsIncrease =
+    budgets.maxIncrease || budgets.sites?.some((s) => s.maxIncrease) || budgets.groups?.maxIncrease;
   if (wantsIncrease && !baseline) {
     warnings.push('increase limits need a baseline profile: not checked');
   }
@@ -214,6 +240,138 @@ export function checkProfile(profile: Profile, budgets: Budgets, baseline?: Prof
     profile: { cmd: profile.cmd, mode: profile.mode },
     ...(baseline ? { baseline: { cmd: baseline.cmd, mode: baseline.mode } } : {}),
   };
+}
+
+/**
+ * The rules of a group budget: a failing rule for each group over a limit, or one
+ * passing rule per limit naming the group that comes closest. Groups are many (a large
+ * profile has hundreds of thousands of functions): only failures are listed one by one.
+ */
+function groupRules(
+  profile: Profile,
+  budget: GroupBudget,
+  have: ReadonlySet<MetricKey>,
+  baseline: Profile | undefined,
+  haveBase: ReadonlySet<MetricKey> | undefined,
+): RuleResult[] {
+  const figures = budget.figures ?? 'self';
+  const out: RuleResult[] = [];
+  const kind = `${budget.by} (${figures})`;
+  const groupsOf = (p: Profile) => {
+    const g = groupProgramPoints(p, budget.by);
+    return { keys: g.keys, values: g[figures] };
+  };
+  const mine = groupsOf(profile);
+  const limitsFor = (limits: Limits | undefined) =>
+    METRICS.filter((m) => limits?.[m.key] !== undefined && m.additive);
+  for (const m of METRICS) {
+    if (budget.max?.[m.key] !== undefined && !m.additive) {
+      throw new BudgetError(
+        `${m.name} is a per-site maximum and does not add up over a ${budget.by}`,
+      );
+    }
+  }
+  for (const m of limitsFor(budget.max)) {
+    const limit = budget.max![m.key]!;
+    checkLimit(m, limit);
+    const rule = `${m.label.toLowerCase()} of each ${kind}`;
+    if (!have.has(m.key)) {
+      out.push(unavailable(rule, 'max', m, limit, 'the profile has no such figures'));
+      continue;
+    }
+    const key = m.key as AdditiveMetricKey;
+    let largest = -1;
+    let failed = 0;
+    mine.keys.forEach((name, g) => {
+      const v = mine.values[g]![key] ?? 0;
+      if (largest < 0 || v > (mine.values[largest]![key] ?? 0)) largest = g;
+      if (v <= limit) return;
+      failed++;
+      out.push({
+        rule: `${m.label.toLowerCase()} of ${budget.by} ${name} (${figures})`,
+        kind: 'max',
+        metric: m.key,
+        group: name,
+        limit,
+        actual: v,
+        status: 'fail',
+        message: `${fmt(m, v)} > ${fmt(m, limit)}`,
+      });
+    });
+    if (failed === 0) {
+      const v = largest < 0 ? 0 : (mine.values[largest]![key] ?? 0);
+      out.push({
+        rule,
+        kind: 'max',
+        metric: m.key,
+        ...(largest >= 0 ? { group: mine.keys[largest]! } : {}),
+        limit,
+        actual: v,
+        status: 'pass',
+        message: `${fmt(m, v)} ≤ ${fmt(m, limit)}${largest >= 0 ? ` (the largest: ${mine.keys[largest]})` : ''}`,
+      });
+    }
+  }
+  const increase = budget.maxIncrease;
+  if (!increase || !baseline || !haveBase) return out;
+  checkIncrease(increase);
+  const theirs = groupsOf(baseline);
+  const baseIndex = new Map(theirs.keys.map((k, g) => [k, g]));
+  for (const key of DEFAULT_INCREASE) {
+    if (!have.has(key) || !haveBase.has(key)) continue;
+    const m = METRICS.find((x) => x.key === key)!;
+    const k = key as AdditiveMetricKey;
+    let closest = -1;
+    let closestRoom = Number.POSITIVE_INFINITY;
+    let closestLimit = 0;
+    let closestValue = 0;
+    let closestBase = 0;
+    let failed = 0;
+    mine.keys.forEach((name, g) => {
+      const v = mine.values[g]![k] ?? 0;
+      const bg = baseIndex.get(name);
+      const base = bg === undefined ? 0 : (theirs.values[bg]![k] ?? 0);
+      const limit = allowed(base, increase);
+      if (v <= limit) {
+        if (limit - v < closestRoom) {
+          closestRoom = limit - v;
+          closest = g;
+          closestLimit = limit;
+          closestValue = v;
+          closestBase = base;
+        }
+        return;
+      }
+      failed++;
+      out.push({
+        rule: `${m.label.toLowerCase()} of ${budget.by} ${name} (${figures}) vs baseline`,
+        kind: 'increase',
+        metric: key,
+        group: name,
+        limit,
+        actual: v,
+        baseline: base,
+        increase,
+        status: 'fail',
+        message: `${fmt(m, v)} > ${fmt(m, limit)} (baseline ${fmt(m, base)} + ${increaseText(increase, m)})`,
+      });
+    });
+    if (failed === 0) {
+      out.push({
+        rule: `${m.label.toLowerCase()} of each ${kind} vs baseline`,
+        kind: 'increase',
+        metric: key,
+        ...(closest >= 0 ? { group: mine.keys[closest]! } : {}),
+        limit: closestLimit,
+        actual: closestValue,
+        baseline: closestBase,
+        increase,
+        status: 'pass',
+        message: `every ${budget.by} within the baseline + ${increaseText(increase, m)}${closest >= 0 ? ` (the closest: ${mine.keys[closest]}, ${fmt(m, closestRoom)} below its limit)` : ''}`,
+      });
+    }
+  }
+  return out;
 }
 
 /** The largest value allowed for a baseline value and an allowed increase (whole units). */

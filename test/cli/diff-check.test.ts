@@ -213,6 +213,41 @@ describe('heapscope check', () => {
     expect(heapscope(['check', head, '--max-end', '79999']).status).toBe(1);
   });
 
+  it('checks each function with --by: at the limit passes, one byte below fails', () => {
+    // Self total bytes of the head's functions: grow 160,000, parse 16,000, fresh 1,600.
+    const at = heapscope(['check', head, '--by', 'function', '--max-total', '160000']);
+    expect(at.stderr).toBe('');
+    expect(at.status).toBe(0);
+    expect(at.stdout).toContain(
+      'PASS  total bytes of each function (self): 160,000 bytes ≤ 160,000 bytes (the largest: grow (app.js))',
+    );
+    const over = heapscope(['check', head, '--by', 'function', '--max-total', '15999']);
+    expect(over.status).toBe(1);
+    expect(over.stdout).toContain(
+      'FAIL  total bytes of function grow (app.js) (self): 160,000 bytes > 15,999 bytes',
+    );
+    expect(over.stdout).toContain(
+      'FAIL  total bytes of function parse (app.js) (self): 16,000 bytes > 15,999 bytes',
+    );
+    expect(over.stdout).not.toContain('fresh');
+    // Inclusive: main has every byte; against the base, main grew from 96,800 to 177,600.
+    const cum = heapscope([
+      'check',
+      head,
+      '--by',
+      'function',
+      '--cum',
+      '--baseline',
+      base,
+      '--max-increase',
+      '80800',
+      '--json',
+    ]);
+    expect(cum.status).toBe(0);
+    const r = JSON.parse(cum.stdout) as CheckResult;
+    expect(r.rules[0]).toMatchObject({ group: 'main (app.js)', actual: 177_600, limit: 177_600 });
+  });
+
   it('checks the increase against a baseline: at the limit passes, above it fails', () => {
     // Peak and end doubled (40,000 → 80,000 B): +100% is exactly the limit.
     const ok = heapscope(['check', head, '--baseline', base, '--max-increase', '100%', '--json']);

@@ -252,3 +252,63 @@ describe('the budget file', () => {
     expect(() => parseBudgetFile('{"max": ')).toThrow(/not valid JSON/);
   });
 });
+
+describe('limits on each function, file or package', () => {
+  // Self total bytes: parseRow 1,000, set 200, render 300, load 0.
+  // Inclusive: parseRow 1,200 (set is its callee), load 1,500 (every stack).
+  const p = profile();
+  const groups = (r: ReturnType<typeof checkProfile>) =>
+    r.rules.map((x) => [x.status, x.group, x.actual]);
+
+  it('passes when every function keeps within, naming the largest', () => {
+    const r = checkProfile(p, { groups: { by: 'function', max: { totalBytes: 1000 } } });
+    expect(r.status).toBe('pass');
+    expect(groups(r)).toEqual([['pass', 'parseRow (src/csv/parse.js)', 1000]]);
+  });
+
+  it('fails with one rule for each function over the limit, by self figures', () => {
+    const r = checkProfile(p, { groups: { by: 'function', max: { totalBytes: 250 } } });
+    expect(r.status).toBe('fail');
+    expect(groups(r)).toEqual([
+      ['fail', 'parseRow (src/csv/parse.js)', 1000],
+      ['fail', 'render (src/ui/view.js)', 300],
+    ]);
+  });
+
+  it('checks inclusive figures when asked, and files and packages', () => {
+    const inclusive = checkProfile(p, {
+      groups: { by: 'function', figures: 'inclusive', max: { totalBytes: 1200 } },
+    });
+    expect(groups(inclusive)).toEqual([['fail', 'load (src/app.js)', 1500]]);
+    const files = checkProfile(p, { groups: { by: 'file', max: { endBytes: 199 } } });
+    expect(groups(files)).toEqual([['fail', 'src/cache/lru.js', 200]]);
+    const packages = checkProfile(p, { groups: { by: 'package', max: { totalBytes: 1500 } } });
+    expect(groups(packages)).toEqual([['pass', '[own code]', 1500]]);
+  });
+
+  it('checks the growth of each function against the same function of the baseline', () => {
+    const twice = profile(2); // total bytes doubled, peak and end the same
+    const ok = checkProfile(
+      twice,
+      { groups: { by: 'function', maxIncrease: { percent: 100 } } },
+      p,
+    );
+    expect(ok.status).toBe('pass');
+    const over = checkProfile(
+      twice,
+      { groups: { by: 'function', maxIncrease: { percent: 99 } } },
+      p,
+    );
+    expect(
+      over.rules.filter((x) => x.status === 'fail').map((x) => [x.group, x.actual, x.limit]),
+    ).toEqual([
+      ['parseRow (src/csv/parse.js)', 2000, 1990],
+      ['set (src/cache/lru.js)', 400, 398],
+      ['render (src/ui/view.js)', 600, 597],
+    ]);
+    expect(over.rules.filter((x) => x.status === 'pass').map((x) => x.metric)).toEqual([
+      'peakBytes',
+      'endBytes',
+    ]);
+  });
+});
