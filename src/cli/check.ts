@@ -96,7 +96,7 @@ export async function checkCommand(file: string, flags: CheckFlags, io: Io): Pro
   // The same filters on both sides; Node's frames stay (budgets may name them).
   const filters = filtersOf(flags, false);
   const read = async (path: string) => {
-    const r = applyFilters((await readProfileFile(path, readOptions(io))).profile, filters);
+    const r = applyFilters((await readProfileFile(path, readOptions(io, path))).profile, filters);
     for (const w of r.warnings) io.stderr.write(`heapscope: ${path}: ${w}\n`);
     return r.profile;
   };

@@ -70,7 +70,7 @@ export async function convertCommand(file: string, flags: ConvertFlags, io: Io):
     ...(metrics?.length ? { metrics } : {}),
     ...(interval !== undefined ? { sampleInterval: interval } : {}),
     exporter: `heapscope ${version}`,
-    ...readOptions(io),
+    ...readOptions(io, file),
   });
   if (flags.json) {
     io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -53,7 +53,7 @@ export async function diffCommand(
   const notes = new Set<string>();
   // One side at a time: the file read, filtered and grouped before the next is read.
   const prepare = async (file: string): Promise<Profile> => {
-    const read = (await readProfileFile(file, readOptions(io))).profile;
+    const read = (await readProfileFile(file, readOptions(io, file))).profile;
     const shown = applyFilters(read, filters);
     for (const n of shown.notes) notes.add(n);
     for (const w of shown.warnings) io.stderr.write(`heapscope: ${file}: ${w}\n`);

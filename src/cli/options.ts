@@ -1,8 +1,10 @@
+import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { parseSize } from '../formats/budget-file.js';
 import type { ReadProfileOptions } from '../formats/index.js';
 import { GROUP_BYS, type GroupBy } from '../model/aggregate.js';
 import type { ViewFilters } from '../model/filter.js';
+import { progressReporter } from './progress.js';
 
 export function parsePositiveInt(text: string, flag: string): number {
   const n = Number(text);
@@ -80,10 +82,15 @@ export function parseBy(text: string | undefined): 'site' | GroupBy {
  * What every command passes to the profile readers: standard input for `-`, and the
  * gzip limit from `HEAPSCOPE_MAX_INFLATED` (bytes, or a size like `2GiB`) when set.
  */
-export function readOptions(io: {
-  stdin?: NodeJS.ReadableStream;
-  env: NodeJS.ProcessEnv;
-}): ReadProfileOptions {
+export function readOptions(
+  io: {
+    stdin?: NodeJS.ReadableStream;
+    stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+    env: NodeJS.ProcessEnv;
+  },
+  /** Shown as `reading <file>: NN%` on stderr when it is a terminal. */
+  file?: string,
+): ReadProfileOptions {
   const limit = io.env.HEAPSCOPE_MAX_INFLATED;
   let maxInflatedBytes: number | undefined;
   if (limit !== undefined && limit !== '') {
@@ -96,8 +103,18 @@ export function readOptions(io: {
       throw new Error((e as Error).message);
     }
   }
+  let onProgress: ReadProfileOptions['onProgress'];
+  if (file !== undefined && io.stderr?.isTTY) {
+    const progress = progressReporter(io.stderr, io.env);
+    const label = `reading ${basename(file)}`;
+    onProgress = (done, total) => {
+      if (done >= total) progress.done();
+      else progress.update(label, done, total);
+    };
+  }
   return {
     ...(io.stdin ? { stdin: io.stdin } : {}),
     ...(maxInflatedBytes !== undefined ? { maxInflatedBytes } : {}),
+    ...(onProgress ? { onProgress } : {}),
   };
 }

@@ -25,7 +25,7 @@ export async function reportCommand(file: string, flags: ReportFlags, io: Io): P
   }
   const by = parseBy(flags.by);
   const filters = filtersOf(flags, true);
-  const { profile: read } = await readProfileFile(file, readOptions(io));
+  const { profile: read } = await readProfileFile(file, readOptions(io, file));
   const { profile, notes, warnings } = applyFilters(read, filters);
   for (const w of warnings) io.stderr.write(`heapscope: ${w}\n`);
   const report = buildReport(profile, {

@@ -35,7 +35,7 @@ export async function viewCommand(files: string[], flags: ViewFlags, io: Io): Pr
   const filters = filtersOf(flags, true);
   const inputs: ViewerInput[] = [];
   for (const f of files) {
-    const read = (await readProfileFile(f === '-' ? f : resolve(io.cwd, f), readOptions(io)))
+    const read = (await readProfileFile(f === '-' ? f : resolve(io.cwd, f), readOptions(io, f)))
       .profile;
     const { profile, notes, warnings } = applyFilters(read, filters);
     for (const w of warnings) io.stderr.write(`heapscope: ${f}: ${w}\n`);

@@ -128,9 +128,13 @@ export function readDhat(input: string | unknown): Profile {
  * points. Throws JsonBytesError on invalid JSON and DhatFormatError on a malformed file;
  * either way `readDhat` on the text gives the verdict whose message names the place.
  */
-export function readDhatBytes(bytes: Buffer): Profile | undefined {
+export function readDhatBytes(
+  bytes: Buffer,
+  onProgress?: (done: number, total: number) => void,
+): Profile | undefined {
   let header: DhatFile | undefined;
   const data = parseJsonBytes(bytes, {
+    ...(onProgress ? { onProgress } : {}),
     elements: {
       key: 'pps',
       accept: (members) => {

@@ -63,7 +63,7 @@ export const FORMAT_EXTENSIONS: Readonly<Record<WritableFormat, string>> = {
 export interface ReadProfileOptions extends InputOptions {
   /** Sampling interval of a `.heapprofile` whose producer did not record it (default: inferred). */
   sampleInterval?: number;
-  /** Progress while a heap snapshot is read (bytes read, total bytes). */
+  /** Progress while a heap snapshot or a DHAT file is read (bytes read, total bytes; done = total at the end). */
   onProgress?: (done: number, total: number) => void;
   /** The most bytes a gzipped profile may inflate to (default: `inflateLimit` of its size). */
   maxInflatedBytes?: number;
@@ -176,7 +176,7 @@ async function readOpened(
   }
   if (/^\s*[[{]/.test(start)) {
     if (/^\s*\{\s*"dhatFileVersion"\s*:/.test(start)) {
-      const fast = await readDhatFast(name, path, input.size);
+      const fast = await readDhatFast(name, path, input.size, options.onProgress);
       if (fast) return { profile: fast, format: 'dhat' };
     }
     if (input.size > MAX_JSON_BYTES) {
@@ -243,10 +243,11 @@ async function readDhatFast(
   name: string,
   path: string,
   size: number,
+  onProgress: ReadProfileOptions['onProgress'],
 ): Promise<Profile | undefined> {
   const bytes = await readAll(name, path, size);
   try {
-    return readDhatBytes(bytes);
+    return readDhatBytes(bytes, onProgress);
   } catch (e) {
     if (size <= MAX_JSON_BYTES) return undefined;
     if (e instanceof DhatFormatError) throw e;

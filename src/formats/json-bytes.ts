@@ -15,6 +15,8 @@ export class JsonBytesError extends Error {
 }
 
 export interface JsonBytesOptions {
+  /** Called now and then with the bytes read so far and the total, and once at the end. */
+  onProgress?: (done: number, total: number) => void;
   /**
    * Called for each element of the array under `key` of the top-level object, in order,
    * with the object's members read so far; what it returns replaces the element. Return
@@ -33,17 +35,31 @@ const BACKSLASH = 0x5c;
 
 /** Parses JSON text given as UTF-8 bytes. */
 export function parseJsonBytes(bytes: Buffer, options: JsonBytesOptions = {}): unknown {
-  const p = new Parser(bytes);
+  const p = new Parser(bytes, options.onProgress);
   p.skipSpace();
   const value = options.elements && p.peek() === 0x7b ? p.topObject(options.elements) : p.value();
   p.skipSpace();
   if (p.pos !== bytes.length) p.fail();
+  options.onProgress?.(bytes.length, bytes.length);
   return value;
 }
 
 class Parser {
   pos = 0;
-  constructor(private readonly b: Buffer) {}
+  /** Array elements read since the last progress call. */
+  private sinceProgress = 0;
+  constructor(
+    private readonly b: Buffer,
+    private readonly onProgress?: (done: number, total: number) => void,
+  ) {}
+
+  /** Every 16,384 array elements, the progress. */
+  tick(): void {
+    if (this.onProgress && ++this.sinceProgress >= 16_384) {
+      this.sinceProgress = 0;
+      this.onProgress(this.pos, this.b.length);
+    }
+  }
 
   fail(): never {
     throw new JsonBytesError(`invalid JSON at byte ${this.pos}`);
@@ -187,6 +203,7 @@ class Parser {
     }
     while (true) {
       out.push(this.value());
+      this.tick();
       this.skipSpace();
       const c = this.peek();
       this.pos++;
@@ -253,6 +270,7 @@ class Parser {
     }
     while (true) {
       out.push(each(this.value(), out.length));
+      this.tick();
       this.skipSpace();
       const c = this.peek();
       this.pos++;
