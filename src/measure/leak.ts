@@ -37,7 +37,7 @@
 //    function flagged in 7 of 60 checks with V8's background compiles slowed down by
 //    200 ms, three checks at a time; a clean express server over a keep-alive socket
 //    flagged at default settings, its heap growing by hundreds of bytes per request in
-//    every interval with no JavaScript value left behind (bench/leak-express.mjs).
+//    every interval with no JavaScript value left behind (bench/leak-server.mjs).
 //
 // `bytesPerIteration` is the median interval rate (consistent growth), the overall
 // rate (confirmed steps), or the exact step's figure (growth hidden by a fall). Sites come from the exact step: where the growth between its
