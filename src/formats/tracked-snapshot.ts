@@ -8,8 +8,14 @@
  * The snapshot itself is taken after a full GC, so "live" means reachable.
  */
 import { ProfileBuilder } from '../model/builder.js';
-import { frameOfLocation, type RawLocation, UNTRACED_SITE_FRAME } from '../model/frame.js';
+import {
+  frameOfLocation,
+  NATIVE_FILE,
+  type RawLocation,
+  UNTRACED_SITE_FRAME,
+} from '../model/frame.js';
 import type { HeapscopeMeta, Profile, ProgramPointExtras } from '../model/profile.js';
+import { builtinNames } from '../model/snapshot/builtins.js';
 import type { HeapSnapshot } from './heapsnapshot/index.js';
 
 export interface TrackedSnapshotOptions {
@@ -144,6 +150,68 @@ export function programValues(snap: HeapSnapshot): Uint8Array {
   return value;
 }
 
+/**
+ * Locations the trace gives without a place, given one where the snapshot can tell it:
+ * V8's built-ins (no script, script id 0) are named in full and placed in `native`
+ * (`Array.prototype.push (native)`); an unnamed function called by Node's CommonJS
+ * loader (`Module._compile`) whose script died is that module's top level, line 1,
+ * column 1, where V8 puts every module's top level.
+ */
+function locateUnpositioned(
+  snap: HeapSnapshot,
+  rawOf: (fi: number) => RawLocation,
+): Map<number, RawLocation> {
+  const { functionId: fiId, scriptId: fiScriptId } = snap.traceFunctionInfoOffsets;
+  const fiStride = snap.meta.traceFunctionInfoFields.length;
+  const located = new Map<number, RawLocation>();
+  const builtins = new Map<number, number>();
+  const unnamedDead = new Set<number>();
+  for (let fi = 0; fi < snap.traceFunctionCount; fi++) {
+    const loc = rawOf(fi);
+    if (loc.line > 0) continue;
+    if (!loc.scriptName) {
+      const scriptId = fiScriptId >= 0 ? snap.traceFunctionInfos[fi * fiStride + fiScriptId] : 0;
+      if (scriptId === 0 && fiId >= 0 && isBuiltinName(loc.functionName)) {
+        builtins.set(fi, snap.traceFunctionInfos[fi * fiStride + fiId]!);
+      }
+    } else if (loc.functionName === '' || loc.functionName === '(anonymous)') {
+      unnamedDead.add(fi);
+    }
+  }
+  if (unnamedDead.size > 0) {
+    const trace = snap.trace;
+    for (let t = 0; t < trace.count; t++) {
+      const fi = trace.functionInfoIndex[t]!;
+      const parent = trace.parent[t]!;
+      if (!unnamedDead.has(fi) || parent < 0 || located.has(fi)) continue;
+      const caller = rawOf(trace.functionInfoIndex[parent]!);
+      if (
+        caller.scriptName.startsWith('node:internal/modules/') &&
+        caller.functionName.endsWith('._compile')
+      ) {
+        located.set(fi, { ...rawOf(fi), line: 1, column: 1 });
+      }
+    }
+  }
+  if (builtins.size > 0) {
+    const names = builtinNames(snap, new Set(builtins.values()));
+    for (const [fi, id] of builtins) {
+      const loc = rawOf(fi);
+      located.set(fi, {
+        ...loc,
+        functionName: names.get(id) ?? loc.functionName,
+        scriptName: NATIVE_FILE,
+      });
+    }
+  }
+  return located;
+}
+
+/** A built-in's name, as opposed to V8's pseudo-frames (`(root)`, `(V8 API)`, `(program)`). */
+function isBuiltinName(name: string): boolean {
+  return name !== '' && !name.startsWith('(');
+}
+
 /** Reads the trace tree and live objects of a tracked snapshot into a Profile. */
 export function profileFromTrackedSnapshot(
   snap: HeapSnapshot,
@@ -160,17 +228,21 @@ export function profileFromTrackedSnapshot(
   const fiLine = fiFields.indexOf('line');
   const fiColumn = fiFields.indexOf('column');
   const formatFrame = options.formatFrame ?? frameOfLocation;
+  const rawOf = (fi: number): RawLocation => {
+    const base = fi * fiStride;
+    return {
+      functionName: snap.strings.get(snap.traceFunctionInfos[base + fiName]!) ?? '',
+      scriptName: snap.strings.get(snap.traceFunctionInfos[base + fiScript]!) ?? '',
+      line: snap.traceFunctionInfos[base + fiLine]!,
+      column: snap.traceFunctionInfos[base + fiColumn]!,
+    };
+  };
+  const located = locateUnpositioned(snap, rawOf);
   const frameOfFunction = new Map<number, { loc: RawLocation; frame: string } | null>();
   const frameOf = (fi: number) => {
     let f = frameOfFunction.get(fi);
     if (f === undefined) {
-      const base = fi * fiStride;
-      const loc: RawLocation = {
-        functionName: snap.strings.get(snap.traceFunctionInfos[base + fiName]!) ?? '',
-        scriptName: snap.strings.get(snap.traceFunctionInfos[base + fiScript]!) ?? '',
-        line: snap.traceFunctionInfos[base + fiLine]!,
-        column: snap.traceFunctionInfos[base + fiColumn]!,
-      };
+      const loc = located.get(fi) ?? rawOf(fi);
       f = options.isOwnFrame?.(loc) ? null : { loc, frame: formatFrame(loc) };
       frameOfFunction.set(fi, f);
     }

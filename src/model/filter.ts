@@ -19,7 +19,7 @@
  */
 import { packageOf } from './aggregate.js';
 import { compilePattern } from './budget.js';
-import { parseFrame } from './frame.js';
+import { isBuiltinFrame, parseFrame } from './frame.js';
 import { ADDITIVE_METRICS } from './metrics.js';
 import type { Profile, ProgramPoint } from './profile.js';
 
@@ -205,7 +205,7 @@ export function isNodeInternalFrame(frame: string): boolean {
 
 /** Whether a frame is of the user's code: a file that is not Node's own. */
 function isUserFrame(frame: string): boolean {
-  if (!frame.endsWith(')')) return false; // no file: a builtin or a bare name
+  if (!frame.endsWith(')') || isBuiltinFrame(frame)) return false; // a built-in or a bare name
   return parseFrame(frame).file !== undefined && !isNodeInternalFrame(frame);
 }
 

@@ -25,6 +25,17 @@ export interface FrameParts {
  */
 export const UNTRACED_SITE_FRAME = '[allocated while tracking, site not recorded by V8]';
 
+/**
+ * The file of V8's built-in functions, which have no script: `Array.prototype.push (native)`,
+ * as V8's own stack traces write them.
+ */
+export const NATIVE_FILE = 'native';
+
+/** Whether a frame is a V8 built-in (`Array.prototype.push (native)`). */
+export function isBuiltinFrame(frame: string): boolean {
+  return frame.endsWith(` (${NATIVE_FILE})`);
+}
+
 const ADDRESS = /^(0x[0-9a-fA-F]+): /;
 const LOCATION = /^(.*) \(([^()]*)\)$/;
 const POSITION = /^(.*?):(\d+)(?::(\d+))?$/;

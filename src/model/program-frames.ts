@@ -1,9 +1,10 @@
 /**
  * The program's frames in an allocation stack (`fn (file:line:column)` strings,
  * allocating frame first), as opposed to Node's internals (`fn (node:…)`) and V8's
- * built-ins (`push`, which has no script): where a user looks for the code that made or
+ * built-ins (`Array.prototype.push (native)`, or a bare `push`): where a user looks for the code that made or
  * keeps an object.
  */
+import { isBuiltinFrame } from './frame.js';
 
 /** Whether a frame is one of Node's own (`fn (node:…)`). */
 export function isNodeInternalFrame(frame: string): boolean {
@@ -12,7 +13,7 @@ export function isNodeInternalFrame(frame: string): boolean {
 
 /** Whether a frame is the program's: it has a script, and the script is not Node's. */
 export function isProgramFrame(frame: string): boolean {
-  return frame.includes(' (') && !isNodeInternalFrame(frame);
+  return frame.includes(' (') && !isNodeInternalFrame(frame) && !isBuiltinFrame(frame);
 }
 
 /**
