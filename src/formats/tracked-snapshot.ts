@@ -153,9 +153,9 @@ export function programValues(snap: HeapSnapshot): Uint8Array {
 /**
  * Locations the trace gives without a place, given one where the snapshot can tell it:
  * V8's built-ins (no script, script id 0) are named in full and placed in `native`
- * (`Array.prototype.push (native)`); an unnamed function called by Node's CommonJS
- * loader (`Module._compile`) whose script died is that module's top level, line 1,
- * column 1, where V8 puts every module's top level.
+ * (`Array.prototype.push (native)`); an unnamed function called by Node's module
+ * loader (`Module._compile`, or its anonymous callers on Node 26) whose script died is
+ * that module's top level, line 1, column 1, where V8 puts every module's top level.
  */
 function locateUnpositioned(
   snap: HeapSnapshot,
@@ -185,10 +185,7 @@ function locateUnpositioned(
       const parent = trace.parent[t]!;
       if (!unnamedDead.has(fi) || parent < 0 || located.has(fi)) continue;
       const caller = rawOf(trace.functionInfoIndex[parent]!);
-      if (
-        caller.scriptName.startsWith('node:internal/modules/') &&
-        caller.functionName.endsWith('._compile')
-      ) {
+      if (caller.scriptName.startsWith('node:internal/modules/')) {
         located.set(fi, { ...rawOf(fi), line: 1, column: 1 });
       }
     }

@@ -49,11 +49,20 @@ export function builtinNames(snap: HeapSnapshot, sharedIds: Set<number>): Map<nu
   }
   if (closureShared.size === 0) return names;
   // The global objects: the snapshot's root reaches each by a shortcut edge (DevTools'
-  // user roots).
+  // user roots), to the global object itself (V8 11, 12) or to its native context, which
+  // holds it as `global_object` (V8 14).
   const globals = new Set<number>();
   const shortcut = snap.meta.edgeTypes.indexOf('shortcut');
   for (let e = snap.firstEdge[0]!; e < snap.firstEdge[1]!; e += edgeStride) {
-    if (snap.edges[e + edgeTypeOff] === shortcut) globals.add(snap.edges[e + toOff]! / stride);
+    if (snap.edges[e + edgeTypeOff] !== shortcut) continue;
+    const root = snap.edges[e + toOff]! / stride;
+    let global = root;
+    for (let c = snap.firstEdge[root]!; c < snap.firstEdge[root + 1]!; c += edgeStride) {
+      if (snap.edges[c + edgeTypeOff] === internal && edgeName(c) === 'global_object') {
+        global = snap.edges[c + toOff]! / stride;
+      }
+    }
+    globals.add(global);
   }
   // Who holds those closures, by which property; and who holds those holders.
   const holdersOf = new Map<number, { holder: number; name: string }[]>();
