@@ -513,6 +513,37 @@ describe('memory over time and the icicle graph', () => {
     } finally {
       await o.close();
     }
+    // A run of 54.8 s: the axis in seconds, every label inside the chart; t-gmax at the
+    // end of the run (after the last point) is marked, and the caption says what it is.
+    const long = JSON.parse(heapscopeText);
+    long.heapscope.timeline = [
+      { t: 0, bytes: 1000 },
+      { t: 20_000_000, bytes: 900_000 },
+      { t: 54_000_000, bytes: 500_000 },
+    ];
+    long.te = 54_756_234;
+    long.tg = 54_756_234;
+    long.heapscope.peak = { method: 'end-as-peak' };
+    const l = await open([JSON.stringify(long)]);
+    try {
+      const labels = l.page.locator('svg.timeline > text');
+      expect(await labels.allTextContents()).toEqual(['0 s', '14 s', '27 s', '41 s', '55 s']);
+      const box = (await l.page.locator('svg.timeline').boundingBox())!;
+      for (const t of await labels.all()) {
+        const b = (await t.boundingBox())!;
+        expect(b.x).toBeGreaterThanOrEqual(box.x);
+        expect(b.x + b.width).toBeLessThanOrEqual(box.x + box.width + 0.5);
+      }
+      expect(await l.page.locator('svg.timeline line.peak').count()).toBe(1);
+      expect(await l.page.locator('svg.timeline g text').last().textContent()).toBe(
+        't-gmax (end of run)',
+      );
+      expect(await l.page.locator('.timeline-section p.dim').textContent()).toContain(
+        'no live figures per site were measured at a higher moment',
+      );
+    } finally {
+      await l.close();
+    }
     // Without a timeline there is no chart.
     const bare = JSON.parse(heapscopeText);
     delete bare.heapscope.timeline;

@@ -75,3 +75,42 @@ export function shortBytes(n: number, locale?: string): string {
   const f = new Intl.NumberFormat(locale, { maximumFractionDigits: u === 0 ? 0 : 1 });
   return `${n < 0 ? '-' : ''}${f.format(v)} ${IEC[u]}`;
 }
+
+/** Microseconds in each time unit the axis may use, from the profile's own unit. */
+const US_PER: Readonly<Record<string, number>> = { µs: 1, us: 1, ms: 1000, s: 1_000_000 };
+
+/**
+ * Labels for a time axis from `t0` to `t1` (the profile's time unit): in ms or s when the
+ * unit is a clock's and the span is long enough, with as many decimals as tell the
+ * labels apart (`0 s`, `13.7 s`, … `54.8 s`). Other units (Valgrind's instructions) stay
+ * as they are, grouped.
+ */
+export function timeAxisLabels(
+  ticks: readonly number[],
+  t0: number,
+  t1: number,
+  unit: string,
+  locale?: string,
+): string[] {
+  const us = US_PER[unit];
+  const span = Math.abs(t1 - t0);
+  let scale = 1;
+  let shown = unit;
+  if (us !== undefined) {
+    const spanUs = span * us;
+    if (spanUs >= 2_000_000) {
+      scale = us / 1_000_000;
+      shown = 's';
+    } else if (spanUs >= 2_000) {
+      scale = us / 1000;
+      shown = 'ms';
+    } else {
+      scale = us;
+      shown = 'µs';
+    }
+  }
+  const step = ticks.length > 1 ? (span * scale) / (ticks.length - 1) : span * scale;
+  const digits = step > 0 ? Math.max(0, Math.min(3, Math.ceil(-Math.log10(step)) + 1)) : 0;
+  const f = new Intl.NumberFormat(locale, { maximumFractionDigits: digits });
+  return ticks.map((t) => `${f.format(t * scale)} ${shown}`);
+}
