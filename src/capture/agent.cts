@@ -190,9 +190,7 @@ function start(): void {
     waitForThreads?.();
   });
   if (!isMainThread) {
-    listenForFinishRequest(dir, id, process.pid, threadId, () =>
-      finish(state, 'terminate()', undefined),
-    );
+    listenForFinishRequest(dir, id, () => finish(state, 'terminate()', undefined));
   }
   if (isMainThread) {
     for (const signal of FATAL_SIGNALS) {

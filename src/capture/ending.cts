@@ -2,8 +2,8 @@
  * How a profiled process or thread tells the rest of the run that it is ending, and how
  * its parent asks a worker thread to write its profile before `worker.terminate()`.
  * Shared by both capture modes (agent.cts, sampled-agent.cts) and the parent side
- * (parent-side.cts). Everything goes through small files in the session directory and
- * one BroadcastChannel per worker thread: no message reaches the program's own channels.
+ * (parent-side.cts). Everything goes through small files in the session directory: no
+ * message reaches the program's own channels.
  *
  * Files, `<id>` = `<pid>.<threadId>`:
  *   <id>.ending.json    written as the thread starts writing its profile: its program
@@ -13,10 +13,13 @@
  *   <id>.finish         written by a worker thread's parent before `terminate()`: the
  *                       thread is asked to write its profile now
  *
- * A thread that waits in the event loop hears the request on its BroadcastChannel. A
- * thread blocked in `Atomics.wait` (piscina's idle workers wait for the next task that
- * way) runs no event loop: the agent makes its `Atomics.wait` wait in slices of
- * ATOMICS_SLICE_MS and look for the `.finish` file between them. A slice that ends early
+ * A thread that waits in the event loop looks for its `.finish` file every
+ * FINISH_POLL_MS (an unref'd timer: a stat call). Not a BroadcastChannel: on Node 22 and
+ * later the first message event of a thread loads Node's fetch implementation (undici)
+ * to make its MessageEvent, which took a vitest worker on Node 26 over a second, past
+ * ANSWER_MS. A thread blocked in `Atomics.wait` (piscina's idle workers wait for the
+ * next task that way) runs no event loop: the agent makes its `Atomics.wait` wait in
+ * slices of FINISH_POLL_MS and look for the file between them. A slice that ends early
  * returns what V8 returned (`'ok'`, `'not-equal'`), so the usual protocol (change the
  * value, then notify) behaves as before; a notify that changes nothing and comes between
  * two slices is not seen until the value changes or the timeout passes.
@@ -60,8 +63,11 @@ export const endingPath = (dir: string, id: string) => join(dir, `${id}.ending.j
 export const endedByPath = (dir: string, id: string) => join(dir, `${id}.ended-by.json`);
 export const finishPath = (dir: string, id: string) => join(dir, `${id}.finish`);
 
-/** Longest single wait of a worker's `Atomics.wait` between looks for a finish request. */
-export const ATOMICS_SLICE_MS = 50;
+/**
+ * How often a worker thread looks for a finish request: its event loop's timer, and the
+ * longest single wait of its `Atomics.wait` between looks.
+ */
+export const FINISH_POLL_MS = 50;
 
 /** Whether the profile of `<id>` is whole (exact mode's meta file or sampled mode's end). */
 export function profileWritten(dir: string, id: string): boolean {
@@ -87,41 +93,33 @@ export function announceEnding(
   }
 }
 
-/** The channel on which a thread's parent asks it to write its profile now. */
-export function finishChannelName(pid: number, threadId: number): string {
-  return `heapscope:finish:${pid}:${threadId}`;
-}
-
 /**
  * In a worker thread: calls `onRequest` (once) when the thread's parent is about to
- * terminate it. The channel does not keep the thread alive; it is made before tracking
+ * terminate it. The timer does not keep the thread alive; it is made before tracking
  * starts.
  */
-export function listenForFinishRequest(
-  dir: string,
-  id: string,
-  pid: number,
-  threadId: number,
-  onRequest: () => void,
-): void {
+export function listenForFinishRequest(dir: string, id: string, onRequest: () => void): void {
   let asked = false;
-  const channel = new BroadcastChannel(finishChannelName(pid, threadId));
+  const request = finishPath(dir, id);
+  // Taken now: a program's fake timers (vi.useFakeTimers) may replace the globals later.
+  const stopPolling = clearInterval;
   const answer = () => {
     if (asked) return;
     asked = true;
-    channel.close();
+    stopPolling(poll);
     Atomics.wait = wait;
     onRequest();
   };
-  channel.onmessage = answer;
-  (channel as unknown as { unref(): void }).unref();
+  const poll = setInterval(() => {
+    if (existsSync(request)) answer();
+  }, FINISH_POLL_MS);
+  poll.unref();
 
   const wait = Atomics.wait;
-  const request = finishPath(dir, id);
   Atomics.wait = function slicedWait(typedArray, index, value, timeout) {
     const until = timeout === undefined || timeout === Infinity ? Infinity : Date.now() + timeout;
     for (;;) {
-      const slice = Math.max(0, Math.min(ATOMICS_SLICE_MS, until - Date.now()));
+      const slice = Math.max(0, Math.min(FINISH_POLL_MS, until - Date.now()));
       const result = wait(typedArray as Int32Array, index, value as number, slice);
       if (result !== 'timed-out' || Date.now() >= until || asked) return result;
       if (existsSync(request)) answer();

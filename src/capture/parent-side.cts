@@ -28,7 +28,6 @@ import {
   type EndingFile,
   endedByPath,
   endingPath,
-  finishChannelName,
   finishPath,
   profileWritten,
   writeJsonAtomic,
@@ -208,9 +207,6 @@ function askToFinish(dir: string, threadId: number): void {
   try {
     writeJsonAtomic(finishPath(dir, `${process.pid}.${threadId}`), { at: Date.now() });
   } catch {}
-  const channel = new BroadcastChannel(finishChannelName(process.pid, threadId));
-  channel.postMessage('finish');
-  channel.close();
 }
 
 /**

@@ -295,9 +295,7 @@ export function startSampled(ctx: SampledAgentContext): void {
     waitForThreads?.();
   });
   if (!isMainThread) {
-    listenForFinishRequest(ctx.dir, ctx.id, process.pid, threadId, () =>
-      finish('terminate()', undefined),
-    );
+    listenForFinishRequest(ctx.dir, ctx.id, () => finish('terminate()', undefined));
   }
   if (isMainThread) {
     process.on('SIGUSR2', writePart);

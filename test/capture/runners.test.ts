@@ -92,10 +92,7 @@ function shape(profiles: Profile[]) {
   return profiles.map((p) => ({ threadId: p.heapscope?.threadId ?? 0, cmd: p.cmd }));
 }
 
-// Node 24 and 26 write -1 in a snapshot's trace_function_infos and locations (seen with
-// vitest workers), which heapscope's snapshot reader refuses (to fix: read them as
-// signed). The runner cases run on Node 20 only until then (22 not yet checked).
-describe.skipIf(NODE_MAJOR >= 22).each([
+describe.each([
   ['vitest 4, forks pool', [VITEST, 'run', '--pool', 'forks'], 2, 0],
   ['vitest 4, threads pool', [VITEST, 'run', '--pool', 'threads'], 0, 2],
   ['jest 30 with -w 2', [JEST, '-w', '2', '--cacheDirectory', '{CACHE}'], 2, 0],

@@ -183,6 +183,10 @@ export function assemble(parts: Parts): HeapSnapshot {
       }
     }
   }
+  noPositionBeforeTheFile(traceFunctionInfos, fiFields.length, [
+    traceFunctionInfoOffsets.line,
+    traceFunctionInfoOffsets.column,
+  ]);
   // snapshot.trace_function_count is not checked: V8 writes it before serializing the
   // function infos, and allocation tracking can add entries in between (seen on Node 20:
   // 17 declared, 20 written).
@@ -200,10 +204,15 @@ export function assemble(parts: Parts): HeapSnapshot {
       }
     }
   }
-  const locations = parts.locations?.result() ?? new Uint32Array(0);
-  if (meta.locationFields.length > 0 && locations.length % meta.locationFields.length !== 0) {
+  const read = parts.locations?.result() ?? new Uint32Array(0);
+  if (meta.locationFields.length > 0 && read.length % meta.locationFields.length !== 0) {
     throw invalid(`"locations" length is not a multiple of ${meta.locationFields.length} fields`);
   }
+  const locations = withoutPositionsBeforeTheFile(
+    read,
+    meta.locationFields.length,
+    ['script_id', 'line', 'column'].map((f) => meta.locationFields.indexOf(f)),
+  );
   const samples = parts.samples?.resultFloat() ?? new Float64Array(0);
   if (meta.sampleFields.length > 0 && samples.length % meta.sampleFields.length !== 0) {
     throw invalid(`"samples" length is not a multiple of ${meta.sampleFields.length} fields`);
@@ -228,4 +237,40 @@ export function assemble(parts: Parts): HeapSnapshot {
     locations,
     samples,
   };
+}
+
+/**
+ * V8 writes a function's line and column as signed numbers (read as 32-bit two's
+ * complement, numbers.ts): negative where the function starts before the file's text, in
+ * a wrapper its loader compiled around it with a negative column offset (vitest's module
+ * runner: line 1, column -208). That is no position in the file, written as V8 writes
+ * "no position" in these 1-based fields: 0. Rewrites `infos` in place.
+ */
+function noPositionBeforeTheFile(infos: Uint32Array, stride: number, offsets: number[]): void {
+  if (stride === 0) return;
+  for (const offset of offsets) {
+    if (offset < 0) continue;
+    for (let p = offset; p < infos.length; p += stride) if ((infos[p] | 0) < 0) infos[p] = 0;
+  }
+}
+
+/**
+ * The `locations` entries (an object's constructor: script, 0-based line and column)
+ * without those at a negative script id, line or column (see noPositionBeforeTheFile):
+ * that object's class has no position. The same array when none is negative.
+ */
+function withoutPositionsBeforeTheFile(
+  locations: Uint32Array,
+  stride: number,
+  offsets: number[],
+): Uint32Array {
+  const signed = offsets.filter((o) => o >= 0);
+  if (stride === 0 || signed.length === 0) return locations;
+  let kept = 0;
+  next: for (let p = 0; p < locations.length; p += stride) {
+    for (const o of signed) if ((locations[p + o] | 0) < 0) continue next;
+    if (kept !== p) locations.copyWithin(kept, p, p + stride);
+    kept += stride;
+  }
+  return kept === locations.length ? locations : locations.subarray(0, kept);
 }

@@ -28,7 +28,9 @@
  *
  * Limits (documented choices):
  * - Numbers in `nodes`, `edges`, `trace_function_infos`, `locations` and the trace
- *   tree's ids and function indexes must be integers in [0, 2^32 − 1]. V8 writes ids,
+ *   tree's ids and function indexes must be integers in [0, 2^32 − 1], except the
+ *   signed lines and columns of `trace_function_infos` and `locations` (down to −2^31;
+ *   negative ones, before the file's text, are no position: see assemble.ts). V8 writes ids,
  *   indexes and counts as 32-bit values, but `self_size` is a `size_t`: a node over
  *   4 GiB (say, the backing store of a 5 GB ArrayBuffer) makes the reader throw a
  *   `HeapSnapshotError` naming the value, rather than doubling the memory of every

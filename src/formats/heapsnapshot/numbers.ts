@@ -25,11 +25,24 @@ import {
 export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
 /** Bytes at a chunk's end left to the state machine: a number and "\n," fit (see parseChunk). */
 const RUN_TAIL = 16;
+/** Magnitude of the most negative 32-bit integer. */
+const I32_MIN_MAGNITUDE = 2 ** 31;
+
+/**
+ * Arrays in which V8 writes signed 32-bit fields: the line and column of a function or
+ * of an object's constructor. They go negative where code was compiled with a negative
+ * column offset (vitest's module runner compiles each test file inside a wrapper that
+ * starts before the file's first column, so the wrapper's functions sit at line 1,
+ * column -208 or so; seen on Node 24 and 26). Their negative numbers are read as 32-bit
+ * two's complement, which the fields' readers take back with `| 0` (assemble.ts).
+ */
+const SIGNED_ARRAYS: ReadonlySet<string> = new Set(['trace_function_infos', 'locations']);
 
 /**
  * A flat array of non-negative integers into a Uint32Array (or, with `float`, of
  * integers up to 2^53 into a Float64Array). The hot loop of the reader: no allocation
- * per number, no strings.
+ * per number, no strings. The arrays named in SIGNED_ARRAYS may also hold integers down
+ * to -2^31, stored as their 32-bit two's complement.
  */
 export class NumberArrayReader implements ValueReader {
   done = false;
@@ -38,6 +51,7 @@ export class NumberArrayReader implements ValueReader {
   private state = A_OPEN;
   private value = 0;
   private negative = false;
+  private readonly signed: boolean;
   private readonly progress: Progress = { count: 0, next: 0, done: false };
 
   /** `into`: a Uint32Array to fill (e.g. over a SharedArrayBuffer) instead of a new one. */
@@ -48,12 +62,14 @@ export class NumberArrayReader implements ValueReader {
     into?: Uint32Array,
   ) {
     this.array = into ?? (float ? new Float64Array(capacity) : new Uint32Array(capacity));
+    this.signed = !float && SIGNED_ARRAYS.has(key);
   }
 
   feed(buf: Buffer, start: number, end: number, base: number): number {
     if (this.float) return this.feedFloat(buf, start, end, base);
     let state = this.state;
     let value = this.value;
+    let negative = this.negative;
     let array = this.array as Uint32Array;
     let capacity = array.length;
     let length = this.length;
@@ -83,12 +99,18 @@ export class NumberArrayReader implements ValueReader {
             if (++i === end) break scan;
             c = buf[i];
           }
-          if (value > U32_MAX) throw this.outOfRange(String(value), length, base + i);
           if (length === capacity) {
             array = grow(array, length + 1);
             capacity = array.length;
           }
-          array[length++] = value;
+          if (negative) {
+            if (value > I32_MIN_MAGNITUDE) throw this.outOfRange(`-${value}`, length, base + i);
+            array[length++] = -value >>> 0;
+            negative = false;
+          } else {
+            if (value > U32_MAX) throw this.outOfRange(String(value), length, base + i);
+            array[length++] = value;
+          }
           i++;
           if (c === 0x0a) {
             // V8 ends every node and edge with "\n,": stay on the fast path.
@@ -115,10 +137,16 @@ export class NumberArrayReader implements ValueReader {
         }
         if (!isWhitespace(c)) throw this.unexpected(c, base + i - 1);
         state = A_AFTER;
-      } else if (c >= 0x30 && c <= 0x39 && (state === A_NEXT || state === A_FIRST)) {
+      } else if (
+        c >= 0x30 &&
+        c <= 0x39 &&
+        (state === A_NEXT || state === A_FIRST || state === A_SIGN)
+      ) {
         value = c - 0x30;
         state = A_IN_VALUE;
         i++;
+      } else if (state === A_SIGN) {
+        throw this.unexpected(c, base + i);
       } else if (isWhitespace(c)) {
         i++;
       } else if (c === 0x2c && state === A_AFTER) {
@@ -134,13 +162,17 @@ export class NumberArrayReader implements ValueReader {
       } else if (state === A_OPEN) {
         throw notAnArray(this.key, c, base + i);
       } else if (c === 0x2d && (state === A_NEXT || state === A_FIRST)) {
-        throw this.outOfRange('-…', length, base + i);
+        if (!this.signed) throw this.outOfRange('-…', length, base + i);
+        negative = true;
+        state = A_SIGN;
+        i++;
       } else {
         throw this.unexpected(c, base + i);
       }
     }
     this.state = state;
     this.value = value;
+    this.negative = negative;
     this.array = array;
     this.length = length;
     this.done = state === A_DONE;
@@ -206,7 +238,11 @@ export class NumberArrayReader implements ValueReader {
   }
 
   private outOfRange(text: string, index: number, offset: number) {
-    const limit = this.float ? 'a safe integer' : 'an integer in [0, 2^32 - 1]';
+    const limit = this.float
+      ? 'a safe integer'
+      : this.signed
+        ? 'an integer in [-2^31, 2^32 - 1]'
+        : 'an integer in [0, 2^32 - 1]';
     return new HeapSnapshotError(
       `heapsnapshot: "${this.key}"[${index}] = ${text} (ending at byte ${offset}) is not ${limit}; heapscope cannot read this snapshot`,
     );

@@ -103,11 +103,18 @@ export interface HeapSnapshot {
   /** Number of `trace_function_infos` entries. */
   traceFunctionCount: number;
   traceFunctionInfoOffsets: TraceFunctionInfoOffsets;
-  /** Flat: `meta.traceFunctionInfoFields.length` numbers per entry; empty without allocation tracking. */
+  /**
+   * Flat: `meta.traceFunctionInfoFields.length` numbers per entry; empty without allocation
+   * tracking. `line` and `column` are 1-based, 0 when the function has no position in its
+   * file.
+   */
   traceFunctionInfos: Uint32Array;
   /** Flattened `trace_tree`; `count` 0 when the snapshot has none. */
   trace: TraceTree;
-  /** Flat: `meta.locationFields.length` numbers per entry; may be empty. */
+  /**
+   * Flat: `meta.locationFields.length` numbers per entry (0-based line and column); may be
+   * empty. Objects whose constructor has no position in its file have no entry.
+   */
   locations: Uint32Array;
   /** Flat: `meta.sampleFields.length` numbers per entry; may be empty. */
   samples: Float64Array;

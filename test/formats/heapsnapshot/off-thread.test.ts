@@ -19,7 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findEdgesEnd } from '../../../dist/formats/heapsnapshot/deferred.js';
-import { readHeapSnapshot } from '../../../dist/formats/heapsnapshot/index.js';
+import { parseHeapSnapshot, readHeapSnapshot } from '../../../dist/formats/heapsnapshot/index.js';
+import { siteFrames } from '../../../dist/model/snapshot/sites.js';
 
 let dir: string;
 let path: string;
@@ -303,5 +304,97 @@ describe.each([true, false])('readHeapSnapshot off this thread (native: %s)', (n
     const [withWorkers, without] = await errors(file, native);
     expect(without).toMatch(/truncated file: input ended inside "edges"/);
     expect(withWorkers).toBe(without);
+  });
+});
+
+/**
+ * Negative lines and columns, as V8 (Node 24, 26) writes them for the functions of
+ * vitest's module wrapper, which starts before the test file's first column: a
+ * hand-built snapshot in V8's key order and layout, read every way the reader can.
+ * Truth: the negative fields of `trace_function_infos` read as 0 (no position), the
+ * other numbers as written; the `locations` entry with a negative column is dropped.
+ */
+describe('negative lines and columns (trace_function_infos, locations)', () => {
+  const meta = {
+    node_fields: ['type', 'name', 'id', 'self_size', 'edge_count', 'trace_node_id', 'detachedness'],
+    node_types: [['hidden', 'object'], 'string', 'number', 'number', 'number', 'number', 'number'],
+    edge_fields: ['type', 'name_or_index', 'to_node'],
+    edge_types: [['element', 'property'], 'string_or_number', 'node'],
+    trace_function_info_fields: [
+      'function_id',
+      'name',
+      'script_name',
+      'script_id',
+      'line',
+      'column',
+    ],
+    trace_node_fields: ['id', 'function_info_index', 'count', 'size', 'children'],
+    sample_fields: ['timestamp_us', 'last_assigned_id'],
+    location_fields: ['object_index', 'script_id', 'line', 'column'],
+  };
+  // (root) > the wrapper (line 1, column -208) > allocateKnown (4:3) > a function at -2^31.
+  const infos = [
+    0, 1, 0, 0, 0, 0, 9, 6, 3, 240, 1, -208, 10, 2, 3, 240, 4, 3, 11, 4, 3, 240, -1, -2147483648,
+  ];
+  const readInfos = [
+    0, 1, 0, 0, 0, 0, 9, 6, 3, 240, 1, 0, 10, 2, 3, 240, 4, 3, 11, 4, 3, 240, 0, 0,
+  ];
+  const locations = [7, 240, 0, -196, 14, 240, 3, 12];
+  const text = [
+    `{"snapshot":{"meta":${JSON.stringify(meta)},"node_count":3,"edge_count":2,"trace_function_count":4},`,
+    '"nodes":[0,1,1,0,2,0,0\n,1,2,3,40,0,2,0\n,1,2,5,40,0,3,0],',
+    '"edges":[1,5,7\n,1,5,14],',
+    `"trace_function_infos":[${infos.join(',')}],`,
+    '"trace_tree":[1,0,0,0,[2,1,1,40,[3,2,1,40,[4,3,0,0,[]]]]],',
+    '"samples":[],',
+    `"locations":[${locations.join('\n,')}],`,
+    '"strings":["<dummy>","(root)","allocateKnown","/t/vt/a.test.mjs","deep","k",""]}',
+  ].join('\n');
+  let file: string;
+  beforeAll(() => {
+    file = join(dir, 'negative-columns.heapsnapshot');
+    writeFileSync(file, text);
+  });
+
+  const ways: [string, () => Promise<ReturnType<typeof parseHeapSnapshot>>][] = [
+    [
+      'parsed in memory, a byte at a time',
+      async () => parseHeapSnapshot(Buffer.from(text), { chunkSize: 1 }),
+    ],
+    ['read on this thread', () => readHeapSnapshot(file, { workers: false })],
+    [
+      'read with the native helper, arrays off this thread',
+      () => readHeapSnapshot(file, { native: true, workers: true }),
+    ],
+    [
+      'read without it, arrays in worker threads',
+      () => readHeapSnapshot(file, { native: false, workers: true }),
+    ],
+    [
+      'read with one worker thread',
+      () => readHeapSnapshot(file, { native: false, workers: true, threads: 1 }),
+    ],
+  ];
+  it.each(ways)('%s', async (_way, read) => {
+    const snapshot = await read();
+    sameNumbers(snapshot.traceFunctionInfos, readInfos, 'traceFunctionInfos');
+    sameNumbers(snapshot.locations, [14, 240, 3, 12], 'locations');
+    const frames = [1, 2, 3].map((t) => siteFrames(snapshot, t)[0]);
+    expect(frames).toEqual([
+      '(anonymous) (/t/vt/a.test.mjs:1)',
+      'allocateKnown (/t/vt/a.test.mjs:4:3)',
+      'deep (/t/vt/a.test.mjs)',
+    ]);
+  });
+
+  it('still refuses a negative number elsewhere, and one under -2^31', () => {
+    const at = (edit: (t: string) => string) => () => parseHeapSnapshot(Buffer.from(edit(text)));
+    expect(at((t) => t.replace('"nodes":[0,1,1', '"nodes":[0,-1,1'))).toThrow(
+      /"nodes"\[1\] = -… .* is not an integer in \[0, 2\^32 - 1\]/,
+    );
+    expect(at((t) => t.replace('-2147483648', '-2147483649'))).toThrow(
+      /"trace_function_infos"\[23\] = -2147483649 .* is not an integer in \[-2\^31, 2\^32 - 1\]/,
+    );
+    expect(at((t) => t.replace('-208', '- 208'))).toThrow(/"trace_function_infos"/);
   });
 });
