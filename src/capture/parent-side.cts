@@ -38,6 +38,14 @@ export const ANSWER_MS = 1_000;
 /** The longest a kill or a `terminate()` is held while a profile is being written. */
 export const WRITE_LIMIT_MS = 60_000;
 const POLL_MS = 10;
+/**
+ * How often the parent also looks for its children's ending files from a timer. The
+ * session watcher hears them at once, but only in the poll phase of the event loop: after
+ * the loop was blocked (a runner busy for seconds), the runner's own "force exit" timer
+ * would run first. A timer set before the runner's comes before it in the same phase,
+ * and the child's `exit` (with what the runner awaits on it) then comes first.
+ */
+const ENDING_POLL_MS = 50;
 
 type Emit = (event: string | symbol, ...args: unknown[]) => boolean;
 
@@ -79,6 +87,7 @@ export function installParentSide(dir: string): void {
     const signal = code === null && ending.reason.startsWith('SIG') ? ending.reason : null;
     if (code === null && signal === null) return;
     reported.add(child);
+    if (child.pid !== undefined) children.delete(child.pid);
     const target = child as unknown as { emit: Emit };
     const emit = target.emit;
     // The real exit comes when the profile is written: not reported twice.
@@ -97,8 +106,27 @@ export function installParentSide(dir: string): void {
     emit.call(child, 'exit', code, signal);
   };
 
+  // Taken now: a program's fake timers (jest, vitest) may replace the globals later.
+  const { setInterval: every, clearInterval: stopEvery } = globalThis;
+  let poll: NodeJS.Timeout | undefined;
+  const pollEndings = () => {
+    for (const [pid, child] of children) {
+      const path = endingPath(dir, `${pid}.0`);
+      const ending = existsSync(path) ? readEnding(path) : undefined;
+      if (ending) reportExit(child, ending);
+    }
+    if (children.size === 0) {
+      stopEvery(poll);
+      poll = undefined;
+    }
+  };
+
   let watching = false;
   const watchSession = () => {
+    if (!poll) {
+      poll = every(pollEndings, ENDING_POLL_MS);
+      poll.unref();
+    }
     if (watching) return;
     watching = true;
     try {
