@@ -27,10 +27,11 @@
  * the file, like the helper's); GC counts and heap sizes come from `v8.GCProfiler`.
  * Files and their order are those of agent.cts; `<id>.meta.json` adds `backend`.
  */
-import { renameSync, writeSync } from 'node:fs';
+import { existsSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import * as v8 from 'node:v8';
 import { isMainThread, threadId } from 'node:worker_threads';
+import { announceEnding, listenForFinishRequest } from './ending.cjs';
 import { guardInspectorSessions } from './inspector-guard.cjs';
 import {
   heapObjectIdOf,
@@ -41,6 +42,8 @@ import {
   stopTracking,
   trackerInUse,
 } from './inspector-sync.cjs';
+import { abandoned, ancestorPids, removeOwnFiles, watchOwner } from './owner.cjs';
+import { finishThreadsOnExit } from './parent-side.cjs';
 import type { SampledAgentContext } from './sampled-agent.cjs';
 import { honestStackFlags } from './v8-flags.cjs';
 
@@ -113,14 +116,31 @@ export function startWithoutHelper(ctx: AgentContext): void {
     ppid: process.ppid,
     threadId,
     argv: ctx.commandLine(),
+    ...(isMainThread ? { ancestors: ancestorPids() } : {}),
   });
   for (const flag of honestStackFlags(Number.parseInt(process.versions.v8, 10))) {
     v8.setFlagsFromString(flag);
   }
 
+  /** Ends the tracker (and the inspector's timer, so that the thread can end). */
+  const stopTracker = () => {
+    if (state.idleTimer) clearInterval(state.idleTimer);
+    if (state.session) stopTracking(state.session);
+    state.session = undefined;
+    trackerInUse.by = undefined;
+  };
+
   const finish = (reason: string, exitCode: number | undefined) => {
     if (state.phase !== 'tracking') return;
+    if (!existsSync(ctx.dir) || abandoned(ctx.dir)) {
+      // heapscope has returned (`--no-wait`) or died: nobody collects this profile.
+      state.phase = 'done';
+      stopTracker();
+      state.gcProfiler?.stop();
+      return;
+    }
     state.phase = 'writing';
+    announceEnding(ctx.dir, ctx.id, reason, exitCode);
     if (state.idleTimer) clearInterval(state.idleTimer);
     const file = `${base}.heapsnapshot`;
     try {
@@ -132,10 +152,7 @@ export function startWithoutHelper(ctx: AgentContext): void {
       return;
     }
     const endUs = Number((process.hrtime.bigint() - state.startHr) / 1000n);
-    // Ends the inspector's tracker and its timer, so that the thread can end.
-    if (state.session) stopTracking(state.session);
-    state.session = undefined;
-    trackerInUse.by = undefined;
+    stopTracker();
     const stats = state.gcProfiler?.stop()?.statistics ?? [];
     const heap = v8.getHeapStatistics();
     try {
@@ -162,9 +179,18 @@ export function startWithoutHelper(ctx: AgentContext): void {
       writeSync(2, `heapscope: could not write the profile data of ${ctx.id}: ${e}\n`);
     }
     state.phase = 'done';
+    // heapscope died while this was written: no snapshot stays behind.
+    if (abandoned(ctx.dir)) removeOwnFiles(ctx.dir);
   };
 
-  process.on('exit', (code) => finish('exit', code));
+  process.on('exit', (code) => {
+    const waitForThreads = isMainThread ? finishThreadsOnExit(ctx.dir) : undefined;
+    finish('exit', code);
+    waitForThreads?.();
+  });
+  if (!isMainThread) {
+    listenForFinishRequest(ctx.dir, ctx.id, () => finish('terminate()', undefined));
+  }
   if (isMainThread) {
     for (const signal of ctx.fatalSignals) {
       const onSignal = () => {
@@ -208,4 +234,16 @@ export function startWithoutHelper(ctx: AgentContext): void {
   }
   trackerInUse.by = 'heapscope run';
   state.phase = 'tracking';
+  if (isMainThread) {
+    watchOwner(ctx.dir, (end) => {
+      if (state.phase === 'tracking') {
+        state.phase = 'done';
+        stopTracker();
+        state.gcProfiler?.stop();
+      }
+      if (!end) return;
+      removeOwnFiles(ctx.dir);
+      process.kill(process.pid, 'SIGTERM');
+    });
+  }
 }

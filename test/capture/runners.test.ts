@@ -42,13 +42,27 @@ function keptObjects(profiles: Profile[]): number {
 
 /**
  * The kept objects over all profiles against the truth. V8 still loses the trace of an
- * object now and then (issue 17: seen once here, 3,001 of 3,002 in a vitest fork on
- * Node 20), so up to two may be missing; a lost profile would miss a thousand or more.
+ * object now and then (issue 17: 3,001 of 3,002 once in a vitest fork on Node 20; 2,997
+ * to 3,001 in vitest threads on Node 24, where a thread's array or some of its objects
+ * lose their site), so up to ten may be missing; a lost profile would miss a thousand
+ * or more.
  */
 function expectKept(profiles: Profile[], truth: number): void {
   const kept = keptObjects(profiles);
   expect(kept).toBeLessThanOrEqual(truth);
-  expect(kept).toBeGreaterThanOrEqual(truth - 2);
+  expect(kept).toBeGreaterThanOrEqual(truth - 10);
+}
+
+/**
+ * jest-worker force-exits a worker that has not exited 500 ms after its end message and
+ * then prints this. On Node 26 on a loaded 2-core machine a profiled jest worker, still
+ * busy after its last test file (its allocations tracked), took the end message up to
+ * 450 ms late and exited 50 ms after the SIGTERM: about one run in five. Its profile is
+ * written all the same (checked below); on Node 20 to 24 the line must not appear.
+ */
+function withoutJestForceExit(text: string): string {
+  if (NODE_MAJOR < 26) return text;
+  return text.replace(/A worker process has failed to exit gracefully[^\n]*\n/g, '');
 }
 
 /**
@@ -56,7 +70,7 @@ function expectKept(profiles: Profile[], truth: number): void {
  * the runners print test files in the order they finish, which varies from run to run.
  */
 function normalized(text: string): string {
-  return text
+  return withoutJestForceExit(text)
     .replace(/\d+:\d+:\d+/g, 'T')
     .replace(/ \(\d+(\.\d+)?\s?(ms|s)\)/g, '')
     .replace(/\d+(\.\d+)?\s?(ms|s)\b/g, 'D')
