@@ -361,18 +361,18 @@ describe('negative lines and columns (trace_function_infos, locations)', () => {
       'parsed in memory, a byte at a time',
       async () => parseHeapSnapshot(Buffer.from(text), { chunkSize: 1 }),
     ],
-    ['read on this thread', () => readHeapSnapshot(file, { workers: false })],
+    ['read on this thread', () => readHeapSnapshot(file, { parallel: false })],
     [
       'read with the native helper, arrays off this thread',
-      () => readHeapSnapshot(file, { native: true, workers: true }),
+      () => readHeapSnapshot(file, { native: true, parallel: true }),
     ],
     [
       'read without it, arrays in worker threads',
-      () => readHeapSnapshot(file, { native: false, workers: true }),
+      () => readHeapSnapshot(file, { native: false, parallel: true }),
     ],
     [
       'read with one worker thread',
-      () => readHeapSnapshot(file, { native: false, workers: true, threads: 1 }),
+      () => readHeapSnapshot(file, { native: false, parallel: true, threads: 1 }),
     ],
   ];
   it.each(ways)('%s', async (_way, read) => {
