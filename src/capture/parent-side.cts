@@ -9,8 +9,9 @@
  *   writes its profile; the real exit that follows is not reported a second time. A test
  *   runner's "SIGTERM, then SIGKILL half a second later" then never needs its SIGKILL, and
  *   its "did not exit gracefully" timer sees a worker that exited in time.
- * - A signal sent to a child process that is writing its profile is held until the
- *   profile is written (at most WRITE_LIMIT_MS), then delivered if the child still runs.
+ * - A signal sent to a child process that is writing its profile (`child.kill()`, or
+ *   `process.kill()` on the pid of a child of this process) is held until the profile is
+ *   written (at most WRITE_LIMIT_MS), then delivered if the child still runs.
  * - `worker.terminate()` of a profiled thread first asks the thread to write its profile
  *   (ending.cts), waits for it (the thread must start within ANSWER_MS: a thread busy in
  *   JavaScript cannot answer; then at most WRITE_LIMIT_MS), then terminates it. The
@@ -76,7 +77,10 @@ function waitFor(done: () => boolean, limitMs: number): Promise<boolean> {
 export function installParentSide(dir: string): void {
   const owed = (id: string) =>
     existsSync(join(dir, `${id}.started.json`)) && !profileWritten(dir, id);
+  /** Children whose ending the parent still waits to hear of. */
   const children = new Map<number, ChildProcess>();
+  /** Every child of this process by pid, until its real exit. */
+  const known = new Map<number, ChildProcess>();
   /** Children whose `exit` was reported from their ending file. */
   const reported = new WeakSet<ChildProcess>();
   const signalsSent = new Map<number, { signal: string; at: number }[]>();
@@ -94,6 +98,7 @@ export function installParentSide(dir: string): void {
     target.emit = function (this: ChildProcess, event, ...args) {
       if (event !== 'exit') return emit.call(this, event, ...args);
       target.emit = emit;
+      if (child.pid !== undefined) known.delete(child.pid);
       return false;
     };
     (child as { exitCode: number | null }).exitCode = code;
@@ -151,7 +156,12 @@ export function installParentSide(dir: string): void {
     const pid = this.pid;
     if (pid !== undefined) {
       children.set(pid, this);
-      this.once('exit', () => children.delete(pid));
+      known.set(pid, this);
+      this.once('exit', () => {
+        children.delete(pid);
+        // An exit reported from the ending file: the process runs on until its real exit.
+        if (!reported.has(this)) known.delete(pid);
+      });
       watchSession();
     }
     return result;
@@ -183,6 +193,15 @@ export function installParentSide(dir: string): void {
     ).then(() => {
       if (this.exitCode === null && this.signalCode === null) kill.call(this, signal);
     });
+    return true;
+  };
+
+  // `process.kill(child.pid, signal)` of a child of this process: as `child.kill(signal)`.
+  const processKill = process.kill;
+  process.kill = function (pid: number, signal?: string | number) {
+    const child = signal !== 0 ? known.get(pid) : undefined;
+    if (!child) return processKill.call(process, pid, signal);
+    ChildProcess.prototype.kill.call(child, signal as NodeJS.Signals | number | undefined);
     return true;
   };
 

@@ -24,6 +24,7 @@ import {
   readProfile,
   sitesOf,
   tempDir,
+  WITHOUT_HELPER,
 } from '../helpers/heapscope.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'runners');
@@ -48,9 +49,19 @@ function keptObjects(profiles: Profile[]): number {
  * or more.
  */
 function expectKept(profiles: Profile[], truth: number): void {
-  const kept = keptObjects(profiles);
+  const exactEnd = profiles.filter((p) => p.heapscope?.exact.end !== false);
+  const kept = keptObjects(exactEnd);
   expect(kept).toBeLessThanOrEqual(truth);
-  expect(kept).toBeGreaterThanOrEqual(truth - 10);
+  // Without the native helper live-at-end is a lower bound (the profile says so): a worker
+  // thread is tracked through the inspector, whose timer hands out heap-object ids, after
+  // which V8 loses the site of objects that move (a vitest thread lost all of them). The
+  // allocations at the site are all there: such a profile's blocks count instead.
+  const lowerBound = profiles.filter((p) => p.heapscope?.exact.end === false);
+  if (lowerBound.length > 0) expect(WITHOUT_HELPER).toBe(true);
+  const allocated = lowerBound
+    .flatMap((p) => sitesOf(p, 'allocateKnown'))
+    .reduce((n, pp) => n + pp.totalBlocks, 0);
+  expect(kept + allocated).toBeGreaterThanOrEqual(truth - 10);
 }
 
 /**
@@ -163,6 +174,15 @@ describe('worker pools and threads', () => {
     expect(r.stdout).toBe('worker made 3000 objects\nterminate() resolved with 1\n');
     expect(shape(r.profiles).filter((w) => w.threadId > 0)).toHaveLength(1);
     expectKept(r.profiles, 3_000 + 1);
+  });
+
+  it("process.kill(pid): SIGTERM, then SIGKILL 100 ms later, held until the child's profile is written", () => {
+    const r = profiled(['process-kill.cjs']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('child made 2000 objects\nchild ended by SIGTERM\n');
+    expect(r.stderr).not.toContain('no profile');
+    expect(r.profiles).toHaveLength(2);
+    expectKept(r.profiles, 2_000 + 1);
   });
 
   it('a detached child that outlives its parent: run waits for it and profiles it', () => {
