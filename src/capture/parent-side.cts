@@ -198,7 +198,7 @@ export function installParentSide(dir: string): void {
 
   // `process.kill(child.pid, signal)` of a child of this process: as `child.kill(signal)`.
   const processKill = process.kill;
-  process.kill = function (pid: number, signal?: string | number) {
+  process.kill = (pid: number, signal?: string | number) => {
     const child = signal !== 0 ? known.get(pid) : undefined;
     if (!child) return processKill.call(process, pid, signal);
     ChildProcess.prototype.kill.call(child, signal as NodeJS.Signals | number | undefined);
