@@ -90,6 +90,11 @@ export function groupProgramPoints(profile: Profile, by: GroupBy): Grouped {
       id = keys.length;
       keys.push(key);
       ids.set(key, id);
+      for (const sums of self) sums.push(0);
+      for (const sums of incl) sums.push(0);
+      sitesSelf.push(0);
+      sitesIncl.push(0);
+      seenIn.push(0);
     }
     return id;
   };
@@ -102,33 +107,34 @@ export function groupProgramPoints(profile: Profile, by: GroupBy): Grouped {
     }
     return g;
   };
-  // Sums per metric, grown as groups appear.
+  // Sums per metric, one slot per group added as the group appears: dense arrays (grown
+  // by index when ids come out of order, they get holes and go slow).
   const self: number[][] = metrics.map(() => []);
   const incl: number[][] = metrics.map(() => []);
   const sitesSelf: number[] = [];
   const sitesIncl: number[] = [];
   const seenIn: number[] = []; // last program point (index + 1) counted inclusively per group
   const add = (sums: number[][], g: number, pp: ProgramPoint) => {
-    for (let m = 0; m < metrics.length; m++) sums[m]![g] = (sums[m]![g] ?? 0) + pp[metrics[m]!]!;
+    for (let m = 0; m < metrics.length; m++) sums[m]![g]! += pp[metrics[m]!]!;
   };
   profile.programPoints.forEach((pp, i) => {
     if (pp.stack.length === 0) {
       const g = idOf(NO_FRAMES_GROUP);
       add(self, g, pp);
       add(incl, g, pp);
-      sitesSelf[g] = (sitesSelf[g] ?? 0) + 1;
-      sitesIncl[g] = (sitesIncl[g] ?? 0) + 1;
+      sitesSelf[g]!++;
+      sitesIncl[g]!++;
       return;
     }
     const site = frameGroup(pp.stack[0]!);
     add(self, site, pp);
-    sitesSelf[site] = (sitesSelf[site] ?? 0) + 1;
+    sitesSelf[site]!++;
     for (const f of pp.stack) {
       const g = frameGroup(f);
       if (seenIn[g] === i + 1) continue;
       seenIn[g] = i + 1;
       add(incl, g, pp);
-      sitesIncl[g] = (sitesIncl[g] ?? 0) + 1;
+      sitesIncl[g]!++;
     }
   });
   const figures = (sums: number[][]) =>
@@ -144,8 +150,8 @@ export function groupProgramPoints(profile: Profile, by: GroupBy): Grouped {
     keys,
     self: figures(self),
     inclusive: figures(incl),
-    sitesSelf: keys.map((_, g) => sitesSelf[g] ?? 0),
-    sitesInclusive: keys.map((_, g) => sitesIncl[g] ?? 0),
+    sitesSelf,
+    sitesInclusive: sitesIncl,
     metrics,
   };
 }
