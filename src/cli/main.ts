@@ -191,6 +191,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--html <file>', 'write one self-contained HTML file and exit')
     .option('--port <n>', 'port to serve on, on 127.0.0.1 (0: any free port)', '0')
     .option('--no-open', 'do not open a browser; just print the URL');
+  addGroupOptions(view);
   addFilterOptions(view, true)
     .addHelpText(
       'after',

@@ -13,9 +13,11 @@ import { printable } from '../util/printable.js';
 import { renderViewerPage, type ViewerInput } from '../viewer/render.js';
 import { serveViewer } from '../viewer/serve.js';
 import type { Io } from './io.js';
-import { type FilterFlags, filtersOf, parsePositiveInt, readOptions } from './options.js';
+import { type FilterFlags, filtersOf, parseBy, parsePositiveInt, readOptions } from './options.js';
 
 export interface ViewFlags extends FilterFlags {
+  by?: string;
+  cum?: boolean;
   html?: string;
   port?: string;
   /** False with --no-open. */
@@ -33,6 +35,8 @@ export async function viewCommand(files: string[], flags: ViewFlags, io: Io): Pr
     return 2;
   }
   const filters = filtersOf(flags, true);
+  const by = parseBy(flags.by);
+  const group = by === 'site' ? {} : { group: `${by}:${flags.cum ? 'inclusive' : 'self'}` };
   const inputs: ViewerInput[] = [];
   for (const f of files) {
     const read = (await readProfileFile(f === '-' ? f : resolve(io.cwd, f), readOptions(io, f)))
@@ -50,7 +54,7 @@ export async function viewCommand(files: string[], flags: ViewFlags, io: Io): Pr
 
   if (flags.html) {
     const out = resolve(io.cwd, flags.html);
-    const html = renderViewerPage(inputs);
+    const html = renderViewerPage(inputs, group);
     await writeFileAtomic(out, html);
     const size = html.reduce((n, part) => n + Buffer.byteLength(part), 0);
     io.stdout.write(
@@ -59,7 +63,9 @@ export async function viewCommand(files: string[], flags: ViewFlags, io: Io): Pr
     return 0;
   }
 
-  const server = await serveViewer((s) => renderViewerPage(inputs, { server: s }), { port });
+  const server = await serveViewer((s) => renderViewerPage(inputs, { ...group, server: s }), {
+    port,
+  });
   // Signals are the one bit of `process` this command needs: they stop the server. Set
   // before the address is printed: whoever reads it may signal at once, and a signal
   // with no handler yet ends the process with no "stopped" and no exit code 0.

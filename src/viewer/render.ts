@@ -20,6 +20,8 @@ export interface ViewerInput {
 }
 
 export interface RenderOptions {
+  /** The rows the page opens with: `site` (default), or e.g. `function:self`, `file:inclusive`. */
+  group?: string;
   /** When the page is served: POSTing `closePath` with this token stops the server. */
   server?: { closePath: string; token: string };
 }
@@ -53,6 +55,7 @@ export function renderViewerPage(inputs: ViewerInput[], options: RenderOptions =
   const data: PageData = {
     version: 2,
     files: inputs.map((input, i) => ({ name: input.name, profile: pages[i]!.page })),
+    ...(options.group && options.group !== 'site' ? { group: options.group } : {}),
     ...(options.server ? { server: options.server } : {}),
   };
   const frameParts = pages.flatMap((p, file) =>

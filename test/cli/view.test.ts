@@ -64,6 +64,14 @@ describe('heapscope view --html', () => {
     expect(embedded(html, 'heapscope-frames-0-0')).toEqual(raw.ftbl);
   });
 
+  it('opens with the rows --by asks for', () => {
+    const dir = tempDir();
+    const out = join(dir, 'by.html');
+    expect(heapscope(['view', HEAP, '--by', 'file', '--cum', '--html', out]).status).toBe(0);
+    expect(embedded(readFileSync(out, 'utf8')).group).toBe('file:inclusive');
+    expect(heapscope(['view', HEAP, '--by', 'nope', '--html', out]).status).toBe(2);
+  });
+
   it('writes base and head for two files, in no more than two one-file pages', () => {
     const dir = tempDir();
     const out = join(dir, 'two.html');

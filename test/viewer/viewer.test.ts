@@ -252,6 +252,42 @@ describe.each([
 });
 
 describe('sorting', () => {
+  it('shows functions and files with their self and inclusive figures', async () => {
+    // Ground truth from the JSON: a function's self bytes are those of the program points
+    // whose allocating frame is it; its inclusive bytes those with it anywhere.
+    const raw = JSON.parse(heapscopeText) as Raw;
+    const nameOf = (f: number) => raw.ftbl[f]!.replace(/ \([^()]*\)$/, '');
+    const self = new Map<string, number>();
+    const inclusive = new Map<string, number>();
+    for (const p of raw.pps) {
+      self.set(nameOf(p.fs[0]!), (self.get(nameOf(p.fs[0]!)) ?? 0) + p.tb);
+      for (const name of new Set(p.fs.map(nameOf))) {
+        inclusive.set(name, (inclusive.get(name) ?? 0) + p.tb);
+      }
+    }
+    const top = (m: Map<string, number>) => Math.max(...m.values());
+    const o = await open([heapscopeText]);
+    try {
+      const { page } = o;
+      await page.click('[data-tab=sites]');
+      const firstShown = async () =>
+        digits(
+          (await page.locator('table.sites tbody tr td.sorted').first().textContent())!.split(
+            ' ',
+          )[0]!,
+        );
+      await page.selectOption('select[aria-label=Rows]', 'function:self');
+      expect(await firstShown()).toBe(top(self));
+      await page.selectOption('select[aria-label=Rows]', 'function:inclusive');
+      expect(await firstShown()).toBe(top(inclusive));
+      await page.selectOption('select[aria-label=Rows]', 'site');
+      expect(await firstShown()).toBe(Math.max(...raw.pps.map((p) => p.tb)));
+      expect(o.errors).toEqual([]);
+    } finally {
+      await o.close();
+    }
+  });
+
   it('orders the sites and the tree by the chosen figure', async () => {
     const raw = JSON.parse(heapscopeText) as Raw;
     const o = await open([heapscopeText]);

@@ -32,6 +32,8 @@ export type PageDiff = { diff: DiffResult } | { error: string };
 export interface PageData {
   version: 2;
   files: { name: string; profile: PageProfile }[];
+  /** The rows the page opens with: `site`, or e.g. `function:self` (`heapscope view --by`). */
+  group?: string;
   server?: { closePath: string; token: string };
 }
 

@@ -10,6 +10,7 @@
  *   Globals · Derived data · Controls · Rendering · Top level
  */
 
+import { GROUP_BYS, type GroupBy, groupedProfile } from '../../model/aggregate.js';
 import { type DiffResult, diffProfiles } from '../../model/diff.js';
 import { availableSortMetrics, type SortMetric } from '../../model/metrics.js';
 import type { Profile } from '../../model/profile.js';
@@ -51,9 +52,25 @@ const TABS: readonly { id: Tab; label: string }[] = [
   { id: 'diff', label: 'Diff' },
 ];
 
+/** What a row is: a program point, or a group of frames with its self or inclusive figures. */
+type Grouping = 'site' | `${GroupBy}:self` | `${GroupBy}:inclusive`;
+
+const GROUPINGS: readonly { id: Grouping; label: string }[] = [
+  { id: 'site', label: 'Program points' },
+  ...GROUP_BYS.flatMap((by) => [
+    { id: `${by}:self` as Grouping, label: `${by[0]!.toUpperCase()}${by.slice(1)}s, self` },
+    {
+      id: `${by}:inclusive` as Grouping,
+      label: `${by[0]!.toUpperCase()}${by.slice(1)}s, inclusive`,
+    },
+  ]),
+];
+
 interface State {
   /** Which file the tree, icicle and sites show (the head when there are two). */
   file: number;
+  /** Program points, or groups of frames (as `report --by`). */
+  group: Grouping;
   metric: string;
   direction: TreeDirection;
   fold: boolean;
@@ -66,6 +83,8 @@ let gData: ViewerData;
 let gDiff: DiffResult | undefined;
 /** With two files that cannot be compared: why. */
 let gDiffError: string | undefined;
+/** The grouping the page opens with (`heapscope view --by`). */
+let gInitialGroup: Grouping = 'site';
 let gState: State;
 
 //------------------------------------------------------------//
@@ -85,22 +104,58 @@ function memo<K, V>(f: (k: K) => V, keyOf: (k: K) => string): (k: K) => V {
   };
 }
 
-const profileOf = (st: State): Profile => gData.files[st.file]!.profile;
+/** A file's profile as the grouping shows it: its own, or one program point per group. */
+function shownProfile(file: number, group: Grouping): Profile {
+  const p = gData.files[file]!.profile;
+  if (group === 'site') return p;
+  const [by, figures] = group.split(':') as [GroupBy, 'self' | 'inclusive'];
+  const key = `${file}\0${group}`;
+  let g = gGrouped.get(key);
+  if (!g) {
+    g = groupedProfile(p, by, figures);
+    gGrouped.set(key, g);
+  }
+  return g;
+}
+const gGrouped = new Map<string, Profile>();
+
+const profileOf = (st: State): Profile => shownProfile(st.file, st.group);
+
+/** With two files: their diff in the grouping (computed once per grouping), or why none. */
+const diffOf = memo(
+  (st: State): { diff?: DiffResult; error?: string } => {
+    if (gData.files.length !== 2) return {};
+    try {
+      const base = shownProfile(0, st.group);
+      const head = shownProfile(1, st.group);
+      return {
+        diff: diffProfiles(base, head, {
+          top: DIFF_ROWS,
+          ...(st.group === 'site' ? {} : { fuzzy: false }),
+        }),
+      };
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      return { error: `no diff: ${e.message}` };
+    }
+  },
+  (st) => st.group,
+);
 
 const searchOf = memo(
   (st: State): SearchResult => search(profileOf(st), st.query),
-  (st) => `${st.file}\0${st.query}`,
+  (st) => `${st.file}\0${st.group}\0${st.query}`,
 );
 
 const treeOf = memo(
   (st: State): ProgramPointTree =>
     buildTree(profileOf(st), { direction: st.direction, points: searchOf(st).points }),
-  (st) => `${st.file}\0${st.query}\0${st.direction}`,
+  (st) => `${st.file}\0${st.group}\0${st.query}\0${st.direction}`,
 );
 
 const metricsOf = memo(
   (st: State): SortMetric[] => availableSortMetrics(profileOf(st)),
-  (st) => String(st.file),
+  (st) => `${st.file}\0${st.group}`,
 );
 
 function metricOf(st: State): SortMetric {
@@ -110,7 +165,7 @@ function metricOf(st: State): SortMetric {
 
 const arrangedOf = memo(
   (st: State): ShownNode => arrangeTree(treeOf(st), metricOf(st), profileOf(st), { fold: st.fold }),
-  (st) => `${st.file}\0${st.query}\0${st.direction}\0${metricOf(st).id}\0${st.fold}`,
+  (st) => `${st.file}\0${st.group}\0${st.query}\0${st.direction}\0${metricOf(st).id}\0${st.fold}`,
 );
 
 const formatOf = memo(
@@ -163,6 +218,13 @@ function buildControls(): void {
     fileSel.addEventListener('change', () => setState({ file: Number(fileSel.value) }));
     parts.push(labelled('File', fileSel));
   }
+  const groupSel = h(
+    'select',
+    { 'aria-label': 'Rows' },
+    ...GROUPINGS.map((g) => h('option', { value: g.id, selected: g.id === gState.group }, g.label)),
+  );
+  groupSel.addEventListener('change', () => setState({ group: groupSel.value as Grouping }));
+  parts.push(labelled('Rows', groupSel));
   el.sort.addEventListener('change', () => setState({ metric: el.sort.value }));
   parts.push(labelled('Sort metric', el.sort));
 
@@ -331,8 +393,13 @@ function renderPanel(): void {
     showNode(arrangedOf(st));
   } else if (st.tab === 'diff' && gDiff) {
     const names: [string, string] = [gData.files[0]!.name, gData.files[1]!.name];
-    renderDiff(el.panel, { diff: gDiff, names, key: metric.key, query: st.query, fmt }, (row) =>
-      renderDiffRow(el.details, row, gDiff!, fmt),
+    const { diff, error } = diffOf(st);
+    if (!diff) {
+      el.panel.replaceChildren(h('p', { class: 'dim' }, error ?? 'no diff'));
+      return;
+    }
+    renderDiff(el.panel, { diff, names, key: metric.key, query: st.query, fmt }, (row) =>
+      renderDiffRow(el.details, row, diff, fmt),
     );
     el.details.replaceChildren(
       h('p', { class: 'dim' }, 'Select a site to see its figures on both sides.'),
@@ -371,14 +438,7 @@ function readData(): ViewerData {
     }
     return { name: f.name, profile: fromPageProfile(f.profile, parts) };
   });
-  if (files.length === 2) {
-    try {
-      gDiff = diffProfiles(files[0]!.profile, files[1]!.profile, { top: DIFF_ROWS });
-    } catch (e) {
-      if (!(e instanceof RangeError)) throw e;
-      gDiffError = `no diff: ${e.message}`;
-    }
-  }
+  gInitialGroup = GROUPINGS.some((g) => g.id === data.group) ? (data.group as Grouping) : 'site';
   return { files, ...(data.server ? { server: data.server } : {}) };
 }
 
@@ -393,8 +453,14 @@ function boot(): void {
     direction: 'sites',
     fold: true,
     query: '',
-    tab: gDiff ? 'diff' : 'tree',
+    group: gInitialGroup,
+    tab: 'tree',
   };
+  // The diff of the first grouping decides whether there is a diff tab.
+  const first = diffOf(gState);
+  gDiff = first.diff;
+  gDiffError = first.error;
+  if (gDiff) gState = { ...gState, tab: 'diff' };
   const cmd = files[head]!.profile.cmd;
   document.title = `heapscope – ${cmd}`;
 
