@@ -5,6 +5,8 @@
  *
  *   npm run build && node bench/viewer-render.mjs [--pps 50000] [--runs 3] [--seed 1]
  *     [--write-profile gen.json]   also keep the generated DHAT file
+ *     [--file F]                   show this profile instead of a generated one
+ *     [--no-dh-view]               heapscope's viewer only (dh_view takes minutes on large files)
  *
  * Generates a DHAT file (heapscope's kind: lifetimes, no accesses) whose stacks come from
  * a random call tree of 4,000 functions in 250 files, 3 to 18 frames deep, so that stacks
@@ -37,6 +39,7 @@ if (!existsSync(join(dist, 'viewer', 'render.js'))) {
 }
 const { renderViewerHtml } = await import(join(dist, 'viewer', 'render.js'));
 const { readDhat, writeDhat } = await import(join(dist, 'formats', 'dhat.js'));
+const { readProfileFile } = await import(join(dist, 'formats', 'index.js'));
 
 const N = Number(option('pps', '50000'));
 const runs = Number(option('runs', '3'));
@@ -126,8 +129,9 @@ const dir = mkdtempSync(join(tmpdir(), 'heapscope-bench-viewer-'));
 const browser = await launchChromium();
 try {
   const t0 = performance.now();
-  const profile = readDhat(generate(N));
-  const json = writeDhat(profile);
+  const file = option('file', undefined);
+  const profile = file ? (await readProfileFile(file)).profile : readDhat(generate(N));
+  const json = file ? '' : writeDhat(profile);
   const keep = option('write-profile', undefined);
   if (keep) writeFileSync(keep, json);
   const html = renderViewerHtml([{ name: 'generated.json', profile }]);
@@ -144,8 +148,8 @@ try {
   for (let i = 0; i < runs; i++) {
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     const p = await context.newPage();
-    await p.goto(pathToFileURL(page).href, { timeout: 120_000 });
-    await p.waitForSelector('html[data-rendered="true"]', { timeout: 120_000 });
+    await p.goto(pathToFileURL(page).href, { timeout: 900_000 });
+    await p.waitForSelector('html[data-rendered="true"]', { timeout: 900_000 });
     const [read, rendered] = await p.evaluate(
       `['heapscope-data-read', 'heapscope-rendered'].map((n) => performance.getEntriesByName(n)[0].startTime)`,
     );
@@ -160,7 +164,9 @@ try {
   );
 
   const viewer = dhViewDir();
-  if (!viewer) {
+  if (process.argv.includes('--no-dh-view') || file) {
+    console.log('dh_view: not run (--no-dh-view or --file)');
+  } else if (!viewer) {
     console.log('dh_view: not found (install Valgrind or set HEAPSCOPE_DH_VIEW_DIR); no ratio');
   } else {
     for (const f of ['dh_view.html', 'dh_view.js', 'dh_view.css'])
