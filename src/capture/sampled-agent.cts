@@ -38,7 +38,7 @@ import * as v8 from 'node:v8';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { loadNative, type NativeAddon } from '../native/load.cjs';
 import { announceEnding, listenForFinishRequest } from './ending.cjs';
-import { abandoned, removeOwnFiles, watchOwner } from './owner.cjs';
+import { abandoned, ancestorPids, removeOwnFiles, watchOwner } from './owner.cjs';
 import { finishThreadsOnExit } from './parent-side.cjs';
 
 /** What agent.cts hands over, so both modes share one way of doing each. */
@@ -346,5 +346,6 @@ export function startSampled(ctx: SampledAgentContext): void {
     argv: ctx.commandLine(),
     mode: 'sampled',
     signals: isMainThread,
+    ...(isMainThread ? { ancestors: ancestorPids() } : {}),
   });
 }

@@ -137,6 +137,7 @@ export function startSampledSession(opts: SampledSessionOptions): SampledSession
     const path =
       meta.kind === 'part' ? finalPath.replace(/(\.json)?$/, `-${meta.seq}.json`) : finalPath;
     await writeFileAtomic(path, writeDhat(profile));
+    const started = await readJson<StartedFile>(join(opts.session, `${id}.started.json`));
     const written: WrittenProfile = {
       path,
       pid: meta.pid,
@@ -145,6 +146,7 @@ export function startSampledSession(opts: SampledSessionOptions): SampledSession
       isMain: isMain && meta.kind === 'end',
       profile,
       ...(meta.kind === 'part' ? { part: meta.seq } : {}),
+      ...(started?.ancestors ? { ancestors: started.ancestors } : {}),
     };
     profiles.push(written);
     opts.onProfile?.(written);

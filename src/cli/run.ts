@@ -111,12 +111,16 @@ export async function runCommand(command: string[], flags: RunFlags, io: Io): Pr
       '--snapshot-signal is for exact mode: in sampled mode SIGUSR2 writes a profile',
     );
   }
-  // Sampled profiles can come while the command still runs (SIGUSR2, --duration): say so then.
+  // Sampled profiles can come while the command still runs (SIGUSR2, --duration): say so
+  // then. After --duration the program goes on: its main process's report comes then too.
+  // Otherwise the report is of the work, once the run has ended (as in exact mode).
+  const reported = new Set<WrittenProfile>();
   const onProfile = (p: WrittenProfile) => {
-    if (p.isMain && !flags.quiet) {
+    if (p.isMain && durationMs !== undefined && !flags.quiet) {
       try {
         const color = useColor(io.stderr, io.env);
         io.stderr.write(`\n${reportText(p.profile, color)}`);
+        reported.add(p);
       } catch (e) {
         io.stderr.write(`heapscope: ${(e as Error).message}\n`);
       }
@@ -186,12 +190,11 @@ export async function runCommand(command: string[], flags: RunFlags, io: Io): Pr
   }
   const out = io.stderr;
   const color = useColor(out, io.env);
-  // Sampled mode has printed each profile as it came.
-  if (work && !flags.quiet && sample === undefined) {
-    out.write(`\n${reportText(work.profile, color)}`);
-  }
+  // Sampled mode has said where each profile went as it came.
+  const printReport = work !== undefined && !flags.quiet && !reported.has(work);
+  if (printReport) out.write(`\n${reportText(work.profile, color)}`);
   if (sample === undefined) for (const p of result.profiles) out.write(wroteLine(p, io.cwd));
-  if (work && !flags.quiet && sample === undefined && result.profiles.length > 1) {
+  if (printReport && result.profiles.length > 1) {
     const who = `pid ${work.pid}${work.threadId ? ` thread ${work.threadId}` : ''}`;
     out.write(
       `${printable(`heapscope: the report above is of ${who} (${work.cmd}), the profile that allocated most among those that did their own work; \`heapscope report <file>\` shows any other`)}\n`,
