@@ -217,6 +217,25 @@ describe('a process with a child process and a worker thread', () => {
   });
 });
 
+describe('a wrapper that starts the process doing the work', () => {
+  it("prints the report of the work (the child), not the wrapper's, and --json names it", () => {
+    const dir = tempDir();
+    const args = ['--sample', '4096', '--out-dir', dir, '--', '{NODE}', workload('wrapper.js')];
+    const r = heapscope(['run', ...args]);
+    expect(r.status, r.stderr).toBe(0);
+    const child = Number(/child (\d+) done/.exec(r.stdout)?.[1]);
+    // The report's header, then the line that says whose it is.
+    expect(r.stderr).toMatch(new RegExp(`wrapper-child\\.js {2}\\(pid ${child}, sampled capture`));
+    expect(r.stderr).toContain('doWork (');
+    expect(r.stderr).toMatch(new RegExp(`the report above is of pid ${child} \\(`));
+    expect(r.stderr).not.toMatch(/wrapper\.js {2}\(pid/);
+    const json = JSON.parse(heapscope(['run', '--json', ...args]).stdout);
+    const main = json.profiles.find((p: { isMain: boolean }) => p.isMain);
+    expect(json.report.pid).not.toBe(main.pid);
+    expectBytesNear(siteOf(readProfile(json.report.path), 'doWork'), 500_000, 4096);
+  });
+});
+
 describe('SIGUSR2 while the program runs', () => {
   it('writes the profile so far as heapscope.<pid>-<n>.json and sampling goes on', async () => {
     const dir = tempDir();
