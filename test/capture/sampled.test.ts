@@ -229,7 +229,9 @@ describe('a wrapper that starts the process doing the work', () => {
     expect(r.stderr).toContain('doWork (');
     expect(r.stderr).toMatch(new RegExp(`the report above is of pid ${child} \\(`));
     expect(r.stderr).not.toMatch(/wrapper\.js {2}\(pid/);
-    const json = JSON.parse(heapscope(['run', '--json', ...args]).stdout);
+    // After the command's own output (the child's line).
+    const stdout = heapscope(['run', '--json', ...args]).stdout;
+    const json = JSON.parse(stdout.slice(stdout.indexOf('\n{') + 1));
     const main = json.profiles.find((p: { isMain: boolean }) => p.isMain);
     expect(json.report.pid).not.toBe(main.pid);
     expectBytesNear(siteOf(readProfile(json.report.path), 'doWork'), 500_000, 4096);
