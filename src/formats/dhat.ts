@@ -247,6 +247,18 @@ function profileOf(d: DhatFile, programPoints: ProgramPoint[], frames: string[])
  * what `dh_view.html` loads). Fields the profile does not have are left out.
  */
 export function writeDhat(profile: Profile): string {
+  return writeDhatParts(profile).join('');
+}
+
+/** Text per part of `writeDhatParts`, about. */
+const PART_CHARS = 1 << 20;
+
+/**
+ * The text of `writeDhat` in parts of about a million characters, to be written one
+ * after the other: a profile of millions of program points is longer than the longest
+ * string V8 makes (about 512 MB).
+ */
+export function writeDhatParts(profile: Profile): string[] {
   const header: Omit<DhatFile, 'pps' | 'ftbl'> = stripUndefined({
     dhatFileVersion: 2,
     mode: profile.mode,
@@ -265,8 +277,21 @@ export function writeDhat(profile: Profile): string {
     tg: profile.peakTime,
     heapscope: profile.heapscope,
   });
-  const pps = profile.programPoints.map((pp) =>
-    JSON.stringify(
+  const parts: string[] = [];
+  let part: string[] = [];
+  let chars = 0;
+  const put = (text: string) => {
+    part.push(text);
+    chars += text.length;
+    if (chars >= PART_CHARS) {
+      parts.push(part.join(''));
+      part = [];
+      chars = 0;
+    }
+  };
+  put(`${JSON.stringify(header).slice(0, -1)}\n,"pps":\n [`);
+  profile.programPoints.forEach((pp, i) => {
+    const text = JSON.stringify(
       stripUndefined({
         tb: pp.totalBytes,
         tbk: pp.totalBlocks,
@@ -283,13 +308,16 @@ export function writeDhat(profile: Profile): string {
         fs: pp.stack,
         heapscope: pp.heapscope,
       }),
-    ),
-  );
-  const head = JSON.stringify(header);
-  return (
-    `${head.slice(0, -1)}\n,"pps":\n [${pps.join('\n ,')}\n ]\n` +
-    `,"ftbl":\n [${profile.frames.map((f) => JSON.stringify(f)).join('\n ,')}\n ]\n}\n`
-  );
+    );
+    put(i === 0 ? text : `\n ,${text}`);
+  });
+  put('\n ]\n,"ftbl":\n [');
+  profile.frames.forEach((f, i) => {
+    put(i === 0 ? JSON.stringify(f) : `\n ,${JSON.stringify(f)}`);
+  });
+  put('\n ]\n}\n');
+  if (part.length) parts.push(part.join(''));
+  return parts;
 }
 
 function stripUndefined<T extends object>(o: T): T {

@@ -10,7 +10,14 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Profile } from '../model/profile.js';
 import { validateProfile } from '../model/validate.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { DhatFormatError, isDhat, readDhat, readDhatBytes, writeDhat } from './dhat.js';
+import {
+  DhatFormatError,
+  isDhat,
+  readDhat,
+  readDhatBytes,
+  writeDhat,
+  writeDhatParts,
+} from './dhat.js';
 import {
   HeapProfileFormatError,
   isHeapProfile,
@@ -359,7 +366,8 @@ export async function convertProfileFile(
   const read = await readProfileFile(input, options);
   const format = read.format;
   const profile = options.transform ? options.transform(read.profile) : read.profile;
-  const data = encodeProfile(profile, to, options);
+  // DHAT in parts: a large profile's text is longer than one string can be.
+  const data = to === 'dhat' ? writeDhatParts(profile) : encodeProfile(profile, to, options);
   await writeFileAtomic(output, data);
   return {
     input,
@@ -368,6 +376,11 @@ export async function convertProfileFile(
     to,
     programPoints: profile.programPoints.length,
     ...(profile.heapscope ? { capture: profile.heapscope.capture } : {}),
-    bytesWritten: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength,
+    bytesWritten:
+      typeof data === 'string'
+        ? Buffer.byteLength(data)
+        : Array.isArray(data)
+          ? data.reduce((n: number, part: string) => n + Buffer.byteLength(part), 0)
+          : (data as Uint8Array).byteLength,
   };
 }

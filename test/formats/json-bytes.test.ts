@@ -4,8 +4,10 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { readDhat, readDhatBytes } from '../../src/formats/dhat.js';
+import { readDhat, readDhatBytes, writeDhat, writeDhatParts } from '../../src/formats/dhat.js';
 import { parseJsonBytes } from '../../src/formats/json-bytes.js';
+import { ProfileBuilder } from '../../src/model/builder.js';
+import { NODE_HEAP_HEADER } from '../helpers/profile-header.js';
 
 const VALID = [
   '0',
@@ -93,5 +95,29 @@ describe('readDhatBytes', () => {
   it('leaves a file whose program points come before its header to readDhat', () => {
     const text = '{"pps":[],"dhatFileVersion":2}';
     expect(readDhatBytes(Buffer.from(text))).toBeUndefined();
+  });
+});
+
+describe('writeDhatParts', () => {
+  it('writes a large profile in parts that join into the text readDhat reads back', () => {
+    const b = new ProfileBuilder(NODE_HEAP_HEADER);
+    for (let i = 0; i < 20_000; i++) {
+      b.add({
+        frames: [`alloc${i} (src/file${i % 50}.js:${i + 1}:3)`, 'main (src/main.js:1:1)'],
+        totalBytes: 16 * (i + 1),
+        totalBlocks: i + 1,
+        maxBytes: 16,
+        maxBlocks: 1,
+        peakBytes: 16,
+        peakBlocks: 1,
+        endBytes: 0,
+        endBlocks: 0,
+      });
+    }
+    const p = b.build();
+    const parts = writeDhatParts(p);
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.join('')).toBe(writeDhat(p));
+    expect(readDhatBytes(Buffer.from(parts.join('')))).toEqual(p);
   });
 });
