@@ -182,10 +182,9 @@ describe('--live on a terminal', () => {
     expect(r.status, r.stderr + r.stdout).toBe(0);
     const frames = r.stdout.split('\x1b[H\x1b[J').slice(1);
     expect(frames.length).toBeGreaterThanOrEqual(2);
-    for (const f of frames.slice(0, 2)) {
-      expect(f).toMatch(/heap [\d.]+ \w?i?B used of [\d.]+ \w?i?B/);
-      expect(f).toContain('ordersHandler (');
-    }
+    for (const f of frames) expect(f).toMatch(/heap [\d.]+ \w?i?B used of [\d.]+ \w?i?B/);
+    // The first redraw may come before a sample of the load has arrived (a busy machine).
+    expect(frames.some((f) => f.includes('ordersHandler ('))).toBe(true);
     expect(r.stdout).toContain('the inspector is closed again');
     expect(readProfile(out).programPoints.length).toBeGreaterThan(0);
     await loading;
