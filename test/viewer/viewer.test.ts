@@ -571,6 +571,10 @@ describe('memory over time and the icicle graph', () => {
         expect(b.x + b.width).toBeLessThanOrEqual(box.x + box.width + 0.5);
       }
       expect(await l.page.locator('svg.timeline line.peak').count()).toBe(1);
+      // The header says the same moment, in seconds, and where its figures come from.
+      const times = await l.page.locator('.file-header').textContent();
+      expect(times).toContain('t-gmax 54.76 s (the end, taken as the peak)');
+      expect(times).toContain('t-end 54.76 s');
       expect(await l.page.locator('svg.timeline g text').last().textContent()).toBe(
         't-gmax (end of run)',
       );

@@ -114,3 +114,17 @@ export function timeAxisLabels(
   const f = new Intl.NumberFormat(locale, { maximumFractionDigits: digits });
   return ticks.map((t) => `${f.format(t * scale)} ${shown}`);
 }
+
+/**
+ * One moment in readable units: `345.98 ms`, `54.76 s` (clock units only; others as
+ * they are, grouped: Valgrind's instructions).
+ */
+export function readableTime(t: number, unit: string, locale?: string): string {
+  const us = US_PER[unit];
+  const f = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
+  if (us === undefined) return `${f.format(t)} ${unit}`;
+  const v = t * us;
+  if (Math.abs(v) >= 1_000_000) return `${f.format(v / 1_000_000)} s`;
+  if (Math.abs(v) >= 1000) return `${f.format(v / 1000)} ms`;
+  return `${f.format(v)} µs`;
+}

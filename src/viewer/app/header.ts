@@ -9,7 +9,7 @@ import { totals } from '../../model/metrics.js';
 import type { Profile } from '../../model/profile.js';
 import type { ViewerFile } from './data.js';
 import { h } from './dom.js';
-import { type Format, makeFormat, shortBytes } from './format.js';
+import { type Format, makeFormat, readableTime, shortBytes } from './format.js';
 
 type Figure = 'total' | 'peak' | 'end';
 
@@ -85,8 +85,12 @@ export function fileHeader(file: ViewerFile, role?: string): HTMLElement {
     `recorded by ${producer(p)}`,
   ].filter(Boolean);
   const times = [
-    p.hasLifetimes && p.peakTime !== undefined ? `t-gmax ${fmt.time(p.peakTime)}` : '',
-    `t-end ${fmt.time(p.endTime)}`,
+    p.hasLifetimes && p.peakTime !== undefined
+      ? `t-gmax ${readableTime(p.peakTime, p.timeUnit)}${
+          p.heapscope?.peak?.method === 'end-as-peak' ? ' (the end, taken as the peak)' : ''
+        }`
+      : '',
+    `t-end ${readableTime(p.endTime, p.timeUnit)}`,
   ].filter(Boolean);
   return h(
     'section',
