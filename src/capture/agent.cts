@@ -25,11 +25,12 @@ import * as v8 from 'node:v8';
 import * as workerThreads from 'node:worker_threads';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { loadNative, type NativeAddon } from '../native/load.cjs';
-import { announceEnding, listenForFinishRequest, writeJsonAtomic } from './ending.cjs';
+import { finishAtEnd } from './end-hooks.cjs';
+import { announceEnding, writeJsonAtomic } from './ending.cjs';
 import { startWithoutHelper } from './inspector-agent.cjs';
 import { guardInspectorSessions } from './inspector-guard.cjs';
 import { abandoned, ancestorPids, removeOwnFiles, watchOwner } from './owner.cjs';
-import { finishThreadsOnExit, installParentSide } from './parent-side.cjs';
+import { installParentSide } from './parent-side.cjs';
 import { startSampled } from './sampled-agent.cjs';
 import { collectSourceMapUrls } from './source-map-urls.cjs';
 import { honestStackFlags } from './v8-flags.cjs';
@@ -184,26 +185,7 @@ function start(): void {
     v8.setFlagsFromString(flag);
   }
 
-  process.on('exit', (code) => {
-    const waitForThreads = isMainThread ? finishThreadsOnExit(dir) : undefined;
-    finish(state, 'exit', code);
-    waitForThreads?.();
-  });
-  if (!isMainThread) {
-    listenForFinishRequest(dir, id, () => finish(state, 'terminate()', undefined));
-  }
-  if (isMainThread) {
-    for (const signal of FATAL_SIGNALS) {
-      const onSignal = () => {
-        // The program handles this signal itself: it decides how to end, and 'exit' follows.
-        if (process.listenerCount(signal) > 1) return;
-        finish(state, signal, undefined);
-        process.removeListener(signal, onSignal);
-        process.kill(process.pid, signal);
-      };
-      process.on(signal, onSignal);
-    }
-  }
+  finishAtEnd(dir, id, FATAL_SIGNALS, (reason, exitCode) => finish(state, reason, exitCode));
   const signalDir = process.env.HEAPSCOPE_SNAPSHOT_SIGNAL;
   if (isMainThread && signalDir) snapshotsOnSignal(state, signalDir);
   guardInspectorSessions(() => state.phase === 'tracking');

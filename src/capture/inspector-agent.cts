@@ -31,7 +31,8 @@ import { existsSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import * as v8 from 'node:v8';
 import { isMainThread, threadId } from 'node:worker_threads';
-import { announceEnding, listenForFinishRequest } from './ending.cjs';
+import { finishAtEnd } from './end-hooks.cjs';
+import { announceEnding } from './ending.cjs';
 import { guardInspectorSessions } from './inspector-guard.cjs';
 import {
   heapObjectIdOf,
@@ -43,7 +44,6 @@ import {
   trackerInUse,
 } from './inspector-sync.cjs';
 import { abandoned, ancestorPids, removeOwnFiles, watchOwner } from './owner.cjs';
-import { finishThreadsOnExit } from './parent-side.cjs';
 import type { SampledAgentContext } from './sampled-agent.cjs';
 import { honestStackFlags } from './v8-flags.cjs';
 
@@ -183,26 +183,7 @@ export function startWithoutHelper(ctx: AgentContext): void {
     if (abandoned(ctx.dir)) removeOwnFiles(ctx.dir);
   };
 
-  process.on('exit', (code) => {
-    const waitForThreads = isMainThread ? finishThreadsOnExit(ctx.dir) : undefined;
-    finish('exit', code);
-    waitForThreads?.();
-  });
-  if (!isMainThread) {
-    listenForFinishRequest(ctx.dir, ctx.id, () => finish('terminate()', undefined));
-  }
-  if (isMainThread) {
-    for (const signal of ctx.fatalSignals) {
-      const onSignal = () => {
-        // The program handles this signal itself: it decides how to end, and 'exit' follows.
-        if (process.listenerCount(signal) > 1) return;
-        finish(signal, undefined);
-        process.removeListener(signal, onSignal);
-        process.kill(process.pid, signal);
-      };
-      process.on(signal, onSignal);
-    }
-  }
+  finishAtEnd(ctx.dir, ctx.id, ctx.fatalSignals, finish);
 
   const session = sharedSession();
   guardInspectorSessions(() => state.phase === 'tracking', isSharedSession);

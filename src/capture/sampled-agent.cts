@@ -37,9 +37,9 @@ import { join } from 'node:path';
 import * as v8 from 'node:v8';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { loadNative, type NativeAddon } from '../native/load.cjs';
-import { announceEnding, listenForFinishRequest } from './ending.cjs';
+import { finishAtEnd } from './end-hooks.cjs';
+import { announceEnding } from './ending.cjs';
 import { abandoned, ancestorPids, removeOwnFiles, watchOwner } from './owner.cjs';
-import { finishThreadsOnExit } from './parent-side.cjs';
 
 /** What agent.cts hands over, so both modes share one way of doing each. */
 export interface SampledAgentContext {
@@ -289,27 +289,8 @@ export function startSampled(ctx: SampledAgentContext): void {
     if (abandoned(ctx.dir)) removeOwnFiles(ctx.dir);
   };
 
-  process.on('exit', (code) => {
-    const waitForThreads = isMainThread ? finishThreadsOnExit(ctx.dir) : undefined;
-    finish('exit', code);
-    waitForThreads?.();
-  });
-  if (!isMainThread) {
-    listenForFinishRequest(ctx.dir, ctx.id, () => finish('terminate()', undefined));
-  }
-  if (isMainThread) {
-    process.on('SIGUSR2', writePart);
-    for (const signal of ctx.fatalSignals) {
-      const onSignal = () => {
-        // The program handles this signal itself: it decides how to end, and 'exit' follows.
-        if (process.listenerCount(signal) > 1) return;
-        finish(signal, undefined);
-        process.removeListener(signal, onSignal);
-        process.kill(process.pid, signal);
-      };
-      process.on(signal, onSignal);
-    }
-  }
+  if (isMainThread) process.on('SIGUSR2', writePart);
+  finishAtEnd(ctx.dir, ctx.id, ctx.fatalSignals, finish);
   const timer =
     durationMs > 0 ? setTimeout(() => finish('duration', undefined), durationMs) : undefined;
   timer?.unref();
