@@ -41,9 +41,6 @@ let installed = false;
 const held = new Set<Session>();
 let disconnectForReal: ((session: Session) => void) | undefined;
 
-/** What the guard saw: the sessions the program closed while tracking was on. */
-export const inspectorGuardEvents = { sessionsHeldOpen: 0, commandsHeld: 0 };
-
 function notConnected(): Error {
   const error = new Error('Session is not connected') as Error & { code: string };
   error.code = 'ERR_INSPECTOR_NOT_CONNECTED';
@@ -77,7 +74,6 @@ export function guardInspectorSessions(
 
   proto.post = function post(this: Session, method, params, callback) {
     if (isTracking() && !isOwn(this) && HELD_COMMANDS.has(method)) {
-      inspectorGuardEvents.commandsHeld++;
       const cb = typeof params === 'function' ? params : callback;
       if (cb) process.nextTick(cb, null, {});
       return;
@@ -87,7 +83,6 @@ export function guardInspectorSessions(
 
   proto.disconnect = function disconnect(this: Session) {
     if (!isTracking() || isOwn(this)) return originalDisconnect.call(this);
-    inspectorGuardEvents.sessionsHeldOpen++;
     held.add(this);
     for (const domain of DOMAINS_TO_QUIET) {
       try {
