@@ -1,15 +1,7 @@
 /**
  * heapscope's side of a capture without the native helper (inspector-agent.cts): what
- * such a profile can claim, in its `heapscope.exact` and notes, and which frames are
- * the capture's own.
+ * such a profile can claim, in its `heapscope.exact` and notes.
  */
-import { fileURLToPath } from 'node:url';
-
-/** The scripts of the route without the helper: allocations under them are heapscope's. */
-export const WITHOUT_HELPER_SCRIPTS: readonly string[] = [
-  './inspector-agent.cjs',
-  './inspector-sync.cjs',
-].map((p) => fileURLToPath(new URL(p, import.meta.url)));
 
 /** What the agent wrote about its route (`backend` in `<id>.meta.json`). */
 export interface WithoutHelperBackend {

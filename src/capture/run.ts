@@ -14,16 +14,16 @@ import { profileFromTrackedSnapshot } from '../formats/tracked-snapshot.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { DEFAULT_PEAK_SAMPLE_INTERVAL } from './defaults.js';
 import { createFrameFormatter } from './frames.js';
-import { WITHOUT_HELPER_SCRIPTS, withoutHelperFacts } from './inspector-run.js';
+import { withoutHelperFacts } from './inspector-run.js';
 import { peakFromSample } from './peak-sample.js';
 import { chooseRoute, routeEnv } from './route.js';
 import { startSampledSession } from './sampled-run.js';
 import { createSession } from './session-dir.js';
 import {
   commandOf,
-  OWN_SCRIPTS as HEAPSCOPE_SCRIPTS,
   type MissingProfile,
   noProfileReason,
+  OWN_SCRIPTS,
   readJson,
   type StartedFile,
   type WrittenProfile,
@@ -33,7 +33,6 @@ import { type RunningProcess, stillRunning, waitForProcesses } from './wait.js';
 export type { MissingProfile, WrittenProfile } from './session-files.js';
 
 const AGENT_PATH = fileURLToPath(new URL('./agent.cjs', import.meta.url));
-const OWN_SCRIPTS = [...HEAPSCOPE_SCRIPTS, ...WITHOUT_HELPER_SCRIPTS];
 
 export interface RunOptions {
   /** Directory for the profiles (default: the working directory). */

@@ -1,7 +1,7 @@
 // The files the capture agents leave in a session directory, and what both runners (exact,
 // run.ts, and sampled, sampled-run.ts) make of them.
 
-import { promises as fs } from 'node:fs';
+import { promises as fs, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Profile } from '../model/profile.js';
@@ -27,15 +27,17 @@ export interface MissingProfile {
   reason: string;
 }
 
-/** heapscope's own scripts in the target: their frames are left out of every profile. */
-export const OWN_SCRIPTS = [
-  './agent.cjs',
-  './sampled-agent.cjs',
-  './ending.cjs',
-  './parent-side.cjs',
-  './owner.cjs',
-  '../native/load.cjs',
-].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+/**
+ * heapscope's own scripts in the target: their frames are left out of every profile. Every
+ * CommonJS file beside this one and the native helper's loader is loaded only into
+ * targets (agents and what they require), so the list is those directories' `.cjs` files.
+ */
+export const OWN_SCRIPTS: readonly string[] = ['.', '../native'].flatMap((rel) => {
+  const dir = fileURLToPath(new URL(rel, import.meta.url));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.cjs'))
+    .map((f) => join(dir, f));
+});
 
 /** `<pid>.<threadId>.started.json`: written by an agent as its process or thread starts. */
 export interface StartedFile {

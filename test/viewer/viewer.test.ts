@@ -254,9 +254,16 @@ describe.each([
 describe('sorting', () => {
   it('shows functions and files with their self and inclusive figures', async () => {
     // Ground truth from the JSON: a function's self bytes are those of the program points
-    // whose allocating frame is it; its inclusive bytes those with it anywhere.
+    // whose allocating frame is it; its inclusive bytes those with it anywhere. A function
+    // is its name and file; anonymous functions, which share a name, keep their position.
     const raw = JSON.parse(heapscopeText) as Raw;
-    const nameOf = (f: number) => raw.ftbl[f]!.replace(/ \([^()]*\)$/, '');
+    const nameOf = (f: number) => {
+      const frame = raw.ftbl[f]!;
+      const m = / \((.*?)((?::\d+){1,2})?\)$/.exec(frame);
+      if (!m) return frame;
+      const name = frame.slice(0, m.index);
+      return /^(\(anonymous\)|<anonymous>|anonymous)?$/.test(name) ? frame : `${name} (${m[1]})`;
+    };
     const self = new Map<string, number>();
     const inclusive = new Map<string, number>();
     for (const p of raw.pps) {
