@@ -49,35 +49,49 @@ export function renderSnapshotSummary(
   if (s.unreachable > 0) {
     out += p.dim(`  ${count(s.unreachable)} nodes are kept only by weak or internal references\n`);
   }
-  const share = (n: number) => (s.totalSize > 0 ? percent(n / s.totalSize) : '');
-  out += `\n${p.bold('Top retainers by class')}\n`;
-  out += table(
-    ['Retained', '%', 'Self', 'Count', 'Class'],
-    s.classes.map((c) => [
-      bytes(c.retainedSize),
-      share(c.retainedSize),
-      bytes(c.selfSize),
-      count(c.count),
-      c.name + where(c.location),
-    ]),
-    4,
+  out += retainersTable(
+    'Top retainers by class',
+    'Class',
+    s.classes,
+    s.totalSize,
+    p,
+    (c) => c.name + where(c.location),
   );
   if (s.sites) {
-    out += `\n${p.bold('Top retainers by allocation site')}\n`;
-    out += table(
-      ['Retained', '%', 'Self', 'Count', 'Allocated at'],
-      s.sites.map((site) => [
-        bytes(site.retainedSize),
-        share(site.retainedSize),
-        bytes(site.selfSize),
-        count(site.count),
-        stackLine(site.frames),
-      ]),
-      4,
+    out += retainersTable(
+      'Top retainers by allocation site',
+      'Allocated at',
+      s.sites,
+      s.totalSize,
+      p,
+      (site) => stackLine(site.frames),
     );
   }
   if (s.path) out += `\n${renderPath(s.path, p)}`;
   return out;
+}
+
+/** A titled table of groups (classes or sites): retained, share of the total, self, count, label. */
+function retainersTable<Row extends { retainedSize: number; selfSize: number; count: number }>(
+  title: string,
+  labelHeader: string,
+  rows: Row[],
+  totalSize: number,
+  p: Paint,
+  label: (row: Row) => string,
+): string {
+  const share = (n: number) => (totalSize > 0 ? percent(n / totalSize) : '');
+  return `\n${p.bold(title)}\n${table(
+    ['Retained', '%', 'Self', 'Count', labelHeader],
+    rows.map((r) => [
+      bytes(r.retainedSize),
+      share(r.retainedSize),
+      bytes(r.selfSize),
+      count(r.count),
+      label(r),
+    ]),
+    4,
+  )}`;
 }
 
 /** An allocation stack on one line: the allocating frame and two callers. */
