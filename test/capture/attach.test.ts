@@ -29,7 +29,6 @@ import {
 
 const PAIR_BYTES = 40;
 const SIGMAS = 5;
-const INSPECTOR_PORT = 9229;
 /** Node 22.14+ and 23.7+ have the flag. */
 const HAS_DISABLE_SIGUSR1 =
   spawnSync(NODE, ['--disable-sigusr1', '-e', '0'], { stdio: 'ignore' }).status === 0;
@@ -75,12 +74,14 @@ describe('a sampled window of an express server under load', () => {
       out,
     ]);
     await sampling(run);
-    expect(await isListening(INSPECTOR_PORT)).toBe(true);
+    expect(await isListening(server.inspectorPort)).toBe(true);
     await load(server.port, `/orders?n=${N}`, REQUESTS);
     run.child.kill('SIGINT');
     const r = await run.done;
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toContain(`detached; the inspector is closed again (port ${INSPECTOR_PORT})`);
+    expect(r.stderr).toContain(
+      `detached; the inspector is closed again (port ${server.inspectorPort})`,
+    );
 
     const profile = readProfile(out);
     const truth = REQUESTS * N * PAIR_BYTES;
@@ -92,7 +93,7 @@ describe('a sampled window of an express server under load', () => {
     expect(profile.heapscope?.notes?.join('\n')).toContain('attached to the running process');
 
     // The server goes on serving, with its inspector closed, and ends as it would have.
-    expect(await isListening(INSPECTOR_PORT)).toBe(false);
+    expect(await isListening(server.inspectorPort)).toBe(false);
     await load(server.port, '/orders?n=10', 5);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(42);
@@ -127,7 +128,7 @@ describe('a heap snapshot of an express server with a planted leak', () => {
     expect(edges).toContain('.sessionsByUser');
     expect(summary.path.steps.at(-1)!.node.className).toBe('LeakedSession');
     expect(readFileSync(file, 'utf8').slice(0, 12)).toBe('{"snapshot":');
-    expect(await isListening(INSPECTOR_PORT)).toBe(false);
+    expect(await isListening(server.inspectorPort)).toBe(false);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(42);
   });
@@ -157,7 +158,7 @@ describe('a heap snapshot of an express server with a planted leak', () => {
     };
     const leaked = c.classes.find((x) => x.name === 'LeakedSession');
     expect(leaked).toMatchObject({ countDelta: 700, added: 700, removed: 0 });
-    expect(await isListening(INSPECTOR_PORT)).toBe(false);
+    expect(await isListening(server.inspectorPort)).toBe(false);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(42);
   });
@@ -273,14 +274,14 @@ describe('the target', () => {
     const server = await startServer();
     const run = heapscopeAsync(['attach', String(server.pid), '--out-dir', tempDir()]);
     await sampling(run);
-    expect(await isListening(INSPECTOR_PORT)).toBe(true);
+    expect(await isListening(server.inspectorPort)).toBe(true);
     run.child.kill('SIGKILL');
     await run.done;
     const deadline = Date.now() + 30_000;
-    while ((await isListening(INSPECTOR_PORT)) && Date.now() < deadline) {
+    while ((await isListening(server.inspectorPort)) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(await isListening(INSPECTOR_PORT)).toBe(false);
+    expect(await isListening(server.inspectorPort)).toBe(false);
     await load(server.port, '/orders?n=10', 5);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(42);
@@ -288,13 +289,13 @@ describe('the target', () => {
 
   it("is refused when its inspector's port is taken, and sends it no signal", async () => {
     const server = await startServer();
-    const blocker = createServer().listen(INSPECTOR_PORT, '127.0.0.1');
+    const blocker = createServer().listen(server.inspectorPort, '127.0.0.1');
     await once(blocker, 'listening');
     const r = await heapscopeAsync(['attach', String(server.pid)]).done;
     blocker.close();
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(
-      `port ${INSPECTOR_PORT}, where pid ${server.pid} opens its inspector`,
+      `port ${server.inspectorPort}, where pid ${server.pid} opens its inspector`,
     );
     expect(server.stderr()).not.toContain('Debugger');
     server.child.kill('SIGTERM');
@@ -325,7 +326,7 @@ describe('the target', () => {
     const r = heapscope(['attach', String(server.pid)]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('was started with --disable-sigusr1');
-    expect(await isListening(INSPECTOR_PORT)).toBe(false);
+    expect(await isListening(server.inspectorPort)).toBe(false);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(42);
   });

@@ -1,6 +1,7 @@
 /** Real servers for `heapscope attach` tests: started with plain Node, loaded from a second process. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { connect } from 'node:net';
+import { once } from 'node:events';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { NODE, ROOT } from './heapscope.js';
 
@@ -10,6 +11,8 @@ export interface Server {
   child: ChildProcess;
   pid: number;
   port: number;
+  /** Where SIGUSR1 opens its inspector: a free port given with --inspect-port, not 9229. */
+  inspectorPort: number;
   stderr: () => string;
   /** Resolves with the exit code (or the signal's name) once the server has ended. */
   exited: Promise<number | string>;
@@ -23,9 +26,27 @@ export function killServers(): void {
   running.clear();
 }
 
-/** Starts test/fixtures/attach/server.cjs with plain `node` (extra args go to the server). */
-export function startServer(args: string[] = [], nodeArgs: string[] = []): Promise<Server> {
-  const child = spawn(NODE, [...nodeArgs, join(FIXTURES, 'server.cjs'), ...args], {
+/** A TCP port nothing listens on at the moment. */
+async function freePort(): Promise<number> {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as { port: number };
+  probe.close();
+  await once(probe, 'close');
+  return port;
+}
+
+/**
+ * Starts test/fixtures/attach/server.cjs with plain `node` (extra args go to the server).
+ * Each server's inspector gets a port of its own, so attach tests running beside other
+ * programs (or each other) never meet on Node's default 9229.
+ */
+export async function startServer(args: string[] = [], nodeArgs: string[] = []): Promise<Server> {
+  const inspectorPort = await freePort();
+  const inspectFlags = nodeArgs.some((a) => a.startsWith('--inspect'))
+    ? []
+    : [`--inspect-port=${inspectorPort}`];
+  const child = spawn(NODE, [...inspectFlags, ...nodeArgs, join(FIXTURES, 'server.cjs'), ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -45,7 +66,7 @@ export function startServer(args: string[] = [], nodeArgs: string[] = []): Promi
       const line = stdout.split('\n')[0];
       if (stdout.includes('\n')) {
         const { port } = JSON.parse(line!) as { port: number };
-        resolve({ child, pid: child.pid!, port, stderr: () => stderr, exited });
+        resolve({ child, pid: child.pid!, port, inspectorPort, stderr: () => stderr, exited });
       }
     });
     child.on('exit', () => reject(new Error(`the server ended before it listened: ${stderr}`)));
