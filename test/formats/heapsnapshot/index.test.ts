@@ -18,6 +18,7 @@ import {
   parseHeapSnapshot,
   readHeapSnapshot,
 } from '../../../src/formats/heapsnapshot/index.js';
+import { expectSameNumbers, TRACKED_SNAPSHOT_META } from '../../helpers/heapsnapshot.js';
 
 // ---------------------------------------------------------------------------------------
 // Fixtures: real snapshots from child processes
@@ -91,16 +92,6 @@ afterAll(() => {
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
-
-/** Element-wise equality with a short message (vitest's diff of 10^6 numbers is slow). */
-function expectSameNumbers(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string) {
-  expect(actual.length, `${what}.length`).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (actual[i] !== expected[i]) {
-      expect.fail(`${what}[${i}]: got ${actual[i]}, expected ${expected[i]}`);
-    }
-  }
-}
 
 function expectSameStrings(actual: string[], expected: string[]) {
   expect(actual.length, 'strings.length').toBe(expected.length);
@@ -233,23 +224,6 @@ function syntheticSnapshot(): string {
     '[not] {an} array,:',
   ];
   const escaped = '"esc \\u20ac\\uD83D\\uDE00 \\ud83d lone \\/ \\" \\\\ \\n\\u00e9"';
-  const meta = {
-    node_fields: ['type', 'name', 'id', 'self_size', 'edge_count', 'trace_node_id', 'detachedness'],
-    node_types: [['hidden', 'object'], 'string', 'number', 'number', 'number', 'number', 'number'],
-    edge_fields: ['type', 'name_or_index', 'to_node'],
-    edge_types: [['element', 'property'], 'string_or_number', 'node'],
-    trace_function_info_fields: [
-      'function_id',
-      'name',
-      'script_name',
-      'script_id',
-      'line',
-      'column',
-    ],
-    trace_node_fields: ['id', 'function_info_index', 'count', 'size', 'children'],
-    sample_fields: ['timestamp_us', 'last_assigned_id'],
-    location_fields: ['object_index', 'script_id', 'line', 'column'],
-  };
   return [
     '\n {"unknown_first": {"a": ["]", "}", {"b": [1, 2.5e3, true, null]}], "c": "\\"]"},',
     '"strings" : [',
@@ -258,7 +232,7 @@ function syntheticSnapshot(): string {
     '"nodes":[ 0,1,1,0,2,0,0\n,1,2,3,4294967295,1,7,0\n,1,3,5,64,0,8,1\n ],',
     '"trace_tree":[1,0,0,0,[7,1,3,96,[],8,2,1,4294967296,[9,1,0,0,[]]]],',
     '"snapshot":{"meta":',
-    JSON.stringify(meta),
+    JSON.stringify(TRACKED_SNAPSHOT_META),
     ',"node_count":3,"edge_count":3,"trace_function_count":3,"extra":[[]]},',
     '"edges":[1,0,7,1,1,14,0,5,14],',
     '"trace_function_infos":[0,1,0,0,0,0,1,2,4,3,10,5,2,3,4,3,0,0],',

@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findEdgesEnd } from '../../../dist/formats/heapsnapshot/deferred.js';
 import { parseHeapSnapshot, readHeapSnapshot } from '../../../dist/formats/heapsnapshot/index.js';
 import { siteFrames } from '../../../dist/model/snapshot/sites.js';
+import { expectSameNumbers, TRACKED_SNAPSHOT_META } from '../../helpers/heapsnapshot.js';
 
 let dir: string;
 let path: string;
@@ -44,13 +45,6 @@ beforeAll(() => {
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-function sameNumbers(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string) {
-  expect(actual.length, `${what}.length`).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (actual[i] !== expected[i]) expect.fail(`${what}[${i}]: ${actual[i]} ≠ ${expected[i]}`);
-  }
-}
 
 /** A copy of the snapshot with `edit` applied to its text, written to a file. */
 function variant(name: string, edit: (text: string) => string): string {
@@ -82,22 +76,22 @@ describe.each([true, false])('readHeapSnapshot off this thread (native: %s)', (n
     // The arrays come from the workers (shared memory), not from this thread.
     expect(snapshot.nodes.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(snapshot.edges.buffer).toBeInstanceOf(SharedArrayBuffer);
-    sameNumbers(snapshot.nodes, json.nodes, 'nodes');
-    sameNumbers(snapshot.edges, json.edges, 'edges');
+    expectSameNumbers(snapshot.nodes, json.nodes, 'nodes');
+    expectSameNumbers(snapshot.edges, json.edges, 'edges');
     expect(snapshot.strings.toArray()).toEqual(json.strings);
     // Read after the scan, counted first (its length is not declared).
     expect(json.locations.length).toBeGreaterThan(0);
-    sameNumbers(snapshot.locations, json.locations, 'locations');
+    expectSameNumbers(snapshot.locations, json.locations, 'locations');
     expect(snapshot.locations.length).toBe(json.locations.length);
     expect(snapshot.nodeCount).toBe(json.snapshot.node_count);
     const inline = await readHeapSnapshot(path, { native, parallel: false });
     expect(inline.nodes.buffer).not.toBeInstanceOf(SharedArrayBuffer);
-    sameNumbers(snapshot.firstEdge, inline.firstEdge, 'firstEdge');
+    expectSameNumbers(snapshot.firstEdge, inline.firstEdge, 'firstEdge');
   });
 
   it('reads a file whose arrays span many read chunks', async () => {
     const snapshot = await readHeapSnapshot(path, { native, parallel: true, chunkSize: 4093 });
-    sameNumbers(snapshot.edges, json.edges, 'edges');
+    expectSameNumbers(snapshot.edges, json.edges, 'edges');
   });
 
   it('reports malformed arrays exactly as the reader without workers does', async () => {
@@ -182,8 +176,8 @@ describe.each([true, false])('readHeapSnapshot off this thread (native: %s)', (n
     }
     // Sound edges pass the worker's check: the plain file reads with one worker too.
     const snapshot = await readHeapSnapshot(path, { native, parallel: true, threads: 1 });
-    sameNumbers(snapshot.nodes, json.nodes, 'nodes');
-    sameNumbers(snapshot.edges, json.edges, 'edges');
+    expectSameNumbers(snapshot.nodes, json.nodes, 'nodes');
+    expectSameNumbers(snapshot.edges, json.edges, 'edges');
     expect(snapshot.nodes.buffer).toBeInstanceOf(SharedArrayBuffer);
   });
 
@@ -234,10 +228,10 @@ describe.each([true, false])('readHeapSnapshot off this thread (native: %s)', (n
     writeFileSync(file, JSON.stringify(reordered));
     for (const threads of [1, 2]) {
       const read = await readHeapSnapshot(file, { native, parallel: true, threads });
-      sameNumbers(read.edges, json.edges, 'edges');
-      sameNumbers(read.nodes, json.nodes, 'nodes');
+      expectSameNumbers(read.edges, json.edges, 'edges');
+      expectSameNumbers(read.nodes, json.nodes, 'nodes');
       expect(Array.from(read.samples)).toEqual([5, 6, 7, 8]);
-      sameNumbers(read.locations, json.locations, 'locations');
+      expectSameNumbers(read.locations, json.locations, 'locations');
       expect(read.strings.length).toBe(json.strings.length);
     }
   });
@@ -250,7 +244,7 @@ describe.each([true, false])('readHeapSnapshot off this thread (native: %s)', (n
     const snapshot = await readHeapSnapshot(fifo, { native, parallel: true });
     expect(await written).toBe(0);
     expect(snapshot.edges.buffer).not.toBeInstanceOf(SharedArrayBuffer);
-    sameNumbers(snapshot.edges, json.edges, 'edges');
+    expectSameNumbers(snapshot.edges, json.edges, 'edges');
   });
 
   it('reads on its own thread where no thread may be started (permission model)', () => {
@@ -295,7 +289,7 @@ describe.each([true, false])('readHeapSnapshot off this thread (native: %s)', (n
     await expect(reading).rejects.toThrow(/abort/i);
     // Whatever was still running off this thread ends by itself; the next read is whole.
     const again = await readHeapSnapshot(path, { native, parallel: true });
-    sameNumbers(again.edges, json.edges, 'edges');
+    expectSameNumbers(again.edges, json.edges, 'edges');
   });
 
   it('reports a file truncated inside an array as truncated', async () => {
@@ -315,23 +309,6 @@ describe.each([true, false])('readHeapSnapshot off this thread (native: %s)', (n
  * other numbers as written; the `locations` entry with a negative column is dropped.
  */
 describe('negative lines and columns (trace_function_infos, locations)', () => {
-  const meta = {
-    node_fields: ['type', 'name', 'id', 'self_size', 'edge_count', 'trace_node_id', 'detachedness'],
-    node_types: [['hidden', 'object'], 'string', 'number', 'number', 'number', 'number', 'number'],
-    edge_fields: ['type', 'name_or_index', 'to_node'],
-    edge_types: [['element', 'property'], 'string_or_number', 'node'],
-    trace_function_info_fields: [
-      'function_id',
-      'name',
-      'script_name',
-      'script_id',
-      'line',
-      'column',
-    ],
-    trace_node_fields: ['id', 'function_info_index', 'count', 'size', 'children'],
-    sample_fields: ['timestamp_us', 'last_assigned_id'],
-    location_fields: ['object_index', 'script_id', 'line', 'column'],
-  };
   // (root) > the wrapper (line 1, column -208) > allocateKnown (4:3) > a function at -2^31.
   const infos = [
     0, 1, 0, 0, 0, 0, 9, 6, 3, 240, 1, -208, 10, 2, 3, 240, 4, 3, 11, 4, 3, 240, -1, -2147483648,
@@ -341,7 +318,7 @@ describe('negative lines and columns (trace_function_infos, locations)', () => {
   ];
   const locations = [7, 240, 0, -196, 14, 240, 3, 12];
   const text = [
-    `{"snapshot":{"meta":${JSON.stringify(meta)},"node_count":3,"edge_count":2,"trace_function_count":4},`,
+    `{"snapshot":{"meta":${JSON.stringify(TRACKED_SNAPSHOT_META)},"node_count":3,"edge_count":2,"trace_function_count":4},`,
     '"nodes":[0,1,1,0,2,0,0\n,1,2,3,40,0,2,0\n,1,2,5,40,0,3,0],',
     '"edges":[1,5,7\n,1,5,14],',
     `"trace_function_infos":[${infos.join(',')}],`,
@@ -377,8 +354,8 @@ describe('negative lines and columns (trace_function_infos, locations)', () => {
   ];
   it.each(ways)('%s', async (_way, read) => {
     const snapshot = await read();
-    sameNumbers(snapshot.traceFunctionInfos, readInfos, 'traceFunctionInfos');
-    sameNumbers(snapshot.locations, [14, 240, 3, 12], 'locations');
+    expectSameNumbers(snapshot.traceFunctionInfos, readInfos, 'traceFunctionInfos');
+    expectSameNumbers(snapshot.locations, [14, 240, 3, 12], 'locations');
     const frames = [1, 2, 3].map((t) => siteFrames(snapshot, t)[0]);
     expect(frames).toEqual([
       '(anonymous) (/t/vt/a.test.mjs:1)',
