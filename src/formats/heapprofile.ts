@@ -585,91 +585,218 @@ export interface HeapProfileWriteOptions {
  * one metric; the samples keep totals and live figures apart for heapscope to read back.
  */
 export function writeHeapProfile(profile: Profile, options: HeapProfileWriteOptions = {}): string {
+  return [...writeHeapProfileParts(profile, options)].join('');
+}
+
+/** Text per part of `writeHeapProfileParts`, about. */
+const PART_CHARS = 1 << 20;
+
+/**
+ * The text of `writeHeapProfile` in parts of about a million characters, made one at a
+ * time as they are taken: a profile of millions of program points is longer than the
+ * longest string V8 makes (about 512 MB), and its tree as JavaScript objects does not
+ * fit in memory. The tree is built first (so that a profile that cannot be written fails
+ * here, before any part), in typed arrays; the text of a node is made when it is written.
+ */
+export function writeHeapProfileParts(
+  profile: Profile,
+  options: HeapProfileWriteOptions = {},
+): Iterable<string> {
   const metric = options.metric ?? 'total';
   if (metric === 'end' && !profile.hasLifetimes) {
     throw new HeapProfileFormatError('this profile has no live-at-end figures to write');
   }
-  const scriptIds = new Map<string, string>();
-  const callFrameOf = (frame: string): CallFrame => {
-    const p = parseFrameForExport(frame);
-    const url = p.file ?? '';
-    let scriptId = scriptIds.get(url);
-    if (scriptId === undefined) {
-      scriptId = url === '' ? '0' : String(scriptIds.size + 1);
-      scriptIds.set(url, scriptId);
+  const tree = buildTree(profile, metric);
+  const ext: WireExtension = { ...profileHeaderRecord(profile), metric };
+  return heapProfileText(profile, tree, ext);
+}
+
+/**
+ * The call tree of a profile, outermost frame at the root's children: node `n` (id
+ * `n + 1`, numbered as made) has frame `frame[n]` under `parent[n]`, its children in the
+ * order they were made (`firstChild`, `nextSibling`; 0 for none: the root is no child).
+ */
+interface Tree {
+  size: number;
+  frame: Int32Array;
+  parent: Int32Array;
+  firstChild: Int32Array;
+  nextSibling: Int32Array;
+  selfSize: Float64Array;
+  selfCount: Float64Array;
+  /** The `scriptId` of each frame's url, numbered as urls are first met (`'0'` for none). */
+  scriptIdOfFrame: Int32Array;
+  /** The node of each program point. */
+  nodeOfPp: Int32Array;
+}
+
+function buildTree(profile: Profile, metric: 'total' | 'end'): Tree {
+  const pps = profile.programPoints;
+  let most = 1;
+  for (const pp of pps) most += pp.stack.length;
+  const frame = new Int32Array(most);
+  const parent = new Int32Array(most);
+  const firstChild = new Int32Array(most);
+  const lastChild = new Int32Array(most);
+  const nextSibling = new Int32Array(most);
+  const selfSize = new Float64Array(most);
+  const selfCount = new Float64Array(most);
+  frame[0] = -1;
+  let size = 1;
+  // Children by (parent, frame): open addressing, slots hold node + 1 (0: empty).
+  let bits = 4;
+  while (1 << bits < most * 2) bits++;
+  const mask = (1 << bits) - 1;
+  const slots = new Int32Array(1 << bits);
+  const scriptIdOfFrame = new Int32Array(profile.frames.length + 1).fill(-1);
+  const scriptIds = new Map<string, number>();
+  const scriptIdOf = (f: number): number => {
+    const i = f >= 0 && f < profile.frames.length ? f : profile.frames.length;
+    let id = scriptIdOfFrame[i]!;
+    if (id < 0) {
+      const url = parseFrameForExport(frameText(profile, f)).file ?? '';
+      const known = scriptIds.get(url);
+      id = known ?? (url === '' ? 0 : scriptIds.size + 1);
+      if (known === undefined) scriptIds.set(url, id);
+      scriptIdOfFrame[i] = id;
     }
-    return {
-      functionName: p.name === '(anonymous)' ? '' : p.name,
-      url,
-      lineNumber: p.line !== undefined ? p.line - 1 : -1,
-      columnNumber: p.column !== undefined && p.column > 0 ? p.column - 1 : -1,
-      scriptId,
-    };
+    return id;
   };
-  let nextId = 1;
-  const head: WireNode = {
-    callFrame: { functionName: '(root)', url: '', lineNumber: -1, columnNumber: -1, scriptId: '0' },
-    selfSize: 0,
-    selfCount: 0,
-    id: nextId++,
-    children: [],
-  };
-  const childIndex = new Map<WireNode, Map<number, WireNode>>();
-  const nodeFor = (stack: readonly number[]): WireNode => {
-    let node = head;
-    for (let i = stack.length - 1; i >= 0; i--) {
-      const f = stack[i]!;
-      let kids = childIndex.get(node);
-      if (!kids) {
-        kids = new Map();
-        childIndex.set(node, kids);
-      }
-      let child = kids.get(f);
-      if (!child) {
-        child = {
-          callFrame: callFrameOf(profile.frames[f] ?? `<bad frame ${f}>`),
-          selfSize: 0,
-          selfCount: 0,
-          id: nextId++,
-          children: [],
-        };
-        kids.set(f, child);
-        node.children.push(child);
-      }
-      node = child;
+  const childOf = (node: number, f: number): number => {
+    let h = (Math.imul(node, 0x9e3779b1) ^ Math.imul(f, 0x85ebca6b)) & mask;
+    for (;;) {
+      const s = slots[h]!;
+      if (s === 0) break;
+      if (frame[s - 1] === f && parent[s - 1] === node) return s - 1;
+      h = (h + 1) & mask;
     }
-    return node;
+    const child = size++;
+    slots[h] = child + 1;
+    frame[child] = f;
+    parent[child] = node;
+    if (firstChild[node] === 0) firstChild[node] = child;
+    else nextSibling[lastChild[node]!] = child;
+    lastChild[node] = child;
+    scriptIdOf(f);
+    return child;
   };
-  const samples: WireSample[] = [];
+  const nodeOfPp = new Int32Array(pps.length);
+  pps.forEach((pp, i) => {
+    let node = 0;
+    for (let d = pp.stack.length - 1; d >= 0; d--) node = childOf(node, pp.stack[d]!);
+    nodeOfPp[i] = node;
+    selfSize[node]! += metric === 'end' ? (pp.endBytes ?? 0) : pp.totalBytes;
+    selfCount[node]! += metric === 'end' ? (pp.endBlocks ?? 0) : pp.totalBlocks;
+  });
+  return {
+    size,
+    frame,
+    parent,
+    firstChild,
+    nextSibling,
+    selfSize,
+    selfCount,
+    scriptIdOfFrame,
+    nodeOfPp,
+  };
+}
+
+function frameText(profile: Profile, f: number): string {
+  return profile.frames[f] ?? `<bad frame ${f}>`;
+}
+
+/** `{"head":…,"samples":[…],"heapscope":…}`, in the key order of DevTools' own files. */
+function* heapProfileText(profile: Profile, tree: Tree, ext: WireExtension): Generator<string> {
+  let part: string[] = [];
+  let chars = 0;
+  const put = (text: string): boolean => {
+    part.push(text);
+    chars += text.length;
+    return chars >= PART_CHARS;
+  };
+  const take = (): string => {
+    const text = part.join('');
+    part = [];
+    chars = 0;
+    return text;
+  };
+  const { frame, parent, firstChild, nextSibling, selfSize, selfCount } = tree;
+  const rootFrame: CallFrame = {
+    functionName: '(root)',
+    url: '',
+    lineNumber: -1,
+    columnNumber: -1,
+    scriptId: '0',
+  };
+  const open = (n: number): boolean => {
+    let cf = rootFrame;
+    if (n > 0) {
+      const f = frame[n]!;
+      const p = parseFrameForExport(frameText(profile, f));
+      const i = f >= 0 && f < profile.frames.length ? f : profile.frames.length;
+      cf = {
+        functionName: p.name === '(anonymous)' ? '' : p.name,
+        url: p.file ?? '',
+        lineNumber: p.line !== undefined ? p.line - 1 : -1,
+        columnNumber: p.column !== undefined && p.column > 0 ? p.column - 1 : -1,
+        scriptId: String(tree.scriptIdOfFrame[i]),
+      };
+    }
+    return put(
+      `{"callFrame":${JSON.stringify(cf)},"selfSize":${selfSize[n]},"selfCount":${selfCount[n]},"id":${n + 1},"children":[`,
+    );
+  };
+  // Depth first without a stack of our own: down to the first child, else close and
+  // go on to the next sibling, climbing as long as there is none.
+  put('{"head":');
+  let n = 0;
+  let full = open(n);
+  for (;;) {
+    if (full) yield take();
+    if (firstChild[n] !== 0) {
+      n = firstChild[n]!;
+      full = open(n);
+      continue;
+    }
+    full = put(']}');
+    while (n !== 0 && nextSibling[n] === 0) {
+      n = parent[n]!;
+      full = put(']}');
+    }
+    if (n === 0) break;
+    n = nextSibling[n]!;
+    put(',');
+    full = open(n);
+  }
+  put(',"samples":[');
+  let ordinal = 0;
   const sample = (nodeId: number, size: number, count: number, isLive?: boolean) => {
-    if (size <= 0 && count <= 0) return;
-    samples.push({
-      size,
-      nodeId,
-      ordinal: samples.length + 1,
-      objectCount: count,
-      ...(isLive === undefined ? {} : { isLive }),
-    });
+    if (size <= 0 && count <= 0) return false;
+    ordinal++;
+    const live = isLive === undefined ? '' : `,"isLive":${isLive}`;
+    return put(
+      `${ordinal > 1 ? ',' : ''}{"size":${size},"nodeId":${nodeId},"ordinal":${ordinal},"objectCount":${count}${live}}`,
+    );
   };
-  for (const pp of profile.programPoints) {
-    const node = nodeFor(pp.stack);
-    const endBytes = pp.endBytes ?? 0;
-    const endBlocks = pp.endBlocks ?? 0;
-    node.selfSize += metric === 'end' ? endBytes : pp.totalBytes;
-    node.selfCount! += metric === 'end' ? endBlocks : pp.totalBlocks;
+  const pps = profile.programPoints;
+  for (let i = 0; i < pps.length; i++) {
+    const pp = pps[i]!;
+    const id = tree.nodeOfPp[i]! + 1;
     if (profile.hasLifetimes) {
-      sample(node.id, endBytes, endBlocks, true);
-      sample(
-        node.id,
+      const endBytes = pp.endBytes ?? 0;
+      const endBlocks = pp.endBlocks ?? 0;
+      sample(id, endBytes, endBlocks, true);
+      full = sample(
+        id,
         Math.max(0, pp.totalBytes - endBytes),
         Math.max(0, pp.totalBlocks - endBlocks),
         false,
       );
     } else {
-      sample(node.id, pp.totalBytes, pp.totalBlocks);
+      full = sample(id, pp.totalBytes, pp.totalBlocks);
     }
+    if (full) yield take();
   }
-  const ext: WireExtension = { ...profileHeaderRecord(profile), metric };
-  const out: WireFile = { head, samples, heapscope: ext };
-  return `${JSON.stringify(out)}\n`;
+  put(`],"heapscope":${JSON.stringify(ext)}}\n`);
+  yield take();
 }

@@ -10,19 +10,12 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Profile } from '../model/profile.js';
 import { validateProfile } from '../model/validate.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import {
-  DhatFormatError,
-  isDhat,
-  readDhat,
-  readDhatBytes,
-  writeDhat,
-  writeDhatParts,
-} from './dhat.js';
+import { DhatFormatError, isDhat, readDhat, readDhatBytes, writeDhatParts } from './dhat.js';
 import {
   HeapProfileFormatError,
   isHeapProfile,
   readHeapProfile,
-  writeHeapProfile,
+  writeHeapProfileParts,
 } from './heapprofile.js';
 import {
   type HeapSnapshot,
@@ -294,10 +287,24 @@ export function encodeProfile(
   format: WritableFormat,
   options: WriteProfileOptions = {},
 ): string | Uint8Array {
+  const data = encodeProfileParts(profile, format, options);
+  return typeof data === 'string' || data instanceof Uint8Array ? data : [...data].join('');
+}
+
+/**
+ * `encodeProfile` with DHAT and `.heapprofile` text in parts, to be written one after
+ * the other: a large profile's text is longer than one string can be. Throws
+ * ProfileWriteError before any part when the profile cannot be written so.
+ */
+function encodeProfileParts(
+  profile: Profile,
+  format: WritableFormat,
+  options: WriteProfileOptions,
+): string | Uint8Array | Iterable<string> {
   try {
     switch (format) {
       case 'dhat':
-        return writeDhat(profile);
+        return writeDhatParts(profile);
       case 'pprof':
         return writePprof(profile);
       case 'heapprofile': {
@@ -305,7 +312,7 @@ export function encodeProfile(
         if (m !== undefined && m !== 'total-bytes' && m !== 'end-bytes') {
           throw new ProfileWriteError(`a .heapprofile holds total-bytes or end-bytes, not "${m}"`);
         }
-        return writeHeapProfile(profile, { metric: m === 'end-bytes' ? 'end' : 'total' });
+        return writeHeapProfileParts(profile, { metric: m === 'end-bytes' ? 'end' : 'total' });
       }
       case 'speedscope':
         return writeSpeedscope(profile, {
@@ -366,9 +373,20 @@ export async function convertProfileFile(
   const read = await readProfileFile(input, options);
   const format = read.format;
   const profile = options.transform ? options.transform(read.profile) : read.profile;
-  // DHAT in parts: a large profile's text is longer than one string can be.
-  const data = to === 'dhat' ? writeDhatParts(profile) : encodeProfile(profile, to, options);
-  await writeFileAtomic(output, data);
+  const data = encodeProfileParts(profile, to, options);
+  let bytesWritten = 0;
+  const counted = function* (parts: Iterable<string>): Generator<string> {
+    for (const part of parts) {
+      bytesWritten += Buffer.byteLength(part);
+      yield part;
+    }
+  };
+  if (typeof data === 'string' || data instanceof Uint8Array) {
+    bytesWritten = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    await writeFileAtomic(output, data);
+  } else {
+    await writeFileAtomic(output, counted(data));
+  }
   return {
     input,
     output,
@@ -376,11 +394,6 @@ export async function convertProfileFile(
     to,
     programPoints: profile.programPoints.length,
     ...(profile.heapscope ? { capture: profile.heapscope.capture } : {}),
-    bytesWritten:
-      typeof data === 'string'
-        ? Buffer.byteLength(data)
-        : Array.isArray(data)
-          ? data.reduce((n: number, part: string) => n + Buffer.byteLength(part), 0)
-          : (data as Uint8Array).byteLength,
+    bytesWritten,
   };
 }

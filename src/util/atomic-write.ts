@@ -9,10 +9,13 @@ function tempPathFor(path: string): string {
   );
 }
 
-/** Writes a file so that readers see either the old file or the whole new one, never a part. */
+/**
+ * Writes a file so that readers see either the old file or the whole new one, never a part.
+ * Text in parts is written part by part, each made as it is taken.
+ */
 export async function writeFileAtomic(
   path: string,
-  data: string | Uint8Array | readonly string[],
+  data: string | Uint8Array | Iterable<string>,
 ): Promise<void> {
   const tmp = tempPathFor(path);
   try {

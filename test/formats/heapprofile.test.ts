@@ -5,11 +5,11 @@
 // (speedscope's own importer reads it too: see speedscope.test.ts.)
 
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readDhat } from '../../src/formats/dhat.js';
+import { readDhat, writeDhat } from '../../src/formats/dhat.js';
 import {
   estimateBlocks,
   inferSampleInterval,
@@ -17,10 +17,14 @@ import {
   readHeapProfile,
   scaledCount,
   writeHeapProfile,
+  writeHeapProfileParts,
 } from '../../src/formats/heapprofile.js';
-import { readProfileFile } from '../../src/formats/index.js';
+import { convertProfileFile, readProfileFile } from '../../src/formats/index.js';
+import { ProfileBuilder } from '../../src/model/builder.js';
+import { totals } from '../../src/model/metrics.js';
 import { type Profile, stackFrames } from '../../src/model/profile.js';
 import { NODE, siteOf, tempDir, workload } from '../helpers/heapscope.js';
+import { NODE_HEAP_HEADER } from '../helpers/profile-header.js';
 
 const fixture = (path: string) =>
   readDhat(readFileSync(new URL(`../fixtures/dhat/${path}`, import.meta.url), 'utf8'));
@@ -192,5 +196,82 @@ describe('what writeHeapProfile writes', () => {
     visit(end.head);
     expect(self).toBe(HEAP.programPoints.reduce((a, pp) => a + (pp.endBytes ?? 0), 0));
     expect(sites(readHeapProfile(end))).toEqual(sites(HEAP));
+  });
+});
+
+describe('a .heapprofile written in parts', () => {
+  // N sites under 40 callers under one main: a tree that shares its upper nodes, and a
+  // text of several parts. Site i allocates 32·(i+1) bytes in i+1 objects and keeps
+  // 32·(i mod 5) bytes in i mod 5 of them at the end.
+  const N = 6000;
+  const build = (): Profile => {
+    const b = new ProfileBuilder(NODE_HEAP_HEADER);
+    for (let i = 0; i < N; i++) {
+      const end = i % 5;
+      b.add({
+        frames: [
+          `site${i} (lib/s${i % 7}.js:${i + 1}:5)`,
+          `caller${i % 40} (app.js:${10 + (i % 40)}:3)`,
+          'main (app.js:1:1)',
+        ],
+        totalBytes: 32 * (i + 1),
+        totalBlocks: i + 1,
+        totalLifetimes: 0,
+        maxBytes: 32 * end,
+        maxBlocks: end,
+        peakBytes: 32 * end,
+        peakBlocks: end,
+        endBytes: 32 * end,
+        endBlocks: end,
+      });
+    }
+    return b.build();
+  };
+
+  it('reads back from its file with every site and exact totals', async () => {
+    const p = build();
+    expect([...writeHeapProfileParts(p)].length).toBeGreaterThan(1);
+    const dir = tempDir();
+    const input = join(dir, 'generated.json');
+    const output = join(dir, 'generated.heapprofile');
+    writeFileSync(input, writeDhat(p));
+    const r = await convertProfileFile(input, output, 'heapprofile');
+    const text = readFileSync(output, 'utf8');
+    expect(r.bytesWritten).toBe(Buffer.byteLength(text));
+    expect(readdirSync(dir).sort()).toEqual(['generated.heapprofile', 'generated.json']);
+
+    // Figures known by construction: Σ 32·(i+1), Σ (i+1), and the kept share.
+    let endBlocks = 0;
+    for (let i = 0; i < N; i++) endBlocks += i % 5;
+    const want = {
+      totalBytes: (32 * N * (N + 1)) / 2,
+      totalBlocks: (N * (N + 1)) / 2,
+      endBytes: 32 * endBlocks,
+      endBlocks,
+    };
+    // The tree DevTools draws: its self sizes add up to the total, one node per frame
+    // of each distinct stack prefix (main, 40 callers, N sites) below the root.
+    const json = JSON.parse(text);
+    let nodes = 0;
+    let self = 0;
+    const todo = [json.head];
+    while (todo.length > 0) {
+      const n = todo.pop();
+      nodes++;
+      self += n.selfSize;
+      todo.push(...n.children);
+    }
+    expect(nodes).toBe(1 + 1 + 40 + N);
+    expect(self).toBe(want.totalBytes);
+
+    const back = (await readProfileFile(output)).profile;
+    const t = totals(back);
+    expect({
+      totalBytes: t.totalBytes,
+      totalBlocks: t.totalBlocks,
+      endBytes: t.endBytes,
+      endBlocks: t.endBlocks,
+    }).toEqual(want);
+    expect(sites(back)).toEqual(sites(p));
   });
 });
