@@ -73,6 +73,22 @@ function waitFor(done: () => boolean, limitMs: number): Promise<boolean> {
   });
 }
 
+/**
+ * Node emits a child's 'close' once its exit and the closing of its output pipes and IPC
+ * channel are all counted (`maybeClose` in Node's child_process). The exit reported from
+ * the ending file counts as the exit, and the channel of a program that has ended as
+ * closed: 'close' then follows the end of the output, as it would without heapscope. The
+ * real exit and disconnect count again later, past the number, and emit nothing.
+ */
+function countExitTowardsClose(child: ChildProcess): void {
+  const counts = child as unknown as { _closesGot?: number; _closesNeeded?: number };
+  if (typeof counts._closesGot !== 'number' || typeof counts._closesNeeded !== 'number') return;
+  counts._closesGot += child.channel ? 2 : 1;
+  if (counts._closesGot === counts._closesNeeded) {
+    child.emit('close', child.exitCode, child.signalCode);
+  }
+}
+
 /** Installs the parent side in this thread. `dir` is the session directory. */
 export function installParentSide(dir: string): void {
   const owed = (id: string) =>
@@ -103,12 +119,14 @@ export function installParentSide(dir: string): void {
     };
     (child as { exitCode: number | null }).exitCode = code;
     (child as { signalCode: NodeJS.Signals | null }).signalCode = signal as NodeJS.Signals | null;
-    // Nor does the child, or its pipes, keep this parent alive any longer than its program
-    // would have: `heapscope run` waits for the profile instead.
+    // Nor does the child's process or its IPC channel keep this parent alive any longer than
+    // its program would have: `heapscope run` waits for the profile instead. Its output pipes
+    // stay referenced: the child has handed them back (stdio-release.cts), so the parent
+    // reads the program's output to its end now.
     child.unref();
-    for (const stream of child.stdio) (stream as { unref?: () => void } | null)?.unref?.();
     (child.channel as { unref?: () => void } | null | undefined)?.unref?.();
     emit.call(child, 'exit', code, signal);
+    countExitTowardsClose(child);
   };
 
   // Taken now: a program's fake timers (jest, vitest) may replace the globals later.

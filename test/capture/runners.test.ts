@@ -82,6 +82,7 @@ function withoutJestForceExit(text: string): string {
 function normalized(text: string): string {
   return withoutJestForceExit(text)
     .replace(/\d+:\d+:\d+/g, 'T')
+    .replace(/duration_ms:? \d+(\.\d+)?/g, 'duration_ms D')
     .replace(/ \(\d+(\.\d+)?\s?(ms|s)\)/g, '')
     .replace(/\d+(\.\d+)?\s?(ms|s)\b/g, 'D')
     .split('\n')
@@ -120,6 +121,12 @@ describe.each([
   ['vitest 4, forks pool', [VITEST, 'run', '--pool', 'forks'], 2, 0],
   ['vitest 4, threads pool', [VITEST, 'run', '--pool', 'threads'], 0, 2],
   ['jest 30 with -w 2', [JEST, '-w', '2', '--cacheDirectory', '{CACHE}'], 2, 0],
+  [
+    "node --test (Node's own runner, a process per file)",
+    ['--test', 'nt/a.test.cjs', 'nt/b.test.cjs'],
+    2,
+    0,
+  ],
 ])('%s', (_name, command, workerProcesses, workerThreads) => {
   const args = () => command.map((a) => (a === '{CACHE}' ? tempDir('heapscope-jest-') : a));
   it(
@@ -192,6 +199,14 @@ describe('worker pools and threads', () => {
     expect(r.stderr).not.toContain('no profile');
     expect(r.profiles).toHaveLength(2);
     expectKept(r.profiles, 2_000 + 1);
+  });
+
+  it("execFile's callback reads the child's whole output, its exit listener's line included", () => {
+    const r = profiled(['exec-callback.cjs']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('parent read: child kept 3000\nchild exit listener: bye\n');
+    expect(r.profiles).toHaveLength(2);
+    expectKept(r.profiles, 3_000 + 1);
   });
 
   it('a detached child that outlives its parent: run waits for it and profiles it', () => {
