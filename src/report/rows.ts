@@ -1,4 +1,10 @@
-import { type GroupBy, type GroupFigures, groupProgramPoints } from '../model/aggregate.js';
+import {
+  type GroupBy,
+  type GroupIds,
+  groupIds,
+  groupSums,
+  summedMetrics,
+} from '../model/aggregate.js';
 import {
   type AdditiveMetricKey,
   availableMetrics,
@@ -91,23 +97,10 @@ export function buildReport(profile: Profile, options: ReportOptions = {}): Repo
     );
   }
   const t = totals(profile);
-  const all = profile.programPoints.map((pp) => pp[sortedBy.key] ?? 0);
-  const sum = all.reduce((a, b) => a + b, 0);
-  const order = profile.programPoints
-    .map((pp, i) => ({ pp, v: all[i]! }))
-    .filter((x) => x.v > 0)
-    .sort((a, b) => b.v - a.v || b.pp.totalBytes - a.pp.totalBytes);
-  const rows = order.slice(0, options.top ?? 10).map(({ pp, v }, i): ReportRow => {
-    const frames = stackFrames(profile, pp);
-    return {
-      rank: i + 1,
-      value: v,
-      share: sum > 0 ? v / sum : 0,
-      ...reportedFigures(profile, pp),
-      frames: options.depth === undefined ? frames : frames.slice(0, options.depth),
-    };
-  });
+  let sum = 0;
+  for (const pp of profile.programPoints) sum += pp[sortedBy.key] ?? 0;
   const by = options.by ?? 'site';
+  const rows = by === 'site' ? siteRows(profile, sortedBy, sum, options) : [];
   const grouped = by === 'site' ? undefined : groupRows(profile, by, sortedBy, sum, options);
   return {
     cmd: profile.cmd,
@@ -118,7 +111,7 @@ export function buildReport(profile: Profile, options: ReportOptions = {}): Repo
     totals: t,
     programPoints: profile.programPoints.length,
     by,
-    rows: grouped ? [] : rows,
+    rows,
     ...(grouped ?? {}),
     ...(options.notes?.length ? { notes: [...options.notes] } : {}),
     ...(profile.units ? { units: profile.units } : {}),
@@ -127,6 +120,29 @@ export function buildReport(profile: Profile, options: ReportOptions = {}): Repo
     peakTime: profile.peakTime,
     heapscope: profile.heapscope,
   };
+}
+
+/** The top program points by the sort metric. */
+function siteRows(
+  profile: Profile,
+  sortedBy: MetricInfo,
+  sum: number,
+  options: ReportOptions,
+): ReportRow[] {
+  const order = profile.programPoints
+    .map((pp) => ({ pp, v: pp[sortedBy.key] ?? 0 }))
+    .filter((x) => x.v > 0)
+    .sort((a, b) => b.v - a.v || b.pp.totalBytes - a.pp.totalBytes);
+  return order.slice(0, options.top ?? 10).map(({ pp, v }, i): ReportRow => {
+    const frames = stackFrames(profile, pp);
+    return {
+      rank: i + 1,
+      value: v,
+      share: sum > 0 ? v / sum : 0,
+      ...reportedFigures(profile, pp),
+      frames: options.depth === undefined ? frames : frames.slice(0, options.depth),
+    };
+  });
 }
 
 function groupRows(
@@ -141,37 +157,81 @@ function groupRows(
       `${sortedBy.name} is a per-site maximum and does not add up over a ${by}; sort by another metric`,
     );
   }
-  const g = groupProgramPoints(profile, by);
+  // The ranking figure of every group first; all figures only for the groups shown.
+  const ids = groupIds(profile, by);
   const key = sortedBy.key as AdditiveMetricKey;
   const rankedBy = options.cum ? 'inclusive' : 'self';
-  const order: number[] = [];
-  for (let i = 0; i < g.keys.length; i++) if ((g[rankedBy][i]![key] ?? 0) > 0) order.push(i);
-  const val = (i: number) => g[rankedBy][i]![key] ?? 0;
-  const other = (i: number) => g[rankedBy === 'self' ? 'inclusive' : 'self'][i]![key] ?? 0;
-  order.sort(
-    (a, b) => val(b) - val(a) || other(b) - other(a) || (g.keys[a]! < g.keys[b]! ? -1 : 1),
-  );
-  const reported = (f: GroupFigures): ReportedFigures => {
-    const out: ReportedFigures = { totalBytes: f.totalBytes ?? 0, totalBlocks: f.totalBlocks ?? 0 };
+  const ranking = groupSums(profile, ids, [key]);
+  const val = ranking[rankedBy][0]!;
+  const other = ranking[rankedBy === 'self' ? 'inclusive' : 'self'][0]!;
+  const shown = topGroups(ids, val, other, options.top ?? 10);
+  const metrics = summedMetrics(profile);
+  const sums = groupSums(profile, ids, metrics, shown);
+  const ranked = metrics.indexOf(key);
+  const reported = (columns: Float64Array[], slot: number): ReportedFigures => {
+    const f = (k: AdditiveMetricKey) => {
+      const m = metrics.indexOf(k);
+      return m < 0 ? undefined : columns[m]![slot]!;
+    };
+    const out: ReportedFigures = {
+      totalBytes: f('totalBytes') ?? 0,
+      totalBlocks: f('totalBlocks') ?? 0,
+    };
     for (const m of REPORTED_METRICS) {
-      const v = f[m.key as AdditiveMetricKey];
+      const v = f(m.key as AdditiveMetricKey);
       if (v !== undefined) out[m.key as ReportedMetricKey] = v;
     }
     return out;
   };
   const share = (v: number) => (total > 0 ? v / total : 0);
-  const groups = order.slice(0, options.top ?? 10).map(
-    (i, rank): GroupRow => ({
-      rank: rank + 1,
-      key: g.keys[i]!,
-      value: val(i),
-      share: share(val(i)),
-      self: reported(g.self[i]!),
-      inclusive: reported(g.inclusive[i]!),
-      selfShare: share(g.self[i]![key] ?? 0),
-      inclusiveShare: share(g.inclusive[i]![key] ?? 0),
-      sites: { self: g.sitesSelf[i]!, inclusive: g.sitesInclusive[i]! },
-    }),
-  );
-  return { groups, groupCount: g.keys.length, rankedBy };
+  const groups = shown.map((g, slot): GroupRow => {
+    const self = reported(sums.self, slot);
+    const inclusive = reported(sums.inclusive, slot);
+    return {
+      rank: slot + 1,
+      key: ids.key(g),
+      value: val[g]!,
+      share: share(val[g]!),
+      self,
+      inclusive,
+      selfShare: share(sums.self[ranked]![slot]!),
+      inclusiveShare: share(sums.inclusive[ranked]![slot]!),
+      sites: { self: sums.sitesSelf[slot]!, inclusive: sums.sitesInclusive[slot]! },
+    };
+  });
+  return { groups, groupCount: ids.count, rankedBy };
+}
+
+/**
+ * The first `n` groups with a ranking figure above 0, by that figure, then by the
+ * other (self or inclusive), then by name: kept in order as the groups go by, a name
+ * made only when two groups tie on both figures.
+ */
+function topGroups(ids: GroupIds, val: Float64Array, other: Float64Array, n: number): number[] {
+  const top: number[] = [];
+  const names = new Map<number, string>();
+  const name = (g: number) => {
+    let k = names.get(g);
+    if (k === undefined) {
+      k = ids.key(g);
+      names.set(g, k);
+    }
+    return k;
+  };
+  // Whether group a comes before group b.
+  const before = (a: number, b: number) =>
+    val[a]! !== val[b]!
+      ? val[a]! > val[b]!
+      : other[a]! !== other[b]!
+        ? other[a]! > other[b]!
+        : name(a) < name(b);
+  for (let g = 0; g < ids.count; g++) {
+    if (!(val[g]! > 0)) continue;
+    if (top.length === n && (n === 0 || !before(g, top[n - 1]!))) continue;
+    let at = top.length;
+    while (at > 0 && before(g, top[at - 1]!)) at--;
+    top.splice(at, 0, g);
+    if (top.length > n) names.delete(top.pop()!);
+  }
+  return top;
 }
