@@ -37,7 +37,7 @@ const BACKSLASH = 0x5c;
 export function parseJsonBytes(bytes: Buffer, options: JsonBytesOptions = {}): unknown {
   const p = new Parser(bytes, options.onProgress);
   p.skipSpace();
-  const value = options.elements && p.peek() === 0x7b ? p.topObject(options.elements) : p.value();
+  const value = options.elements && p.peek() === 0x7b ? p.object(options.elements) : p.value();
   p.skipSpace();
   if (p.pos !== bytes.length) p.fail();
   options.onProgress?.(bytes.length, bytes.length);
@@ -114,29 +114,19 @@ class Parser {
     if (b[i] === 0x2d) i++;
     const digits0 = i;
     if (b[i] === 0x30) i++;
-    else if (b[i]! >= 0x31 && b[i]! <= 0x39) {
-      while (b[i]! >= 0x30 && b[i]! <= 0x39) i++;
-    } else this.fail();
+    else if (b[i]! >= 0x31 && b[i]! <= 0x39) i = this.digits(i);
+    else this.fail();
     const intEnd = i;
     let plain = true;
     if (b[i] === 0x2e) {
       plain = false;
-      i++;
-      if (!(b[i]! >= 0x30 && b[i]! <= 0x39)) {
-        this.pos = i;
-        this.fail();
-      }
-      while (b[i]! >= 0x30 && b[i]! <= 0x39) i++;
+      i = this.digits(i + 1);
     }
     if (b[i] === 0x65 || b[i] === 0x45) {
       plain = false;
       i++;
       if (b[i] === 0x2b || b[i] === 0x2d) i++;
-      if (!(b[i]! >= 0x30 && b[i]! <= 0x39)) {
-        this.pos = i;
-        this.fail();
-      }
-      while (b[i]! >= 0x30 && b[i]! <= 0x39) i++;
+      i = this.digits(i);
     }
     this.pos = i;
     if (plain && intEnd - digits0 <= 15) {
@@ -145,6 +135,18 @@ class Parser {
       return start === digits0 ? n : -n;
     }
     return Number(b.toString('latin1', start, i));
+  }
+
+  /** One or more digits from byte `i`: the index after the last (fails at `i` if none). */
+  digits(i: number): number {
+    const b = this.b;
+    if (!(b[i]! >= 0x30 && b[i]! <= 0x39)) {
+      this.pos = i;
+      this.fail();
+    }
+    do i++;
+    while (b[i]! >= 0x30 && b[i]! <= 0x39);
+    return i;
   }
 
   string(): string {
@@ -193,44 +195,23 @@ class Parser {
     }
   }
 
-  array(): unknown[] {
-    this.pos++;
+  /** An array (at its `[`); with `each`, each element is replaced by what `each` returns. */
+  array(each?: (value: unknown, index: number) => unknown): unknown[] {
     const out: unknown[] = [];
-    this.skipSpace();
-    if (this.peek() === 0x5d) {
-      this.pos++;
-      return out;
-    }
-    while (true) {
-      out.push(this.value());
+    if (this.opensEmpty(0x5d)) return out;
+    do {
+      const v = this.value();
+      out.push(each ? each(v, out.length) : v);
       this.tick();
-      this.skipSpace();
-      const c = this.peek();
-      this.pos++;
-      if (c === 0x2c) continue;
-      if (c === 0x5d) return out;
-      this.pos--;
-      this.fail();
-    }
+    } while (this.another(0x5d));
+    return out;
   }
 
-  object(): Record<string, unknown> {
-    return this.members(undefined);
-  }
-
-  topObject(elements: NonNullable<JsonBytesOptions['elements']>): Record<string, unknown> {
-    return this.members(elements);
-  }
-
-  members(elements: JsonBytesOptions['elements']): Record<string, unknown> {
-    this.pos++;
+  /** An object (at its `{`); see `JsonBytesOptions.elements`. */
+  object(elements?: JsonBytesOptions['elements']): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    this.skipSpace();
-    if (this.peek() === 0x7d) {
-      this.pos++;
-      return out;
-    }
-    while (true) {
+    if (this.opensEmpty(0x7d)) return out;
+    do {
       this.skipSpace();
       if (this.peek() !== QUOTE) this.fail();
       const key = this.string();
@@ -239,7 +220,7 @@ class Parser {
       const each = elements && key === elements.key ? elements.accept(out) : undefined;
       if (each) {
         this.skipSpace();
-        v = this.peek() === 0x5b ? this.mappedArray(each) : this.value();
+        v = this.peek() === 0x5b ? this.array(each) : this.value();
       } else v = this.value();
       // As JSON.parse: "__proto__" is an own member, not the prototype.
       if (key === '__proto__') {
@@ -250,34 +231,31 @@ class Parser {
           configurable: true,
         });
       } else out[key] = v;
-      this.skipSpace();
-      const c = this.peek();
-      this.pos++;
-      if (c === 0x2c) continue;
-      if (c === 0x7d) return out;
-      this.pos--;
-      this.fail();
-    }
+    } while (this.another(0x7d));
+    return out;
   }
 
-  mappedArray(each: (value: unknown, index: number) => unknown): unknown[] {
+  /** Past an array's or object's opening byte: true if `close` follows (and is read). */
+  opensEmpty(close: number): boolean {
     this.pos++;
-    const out: unknown[] = [];
     this.skipSpace();
-    if (this.peek() === 0x5d) {
+    if (this.peek() !== close) return false;
+    this.pos++;
+    return true;
+  }
+
+  /** After an element or member: true at a comma, false at `close` (either read). */
+  another(close: number): boolean {
+    this.skipSpace();
+    const c = this.peek();
+    if (c === 0x2c) {
       this.pos++;
-      return out;
+      return true;
     }
-    while (true) {
-      out.push(each(this.value(), out.length));
-      this.tick();
-      this.skipSpace();
-      const c = this.peek();
+    if (c === close) {
       this.pos++;
-      if (c === 0x2c) continue;
-      if (c === 0x5d) return out;
-      this.pos--;
-      this.fail();
+      return false;
     }
+    return this.fail();
   }
 }
