@@ -159,7 +159,7 @@ function start(): void {
         fatalSignals: FATAL_SIGNALS,
       });
     } catch (e) {
-      const error = `${loaded.error}; without it: ${(e as Error).message}`;
+      const error = `${loaded.error}; without it: ${e instanceof Error ? e.message : String(e)}`;
       if (isMainThread)
         writeSync(2, `${error}\nheapscope: process ${process.pid} runs unprofiled.\n`);
       writeJsonAtomic(join(dir, `${id}.started.json`), { pid: process.pid, threadId, error });

@@ -34,9 +34,10 @@ export interface MissingProfile {
  */
 export const OWN_SCRIPTS: readonly string[] = ['.', '../native'].flatMap((rel) => {
   const dir = fileURLToPath(new URL(rel, import.meta.url));
+  // From the sources (tests run them), the `.cts` files stand for the `.cjs` they become.
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.cjs'))
-    .map((f) => join(dir, f));
+    .filter((f) => /\.c[jt]s$/.test(f))
+    .map((f) => join(dir, f.replace(/\.cts$/, '.cjs')));
 });
 
 /** `<pid>.<threadId>.started.json`: written by an agent as its process or thread starts. */
@@ -79,7 +80,30 @@ export function commandOf(
 ): string {
   return pid === root.pid && threadId === 0
     ? shellJoin(root.command)
-    : shellJoin(argv) + (threadId ? ` [worker thread ${threadId}]` : '');
+    : childCommand(argv) + (threadId ? ` [worker thread ${threadId}]` : '');
+}
+
+/** More Node options than this before the script are shown as their count. */
+const MAX_SHOWN_NODE_OPTIONS = 6;
+
+/**
+ * A child's command line without heapscope's own `--require` of its agent, and with a long
+ * run of Node options (`node --test` on Node 26 hands each test file's process every
+ * option it has, set or not) shown as `[N Node options]`. Only options written as one
+ * argument (`--flag`, `--name=value`) are counted: the first other argument ends the run.
+ */
+export function childCommand(argv: readonly string[]): string {
+  if (argv.length === 0) return '';
+  const isOwnRequire = (a: string) =>
+    /^(--require|-r)=/.test(a) && OWN_SCRIPTS.includes(a.slice(a.indexOf('=') + 1));
+  const rest = argv.slice(1).filter((a) => !isOwnRequire(a));
+  let options = 0;
+  while (options < rest.length && rest[options]!.startsWith('-') && rest[options] !== '--') {
+    options++;
+  }
+  if (options <= MAX_SHOWN_NODE_OPTIONS) return shellJoin([argv[0]!, ...rest]);
+  const after = rest.slice(options);
+  return `${shellJoin([argv[0]!])} [${options} Node options]${after.length ? ` ${shellJoin(after)}` : ''}`;
 }
 
 /** What ending.cts's files say about a thread; read back here (their writers are CommonJS). */

@@ -118,16 +118,19 @@ function shape(profiles: Profile[]) {
 }
 
 describe.each([
-  ['vitest 4, forks pool', [VITEST, 'run', '--pool', 'forks'], 2, 0],
-  ['vitest 4, threads pool', [VITEST, 'run', '--pool', 'threads'], 0, 2],
-  ['jest 30 with -w 2', [JEST, '-w', '2', '--cacheDirectory', '{CACHE}'], 2, 0],
+  ['vitest 4, forks pool', [VITEST, 'run', '--pool', 'forks'], 2, 0, true],
+  ['vitest 4, threads pool', [VITEST, 'run', '--pool', 'threads'], 0, 2, true],
+  ['jest 30 with -w 2', [JEST, '-w', '2', '--cacheDirectory', '{CACHE}'], 2, 0, true],
+  // Node starts the --test runner's own process without an inspector: without the helper
+  // it runs unprofiled, and heapscope says why.
   [
     "node --test (Node's own runner, a process per file)",
     ['--test', 'nt/a.test.cjs', 'nt/b.test.cjs'],
     2,
     0,
+    !WITHOUT_HELPER,
   ],
-])('%s', (_name, command, workerProcesses, workerThreads) => {
+] as const)('%s', (_name, command, workerProcesses, workerThreads, runnerProfiled) => {
   const args = () => command.map((a) => (a === '{CACHE}' ? tempDir('heapscope-jest-') : a));
   it(
     'leaves a profile for every test worker; counts equal the truth; output unchanged',
@@ -143,11 +146,20 @@ describe.each([
       } else {
         expect(r.status, r.stderr).toBe(0);
       }
-      expect(r.stderr).not.toContain('no profile');
+      if (runnerProfiled) {
+        expect(r.stderr).not.toContain('no profile');
+      } else {
+        const missing = r.stderr.split('\n').filter((l) => l.includes('no profile'));
+        expect(missing).toHaveLength(1);
+        expect(missing[0]).toMatch(/--test .*without a V8::Inspector/);
+      }
+      // Each worker's line names what it runs (Node 26's runner hands its test file
+      // processes 30-odd options; heapscope's own --require among them is left out).
+      expect(r.stderr).not.toMatch(/--require[= ]\S*agent\.cjs/);
       const workers = shape(r.profiles);
       expect(workers.filter((w) => w.threadId > 0).length).toBeGreaterThanOrEqual(workerThreads);
       expect(workers.filter((w) => w.threadId === 0).length).toBeGreaterThanOrEqual(
-        1 + workerProcesses,
+        (runnerProfiled ? 1 : 0) + workerProcesses,
       );
       expectKept(r.profiles, 1_000 + 1 + 2_000 + 1);
     },
