@@ -13,9 +13,9 @@
 // machine other work shares. Run with `npm run build` first:  node bench/ad-hoc-and-hooks.mjs [--rounds 7]
 import { FreeListAllocator, trackAllocator } from '../dist/alloc/index.js';
 import { adHocEvent, Profiler } from '../dist/index.js';
+import { numberOption } from './lib/args.mjs';
 
-const args = process.argv.slice(2);
-const ROUNDS = args.includes('--rounds') ? Number(args[args.indexOf('--rounds') + 1]) : 7;
+const ROUNDS = numberOption('rounds', 7);
 const CALLS = 2_000_000;
 const RECORDED = 100_000;
 const OPS = 100_000;

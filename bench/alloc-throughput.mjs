@@ -24,15 +24,11 @@ import {
   SlabAllocator,
   trackAllocator,
 } from '../dist/alloc/index.js';
+import { numberOption } from './lib/args.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const OPS = opt('--ops', 200_000);
-const ROUNDS = opt('--rounds', 5);
-const WINDOW = opt('--window', 1000);
+const OPS = numberOption('ops', 200_000);
+const ROUNDS = numberOption('rounds', 5);
+const WINDOW = numberOption('window', 1000);
 const ARENA = 1 << 20;
 
 // A fixed pseudo-random workload (mulberry32), the same for every variant.

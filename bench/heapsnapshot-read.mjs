@@ -17,6 +17,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { numberOption, option } from './lib/args.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const distReader = join(here, '..', 'dist', 'formats', 'heapsnapshot', 'index.js');
@@ -39,22 +40,17 @@ if (process.argv[2] === '--child') {
   process.exit(0);
 }
 
-function option(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
-
 if (!existsSync(distReader)) {
   console.error('heapsnapshot-read: dist/ is missing; run `npm run build` first');
   process.exit(2);
 }
 
-const runs = Number(option('runs', '3'));
+const runs = numberOption('runs', 3);
 let file = option('file', undefined);
 let dir;
 if (!file) {
   // About 430 bytes of snapshot per Probe (object, array, nested object, strings).
-  const mb = Number(option('mb', '100'));
+  const mb = numberOption('mb', 100);
   const count = Math.round((mb * 1e6) / 430);
   dir = mkdtempSync(join(tmpdir(), 'heapscope-bench-'));
   file = join(dir, 'bench.heapsnapshot');

@@ -7,17 +7,13 @@
 //
 //   npm run build && node bench/measure-cost.mjs [--reps 21] [--heap-mb 0]
 import { fileURLToPath } from 'node:url';
+import { numberOption } from './lib/args.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { measure, measureSync } = await import(`${root}dist/index.js`);
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const reps = opt('--reps', 21);
-const heapMb = opt('--heap-mb', 0);
+const reps = numberOption('reps', 21);
+const heapMb = numberOption('heap-mb', 0);
 
 // Live data of about --heap-mb megabytes (56-byte objects in arrays).
 const ballast = [];

@@ -10,16 +10,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { numberOption } from './lib/args.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const reps = opt('--reps', 5);
-const rounds = opt('--rounds', 300);
-const retainMb = opt('--retain-mb', 100);
+const reps = numberOption('reps', 5);
+const rounds = numberOption('rounds', 300);
+const retainMb = numberOption('retain-mb', 100);
 const workload = join(root, 'bench/workloads/alloc-heavy.js');
 const out = mkdtempSync(join(tmpdir(), 'heapscope-bench-'));
 

@@ -23,23 +23,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { numberOption, option } from './lib/args.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const reps = opt('--reps', 7);
-const requests = opt('--requests', 20000);
-const concurrency = opt('--concurrency', 16);
-const rounds = opt('--rounds', 40);
-const text = (name) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const extraIntervals = (text('--intervals') ?? '').split(',').filter(Boolean).map(Number);
-const only = text('--only');
+const reps = numberOption('reps', 7);
+const requests = numberOption('requests', 20000);
+const concurrency = numberOption('concurrency', 16);
+const rounds = numberOption('rounds', 40);
+const extraIntervals = (option('intervals') ?? '').split(',').filter(Boolean).map(Number);
+const only = option('only');
 const node = process.execPath;
 const out = mkdtempSync(join(tmpdir(), 'heapscope-sampled-bench-'));
 const server = join(root, 'bench/workloads/http-server.cjs');

@@ -22,11 +22,10 @@
 import { availableParallelism, loadavg } from 'node:os';
 import sizeof from 'object-sizeof';
 import { sizeOf } from '../dist/index.js';
+import { flag, numberOption } from './lib/args.mjs';
 
-const args = process.argv.slice(2);
-const cost = !args.includes('--no-cost');
-const mbIndex = args.indexOf('--mb');
-const targetMb = mbIndex >= 0 ? Number(args[mbIndex + 1]) : 100;
+const cost = !flag('no-cost');
+const targetMb = numberOption('mb', 100);
 
 // Each value is built by a function that has returned before it is measured, so that no
 // suspended frame holds a temporary into it.

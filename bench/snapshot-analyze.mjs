@@ -32,6 +32,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { flag, numberOption, option } from './lib/args.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, '..', 'dist');
@@ -87,18 +88,12 @@ if (process.argv[2] === '--child') {
 // Parent
 // ---------------------------------------------------------------------------------------
 
-function option(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
-const flag = (name) => process.argv.includes(`--${name}`);
-
 if (!existsSync(join(dist, 'model', 'snapshot', 'analyze.js'))) {
   console.error('snapshot-analyze: dist/ is missing; run `npm run build` first');
   process.exit(2);
 }
 
-const runs = Number(option('runs', '1'));
+const runs = numberOption('runs', 1);
 const work = mkdtempSync(join(tmpdir(), 'heapscope-bench-snapshot-'));
 
 /** Writes a snapshot of about `mb` megabytes: Probe objects, ~430 bytes of snapshot each. */
@@ -212,7 +207,7 @@ const files = [];
 const given = option('file', undefined);
 if (given) files.push(given);
 else {
-  files.push(generate(Number(option('mb', '100'))));
+  files.push(generate(numberOption('mb', 100)));
   if (flag('big')) files.push(generate(600));
 }
 const memlab = installMemlab();

@@ -24,14 +24,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { launchChromium } from '../scripts/chromium.mjs';
+import { flag, numberOption, option } from './lib/args.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, '..', 'dist');
-
-function option(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
 
 if (!existsSync(join(dist, 'viewer', 'render.js'))) {
   console.error('viewer-render: dist/ is missing; run `npm run build` first');
@@ -41,9 +37,9 @@ const { renderViewerHtml } = await import(join(dist, 'viewer', 'render.js'));
 const { readDhat, writeDhat } = await import(join(dist, 'formats', 'dhat.js'));
 const { readProfileFile } = await import(join(dist, 'formats', 'index.js'));
 
-const N = Number(option('pps', '50000'));
-const runs = Number(option('runs', '3'));
-let seed = Number(option('seed', '1'));
+const N = numberOption('pps', 50000);
+const runs = numberOption('runs', 3);
+let seed = numberOption('seed', 1);
 const rnd = () => {
   seed = (seed + 0x6d2b79f5) | 0;
   let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
@@ -164,7 +160,7 @@ try {
   );
 
   const viewer = dhViewDir();
-  if (process.argv.includes('--no-dh-view') || file) {
+  if (flag('no-dh-view') || file) {
     console.log('dh_view: not run (--no-dh-view or --file)');
   } else if (!viewer) {
     console.log('dh_view: not found (install Valgrind or set HEAPSCOPE_DH_VIEW_DIR); no ratio');

@@ -14,16 +14,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { numberOption, option } from './lib/args.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const reps = Number(opt('--reps', 5));
-const rounds = Number(opt('--rounds', 300));
-const node = opt('--node', process.execPath);
+const reps = numberOption('reps', 5);
+const rounds = numberOption('rounds', 300);
+const node = option('node', process.execPath);
 const bin = join(root, 'bin/heapscope.js');
 const out = mkdtempSync(join(tmpdir(), 'heapscope-bench-'));
 const NO_HELPER = { HEAPSCOPE_NATIVE: '0' };
