@@ -65,6 +65,31 @@ function interruptions(io: Io): { signal: AbortSignal; dispose: () => void } {
   };
 }
 
+/**
+ * Runs `work` with Ctrl-C, SIGTERM and SIGHUP ending the window (`interruptions`). A refusal
+ * to attach is written to stderr and gives `undefined` (exit code 2); `onError` runs first on
+ * any error.
+ */
+async function whileAttached<T>(
+  io: Io,
+  work: (signal: AbortSignal) => Promise<T>,
+  onError?: () => void,
+): Promise<T | undefined> {
+  const stop = interruptions(io);
+  try {
+    return await work(stop.signal);
+  } catch (e) {
+    onError?.();
+    if (e instanceof AttachRefusal) {
+      io.stderr.write(`heapscope: ${e.message}\n`);
+      return undefined;
+    }
+    throw e;
+  } finally {
+    stop.dispose();
+  }
+}
+
 function wroteLine(p: WrittenProfile, cwd: string): string {
   let b = 0;
   let k = 0;
@@ -107,12 +132,11 @@ export async function attachCommand(pidText: string, flags: AttachFlags, io: Io)
     throw new Error('--every is for --live');
   }
   const everyMs = parseDuration(flags.every);
-  const stop = interruptions(io);
   const err = io.stderr;
   const out = io.stdout;
   const tty = out.isTTY === true;
   const width = (out as { columns?: number }).columns;
-  try {
+  const exitCode = await whileAttached(io, async (signal) => {
     const result = await attachAndSample(pid, {
       ...(flags.live
         ? {
@@ -137,7 +161,7 @@ export async function attachCommand(pidText: string, flags: AttachFlags, io: Io)
         : {}),
       interval,
       ...(durationMs !== undefined ? { durationMs } : {}),
-      signal: stop.signal,
+      signal,
       outDir: flags.outDir,
       ...(flags.out ? { outFile: flags.out } : {}),
       workers: flags.workers,
@@ -176,15 +200,8 @@ export async function attachCommand(pidText: string, flags: AttachFlags, io: Io)
     }
     err.write(detachedLine(pid, result.inspector, result.detach));
     return result.profiles.some((p) => p.isMain) ? 0 : 1;
-  } catch (e) {
-    if (e instanceof AttachRefusal) {
-      err.write(`heapscope: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  } finally {
-    stop.dispose();
-  }
+  });
+  return exitCode ?? 2;
 }
 
 function detachedLine(
@@ -223,40 +240,33 @@ async function snapshotOf(pid: number, flags: AttachFlags, top: number, io: Io):
       : [first, first.replace(/(\.heapsnapshot)?$/, '-2.heapsnapshot')];
   const err = io.stderr;
   const progress = progressReporter(err);
-  const stop = interruptions(io);
-  let result: Awaited<ReturnType<typeof attachAndSnapshot>>;
-  try {
-    result = await attachAndSnapshot(pid, {
-      paths,
-      between: async () => {
-        progress.done();
-        err.write(
-          `heapscope: wrote ${relative(io.cwd, paths[0]!) || paths[0]}; the second snapshot in ${(waitMs! / 1000).toFixed(waitMs! % 1000 ? 1 : 0)} s (Ctrl-C: now)\n`,
-        );
-        if (stop.signal.aborted) return true;
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, waitMs);
-          const now = () => {
-            clearTimeout(t);
-            r();
-          };
-          stop.signal.addEventListener('abort', now, { once: true });
-        });
-        return true;
-      },
-      onProgress: (i, done, total) =>
-        progress.update(`snapshot ${i + 1} of pid ${pid}`, done, total),
-    });
-  } catch (e) {
-    progress.done();
-    if (e instanceof AttachRefusal) {
-      err.write(`heapscope: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  } finally {
-    stop.dispose();
-  }
+  const result = await whileAttached(
+    io,
+    (signal) =>
+      attachAndSnapshot(pid, {
+        paths,
+        between: async () => {
+          progress.done();
+          err.write(
+            `heapscope: wrote ${relative(io.cwd, paths[0]!) || paths[0]}; the second snapshot in ${(waitMs! / 1000).toFixed(waitMs! % 1000 ? 1 : 0)} s (Ctrl-C: now)\n`,
+          );
+          if (signal.aborted) return true;
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, waitMs);
+            const now = () => {
+              clearTimeout(t);
+              r();
+            };
+            signal.addEventListener('abort', now, { once: true });
+          });
+          return true;
+        },
+        onProgress: (i, done, total) =>
+          progress.update(`snapshot ${i + 1} of pid ${pid}`, done, total),
+      }),
+    () => progress.done(),
+  );
+  if (!result) return 2;
   progress.done();
   for (const w of result.written) {
     if (w === result.written[0] && result.written.length > 1) continue;
