@@ -210,6 +210,7 @@ export async function runProfiled(
       keepSnapshots: options.keepSnapshots ?? false,
       onProgress: options.onProgress,
       left,
+      ...(signal ? { rootSignal: signal } : {}),
     });
     return { exitCode, ...(signal ? { signal } : {}), ...withoutHelper, ...collected, running };
   } finally {
@@ -290,6 +291,8 @@ interface CollectOptions {
   onProgress?: RunOptions['onProgress'];
   /** Processes left running (`wait: false`): neither profiled nor missing. */
   left: ReadonlySet<number>;
+  /** The signal that ended the command's own process. */
+  rootSignal?: string;
 }
 
 /** Why a written snapshot gave no profile, in words for the user. */
@@ -345,7 +348,12 @@ async function collectProfiles(
         pid: info.pid,
         threadId: info.threadId,
         cmd,
-        reason: await noProfileReason(session, info.pid, info.threadId),
+        reason: await noProfileReason(
+          session,
+          info.pid,
+          info.threadId,
+          info.pid === opts.rootPid && info.threadId === 0 ? opts.rootSignal : undefined,
+        ),
       });
       continue;
     }

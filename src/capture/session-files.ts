@@ -130,6 +130,8 @@ export async function noProfileReason(
   session: string,
   pid: number,
   threadId: number,
+  /** The signal that ended the process, when heapscope saw it (the command's own process). */
+  endSignal?: string,
 ): Promise<string> {
   const id = `${pid}.${threadId}`;
   const endedBy = await readJson<EndedByFile>(join(session, `${id}.ended-by.json`));
@@ -163,5 +165,15 @@ export async function noProfileReason(
       ? `its process ended (${processEnding.reason}) while the thread ran, and the thread did not write its profile in time (it was running JavaScript)`
       : 'the thread ended without writing its profile: its process was killed (SIGKILL), ran out of memory, or crashed';
   }
+  if (endSignal)
+    return `the process was ended by ${endSignal} before it wrote its profile${SIGNAL_HINTS[endSignal] ?? ''}`;
   return 'the process ended without writing its profile (killed by SIGKILL, out of memory, or crashed)';
 }
+
+/** What a signal that leaves no profile usually means. */
+const SIGNAL_HINTS: Record<string, string> = {
+  SIGKILL: ' (nothing runs in a process after SIGKILL: the OOM killer, or a kill -9)',
+  SIGABRT: ' (V8 aborts this way when the heap runs out of memory; the output above says so)',
+  SIGSEGV: ' (a crash: in native code, an addon, or Node itself)',
+  SIGBUS: ' (a crash: in native code, an addon, or Node itself)',
+};
