@@ -11,7 +11,7 @@
  * Pure: the profiles are not changed, the result is new data.
  */
 
-import { isFuzzy, type MatchKind, matchSites } from './match.js';
+import { isFuzzy, type MatchKind, matchStacks } from './match.js';
 import {
   availableMetrics,
   findMetric,
@@ -120,8 +120,10 @@ const NOT_ADDITIVE: ReadonlySet<MetricKey> = new Set(['maxBytes', 'maxBlocks']);
 /** One side's sites: program points of all its runs by stack, with each run's values. */
 interface Side {
   runs: number;
-  /** The stack of each site, allocation site first. */
-  frames: string[][];
+  /** How many sites. */
+  count: number;
+  /** The stack of a site, allocation site first (made when asked for one run). */
+  at(site: number): string[];
   /** Per metric (in the diff's metric order), site × run values, 0 where a run lacks the site. */
   values: Float64Array[];
 }
@@ -142,7 +144,7 @@ export function diffProfiles(
   const sortIndex = metrics.findIndex((m) => m.key === sortedBy.key);
   const b = combineRuns(baseRuns, metrics);
   const h = combineRuns(headRuns, metrics);
-  const matched = matchSites(b.frames, h.frames, { fuzzy: options.fuzzy !== false });
+  const matched = matchStacks(b, h, { fuzzy: options.fuzzy !== false });
   // Every row as its sites on each side: the matches, then the new and the vanished
   // sites. Rows become objects only when kept.
   const nm = matched.matches.length;
@@ -199,7 +201,7 @@ export function diffProfiles(
     let k = frameKeys.get(r);
     if (k === undefined) {
       const g = groupOf(r);
-      k = (g.head.length ? h.frames[g.head[0]!]! : b.frames[g.base[0]!]!).join('\n');
+      k = (g.head.length ? h.at(g.head[0]!) : b.at(g.base[0]!)).join('\n');
       frameKeys.set(r, k);
     }
     return k;
@@ -285,31 +287,40 @@ function quickDelta(
   k: number,
   scratch: { b: Float64Array; h: Float64Array },
 ): { delta: number; significant: boolean } {
-  const sums = (side: Side, sites: readonly number[], out: Float64Array) => {
-    out.fill(0);
-    const v = side.values[k]!;
-    for (const s of sites)
-      for (let run = 0; run < side.runs; run++) out[run]! += v[s * side.runs + run]!;
-    return out;
-  };
-  const bs = sums(b, bSites, scratch.b);
-  const hs = sums(h, hSites, scratch.h);
-  const stats = (v: Float64Array) => {
-    let sum = 0;
-    let lo = Number.POSITIVE_INFINITY;
-    let hi = Number.NEGATIVE_INFINITY;
-    for (const x of v) {
-      sum += x;
-      if (x < lo) lo = x;
-      if (x > hi) hi = x;
-    }
-    return { mean: sum / v.length, spread: v.length > 1 ? hi - lo : 0 };
-  };
-  const bb = stats(bs);
-  const hh = stats(hs);
-  const d = hh.mean - bb.mean;
-  const spread = Math.max(bb.spread, hh.spread);
-  return { delta: d, significant: isSignificant(d, spread, bb.mean, hh.mean) };
+  const bs = runSums(b, bSites, k, scratch.b);
+  const hs = runSums(h, hSites, k, scratch.h);
+  const bMean = meanOf(bs);
+  const hMean = meanOf(hs);
+  const d = hMean - bMean;
+  const spread = Math.max(spreadOf(bs), spreadOf(hs));
+  return { delta: d, significant: isSignificant(d, spread, bMean, hMean) };
+}
+
+/** Metric `k` summed over some sites of a side, per run, into `out`. */
+function runSums(side: Side, sites: readonly number[], k: number, out: Float64Array): Float64Array {
+  out.fill(0);
+  const v = side.values[k]!;
+  for (const s of sites)
+    for (let run = 0; run < side.runs; run++) out[run]! += v[s * side.runs + run]!;
+  return out;
+}
+
+function meanOf(v: Float64Array): number {
+  let sum = 0;
+  for (const x of v) sum += x;
+  return sum / v.length;
+}
+
+/** max − min over the runs; 0 with one run. */
+function spreadOf(v: Float64Array): number {
+  if (v.length <= 1) return 0;
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const x of v) {
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  return hi - lo;
 }
 
 /** A row with every metric's delta, for the rows kept. */
@@ -332,8 +343,8 @@ function buildRow(
     values[m.key] = delta(perRun(b, bSites, k), perRun(h, hSites, k));
   });
   const significant = metrics.some((m) => values[m.key]!.significant);
-  const frames = hSites.length ? h.frames[hSites[0]!]! : b.frames[bSites[0]!]!;
-  const baseFrames = bSites.length ? b.frames[bSites[0]!] : undefined;
+  const frames = hSites.length ? h.at(hSites[0]!) : b.at(bSites[0]!);
+  const baseFrames = bSites.length ? b.at(bSites[0]!) : undefined;
   const status: RowStatus = !significant
     ? 'unchanged'
     : match !== 'none'
@@ -422,7 +433,7 @@ function combineRuns(runs: readonly Profile[], metrics: readonly MetricInfo[]): 
       for (let i = 0; i < pps.length; i++) v[i] = pps[i]![m.key] ?? 0;
       return v;
     });
-    return { runs: 1, frames: pps.map((pp) => stackFrames(p, pp)), values };
+    return { runs: 1, count: pps.length, at: (i) => stackFrames(p, pps[i]!), values };
   }
   const byStack = new Map<string, number>();
   const frames: string[][] = [];
@@ -443,7 +454,12 @@ function combineRuns(runs: readonly Profile[], metrics: readonly MetricInfo[]): 
       });
     }
   });
-  return { runs: runs.length, frames, values: sums.map((s) => Float64Array.from(s)) };
+  return {
+    runs: runs.length,
+    count: frames.length,
+    at: (i) => frames[i]!,
+    values: sums.map((s) => Float64Array.from(s)),
+  };
 }
 
 function sumMetric(p: Profile, key: MetricKey): number {

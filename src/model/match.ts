@@ -125,18 +125,39 @@ export function matchSites(
   headStacks: readonly (readonly string[])[],
   options: MatchOptions = {},
 ): MatchResult {
-  const matches: SiteMatch[] = [];
+  return matchStacks(
+    { count: baseStacks.length, at: (i) => baseStacks[i]! },
+    { count: headStacks.length, at: (i) => headStacks[i]! },
+    options,
+  );
+}
+
+/**
+ * The stacks of one side, each made when asked: a large profile's stacks as arrays of
+ * frame strings would all be kept for the whole match.
+ */
+export interface Stacks {
+  count: number;
+  at(index: number): readonly string[];
+}
+
+/** `matchSites` on stacks made when asked. */
+export function matchStacks(
+  baseStacks: Stacks,
+  headStacks: Stacks,
+  options: MatchOptions = {},
+): MatchResult {
   // The exact stage matches most sites of most diffs: done on hashes of the stacks, with
   // no table of frames; the later stages work on what it leaves.
   const exact = matchExactly(baseStacks, headStacks);
-  for (const m of exact.found) matches.push({ kind: 'exact', ...m });
+  const matches: SiteMatch[] = exact.found;
   const frames = new Frames();
   const toSite = (index: number, stack: readonly string[]): Site => ({
     index,
     ids: stack.map((f) => frames.id(f)),
   });
-  let base = exact.restBase.map((i) => toSite(i, baseStacks[i]!));
-  let head = exact.restHead.map((i) => toSite(i, headStacks[i]!));
+  let base = exact.restBase.map((i) => toSite(i, baseStacks.at(i)));
+  let head = exact.restHead.map((i) => toSite(i, headStacks.at(i)));
   const keyBy = (kind: string, f: (id: number) => string) => (s: Site) =>
     s.ids.map((id) => frames.derivedId(kind, id, f)).join(',');
   const sourceKey = keyBy('source', (id) => withoutAddress(frames.texts[id]!));
@@ -192,10 +213,10 @@ function sameStack(a: readonly string[], b: readonly string[]): boolean {
  * bytes each.
  */
 function matchExactly(
-  baseStacks: readonly (readonly string[])[],
-  headStacks: readonly (readonly string[])[],
-): { found: { base: number[]; head: number[] }[]; restBase: number[]; restHead: number[] } {
-  const nb = baseStacks.length;
+  baseStacks: Stacks,
+  headStacks: Stacks,
+): { found: SiteMatch[]; restBase: number[]; restHead: number[] } {
+  const nb = baseStacks.count;
   let size = 1;
   while (size < 2 * nb) size *= 2;
   const mask = size - 1;
@@ -210,11 +231,11 @@ function matchExactly(
       const v = slots[i]!;
       if (v === 0) return -1 - i;
       const first = v - 1;
-      if (hashes[first] === h && sameStack(baseStacks[first]!, stack)) return first;
+      if (hashes[first] === h && sameStack(baseStacks.at(first), stack)) return first;
     }
   };
   for (let b = 0; b < nb; b++) {
-    const stack = baseStacks[b]!;
+    const stack = baseStacks.at(b);
     const h = stackHash(stack);
     hashes[b] = h;
     const at = find(stack, h);
@@ -229,10 +250,10 @@ function matchExactly(
   /** Per first base site of a group: its head sites (first, then a chain), + 1. */
   const firstHead = new Int32Array(nb);
   const lastHead = new Int32Array(nb);
-  const nextHead = new Int32Array(headStacks.length);
+  const nextHead = new Int32Array(headStacks.count);
   const restHead: number[] = [];
-  for (let j = 0; j < headStacks.length; j++) {
-    const stack = headStacks[j]!;
+  for (let j = 0; j < headStacks.count; j++) {
+    const stack = headStacks.at(j);
     const at = nb === 0 ? -1 : find(stack, stackHash(stack));
     if (at < 0) {
       restHead.push(j);
@@ -242,7 +263,7 @@ function matchExactly(
     else nextHead[lastHead[at]!] = j + 1;
     lastHead[at] = j;
   }
-  const found: { base: number[]; head: number[] }[] = [];
+  const found: SiteMatch[] = [];
   const matchedBase = new Uint8Array(nb);
   for (let b = 0; b < nb; b++) {
     if (firstHead[b] === 0) continue;
@@ -253,7 +274,7 @@ function matchExactly(
     }
     const head: number[] = [];
     for (let x = firstHead[b]!; x !== 0; x = nextHead[x - 1]!) head.push(x - 1);
-    found.push({ base, head });
+    found.push({ kind: 'exact', base, head });
   }
   const restBase: number[] = [];
   for (let b = 0; b < nb; b++) if (!matchedBase[b]) restBase.push(b);
