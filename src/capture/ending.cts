@@ -45,6 +45,12 @@ export type EndedByFile =
       signals: { signal: string; at: number }[];
     }
   | {
+      /** The process ended by a signal nobody here sent (a crash, V8's abort, the OOM killer). */
+      kind: 'died';
+      parentPid: number;
+      signal: string;
+    }
+  | {
       kind: 'terminate';
       parentPid: number;
       /** How long the parent waited for the thread to start writing its profile. */

@@ -175,7 +175,15 @@ export function installParentSide(dir: string): void {
     if (pid !== undefined) {
       children.set(pid, this);
       known.set(pid, this);
-      this.once('exit', () => {
+      this.once('exit', (_code: number | null, signal: NodeJS.Signals | null) => {
+        const id = `${pid}.0`;
+        // Seen only here: heapscope learns from it why the child left no profile.
+        if (signal && owed(id) && !existsSync(endedByPath(dir, id))) {
+          const record: EndedByFile = { kind: 'died', parentPid: process.pid, signal };
+          try {
+            writeJsonAtomic(endedByPath(dir, id), record);
+          } catch {}
+        }
         children.delete(pid);
         // An exit reported from the ending file: the process runs on until its real exit.
         if (!reported.has(this)) known.delete(pid);

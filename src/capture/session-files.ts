@@ -113,6 +113,7 @@ interface EndingFile {
 }
 type EndedByFile =
   | { kind: 'signal'; parentPid: number; signals: { signal: string; at: number }[] }
+  | { kind: 'died'; parentPid: number; signal: string }
   | { kind: 'terminate'; parentPid: number; waitedMs: number; answered: boolean };
 
 function signalsText(signals: { signal: string; at: number }[]): string {
@@ -165,15 +166,18 @@ export async function noProfileReason(
       ? `its process ended (${processEnding.reason}) while the thread ran, and the thread did not write its profile in time (it was running JavaScript)`
       : 'the thread ended without writing its profile: its process was killed (SIGKILL), ran out of memory, or crashed';
   }
-  if (endSignal)
-    return `the process was ended by ${endSignal} before it wrote its profile${SIGNAL_HINTS[endSignal] ?? ''}`;
+  const signal = endedBy?.kind === 'died' ? endedBy.signal : endSignal;
+  if (signal) {
+    return `the process was ended by ${signal} before it wrote its profile${SIGNAL_HINTS[signal] ?? ''}`;
+  }
   return 'the process ended without writing its profile (killed by SIGKILL, out of memory, or crashed)';
 }
 
 /** What a signal that leaves no profile usually means. */
 const SIGNAL_HINTS: Record<string, string> = {
   SIGKILL: ' (nothing runs in a process after SIGKILL: the OOM killer, or a kill -9)',
-  SIGABRT: ' (V8 aborts this way when the heap runs out of memory; the output above says so)',
+  SIGABRT:
+    " (V8 aborts this way when the heap runs out of memory: 'JavaScript heap out of memory' in its output)",
   SIGSEGV: ' (a crash: in native code, an addon, or Node itself)',
   SIGBUS: ' (a crash: in native code, an addon, or Node itself)',
 };
