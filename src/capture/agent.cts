@@ -231,5 +231,8 @@ function snapshotsOnSignal(state: AgentState, dir: string): void {
 try {
   start();
 } catch (e) {
-  writeSync(2, `heapscope: process ${process.pid} runs unprofiled: ${(e as Error).message}\n`);
+  writeSync(
+    2,
+    `heapscope: process ${process.pid} runs unprofiled: ${e instanceof Error ? e.message : String(e)}\n`,
+  );
 }

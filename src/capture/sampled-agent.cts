@@ -304,7 +304,7 @@ export function startSampled(ctx: SampledAgentContext): void {
     ctx.writeJsonAtomic(startedPath, {
       pid: process.pid,
       threadId,
-      error: `could not start V8's sampling heap profiler: ${(e as Error).message}`,
+      error: `could not start V8's sampling heap profiler: ${e instanceof Error ? e.message : String(e)}`,
     });
     addon?.stopTracking();
     return;
