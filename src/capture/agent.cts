@@ -26,7 +26,7 @@ import * as workerThreads from 'node:worker_threads';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { loadNative, type NativeAddon } from '../native/load.cjs';
 import { finishAtEnd } from './end-hooks.cjs';
-import { announceEnding, writeJsonAtomic } from './ending.cjs';
+import { announceEnding, runFacts, writeJsonAtomic, writeMetaFile } from './ending.cjs';
 import { startWithoutHelper } from './inspector-agent.cjs';
 import { guardInspectorSessions } from './inspector-guard.cjs';
 import { abandoned, ancestorPids, removeOwnFiles, watchOwner } from './owner.cjs';
@@ -78,29 +78,15 @@ function finish(state: AgentState, reason: string, exitCode: number | undefined)
   const gc = state.addon.gcStats();
   const timeline = state.addon.gcTimeline();
   const heap = v8.getHeapStatistics();
-  try {
-    writeJsonAtomic(`${base}.meta.json`, {
-      pid: process.pid,
-      ppid: process.ppid,
-      threadId,
-      isMainThread,
-      argv: commandLine(),
-      cwd: process.cwd(),
-      node: process.version,
-      v8: process.versions.v8,
-      startedAt: state.startedAt,
-      endUs,
-      reason,
-      exitCode,
-      gc,
-      heapAtEnd: { used: heap.used_heap_size, external: heap.external_memory },
-      sourceMapUrls: collectSourceMapUrls(),
-      peakSample,
-      timeline,
-    });
-  } catch (e) {
-    writeSync(2, `heapscope: could not write the profile data of ${state.id}: ${e}\n`);
-  }
+  writeMetaFile(base, state.id, {
+    ...runFacts(commandLine(), state.startedAt, endUs, reason),
+    exitCode,
+    gc,
+    heapAtEnd: { used: heap.used_heap_size, external: heap.external_memory },
+    sourceMapUrls: collectSourceMapUrls(),
+    peakSample,
+    timeline,
+  });
   state.phase = 'done';
   // heapscope died while this was written: no snapshot stays behind.
   if (abandoned(state.dir)) removeOwnFiles(state.dir);

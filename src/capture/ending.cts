@@ -1,9 +1,9 @@
 /**
- * How a profiled process or thread tells the rest of the run that it is ending, and how
- * its parent asks a worker thread to write its profile before `worker.terminate()`.
- * Shared by both capture modes (agent.cts, sampled-agent.cts) and the parent side
- * (parent-side.cts). Everything goes through small files in the session directory: no
- * message reaches the program's own channels.
+ * How a profiled process or thread tells the rest of the run that it is ending, how
+ * its parent asks a worker thread to write its profile before `worker.terminate()`, and
+ * what every profile's meta file begins with. Shared by both capture modes (agent.cts,
+ * sampled-agent.cts) and the parent side (parent-side.cts). Everything goes through small
+ * files in the session directory: no message reaches the program's own channels.
  *
  * Files, `<id>` = `<pid>.<threadId>`:
  *   <id>.ending.json    written as the thread starts writing its profile: its program
@@ -24,8 +24,9 @@
  * value, then notify) behaves as before; a notify that changes nothing and comes between
  * two slices is not seen until the value changes or the timeout passes.
  */
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { isMainThread, threadId } from 'node:worker_threads';
 
 export interface EndingFile {
   /** 'exit', a signal name ('SIGTERM'), 'terminate()', 'duration'. */
@@ -63,6 +64,35 @@ export function writeJsonAtomic(path: string, value: unknown): void {
   const tmp = `${path}.tmp`;
   writeFileSync(tmp, JSON.stringify(value));
   renameSync(tmp, path);
+}
+
+/**
+ * What every profile's meta file begins with, in this order: the process and thread, the
+ * command line, when the capture started (Date.now()), how long it ran (µs), why it ended.
+ */
+export function runFacts(argv: string[], startedAt: number, endUs: number, reason: string) {
+  return {
+    pid: process.pid,
+    ppid: process.ppid,
+    threadId,
+    isMainThread,
+    argv,
+    cwd: process.cwd(),
+    node: process.version,
+    v8: process.versions.v8,
+    startedAt,
+    endUs,
+    reason,
+  };
+}
+
+/** Exact mode's `<base>.meta.json`, written last. A failure is said on stderr, never thrown. */
+export function writeMetaFile(base: string, id: string, meta: Record<string, unknown>): void {
+  try {
+    writeJsonAtomic(`${base}.meta.json`, meta);
+  } catch (e) {
+    writeSync(2, `heapscope: could not write the profile data of ${id}: ${e}\n`);
+  }
 }
 
 export const endingPath = (dir: string, id: string) => join(dir, `${id}.ending.json`);

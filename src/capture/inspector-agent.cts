@@ -32,7 +32,7 @@ import { join } from 'node:path';
 import * as v8 from 'node:v8';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { finishAtEnd } from './end-hooks.cjs';
-import { announceEnding } from './ending.cjs';
+import { announceEnding, runFacts, writeMetaFile } from './ending.cjs';
 import { guardInspectorSessions } from './inspector-guard.cjs';
 import {
   heapObjectIdOf,
@@ -155,29 +155,15 @@ export function startWithoutHelper(ctx: AgentContext): void {
     stopTracker();
     const stats = state.gcProfiler?.stop()?.statistics ?? [];
     const heap = v8.getHeapStatistics();
-    try {
-      ctx.writeJsonAtomic(`${base}.meta.json`, {
-        pid: process.pid,
-        ppid: process.ppid,
-        threadId,
-        isMainThread,
-        argv: ctx.commandLine(),
-        cwd: process.cwd(),
-        node: process.version,
-        v8: process.versions.v8,
-        startedAt: state.startedAt,
-        endUs,
-        reason,
-        exitCode,
-        gc: { ...gcFigures(stats), firstTrackedObjectId: state.firstTrackedObjectId },
-        heapAtEnd: { used: heap.used_heap_size, external: heap.external_memory },
-        sourceMapUrls: ctx.collectSourceMapUrls(),
-        peakSample: null,
-        backend: { tracker: source, statsTicks: state.ticks },
-      });
-    } catch (e) {
-      writeSync(2, `heapscope: could not write the profile data of ${ctx.id}: ${e}\n`);
-    }
+    writeMetaFile(base, ctx.id, {
+      ...runFacts(ctx.commandLine(), state.startedAt, endUs, reason),
+      exitCode,
+      gc: { ...gcFigures(stats), firstTrackedObjectId: state.firstTrackedObjectId },
+      heapAtEnd: { used: heap.used_heap_size, external: heap.external_memory },
+      sourceMapUrls: ctx.collectSourceMapUrls(),
+      peakSample: null,
+      backend: { tracker: source, statsTicks: state.ticks },
+    });
     state.phase = 'done';
     // heapscope died while this was written: no snapshot stays behind.
     if (abandoned(ctx.dir)) removeOwnFiles(ctx.dir);

@@ -38,7 +38,7 @@ import * as v8 from 'node:v8';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { loadNative, type NativeAddon } from '../native/load.cjs';
 import { finishAtEnd } from './end-hooks.cjs';
-import { announceEnding } from './ending.cjs';
+import { announceEnding, runFacts } from './ending.cjs';
 import { abandoned, ancestorPids, removeOwnFiles, watchOwner } from './owner.cjs';
 
 /** What agent.cts hands over, so both modes share one way of doing each. */
@@ -207,17 +207,12 @@ export function startSampled(ctx: SampledAgentContext): void {
     sampler: undefined as Sampler | undefined,
   };
   const facts = (reason: string) => ({
-    pid: process.pid,
-    ppid: process.ppid,
-    threadId,
-    isMainThread,
-    argv: ctx.commandLine(),
-    cwd: process.cwd(),
-    node: process.version,
-    v8: process.versions.v8,
-    startedAt: state.startedAt,
-    endUs: Number((process.hrtime.bigint() - state.startHr) / 1000n),
-    reason,
+    ...runFacts(
+      ctx.commandLine(),
+      state.startedAt,
+      Number((process.hrtime.bigint() - state.startHr) / 1000n),
+      reason,
+    ),
     sampleInterval: interval,
     backend: state.sampler!.backend,
     ...(state.sampler!.scriptUrls ? { scriptUrls: state.sampler!.scriptUrls } : {}),
