@@ -31,7 +31,7 @@ import { startWithoutHelper } from './inspector-agent.cjs';
 import { guardInspectorSessions } from './inspector-guard.cjs';
 import { abandoned, ancestorPids, removeOwnFiles, watchOwner } from './owner.cjs';
 import { installParentSide } from './parent-side.cjs';
-import { startSampled } from './sampled-agent.cjs';
+import { type SampledAgentContext, startSampled } from './sampled-agent.cjs';
 import { collectSourceMapUrls } from './source-map-urls.cjs';
 import { honestStackFlags } from './v8-flags.cjs';
 
@@ -120,30 +120,25 @@ function start(): void {
   if (!dir || isLoaderThread()) return;
   const id = `${process.pid}.${threadId}`;
   installParentSide(dir);
+  // What the sampled mode and exact mode without the helper are handed.
+  const context: SampledAgentContext = {
+    dir,
+    id,
+    commandLine,
+    collectSourceMapUrls,
+    writeJsonAtomic,
+    fatalSignals: FATAL_SIGNALS,
+  };
   if (process.env.HEAPSCOPE_SAMPLE) {
     // `heapscope run --sample`: V8's sampling heap profiler, no allocation tracking.
-    startSampled({
-      dir,
-      id,
-      commandLine,
-      collectSourceMapUrls,
-      writeJsonAtomic,
-      fatalSignals: FATAL_SIGNALS,
-    });
+    startSampled(context);
     return;
   }
   const loaded = loadNative();
   if ('error' in loaded) {
     // Only what Node ships (inspector-agent.cts); a failure there leaves the thread unprofiled.
     try {
-      startWithoutHelper({
-        dir,
-        id,
-        commandLine,
-        collectSourceMapUrls,
-        writeJsonAtomic,
-        fatalSignals: FATAL_SIGNALS,
-      });
+      startWithoutHelper(context);
     } catch (e) {
       const error = `${loaded.error}; without it: ${e instanceof Error ? e.message : String(e)}`;
       if (isMainThread)
