@@ -5,7 +5,7 @@
 //
 //   npm run build && node bench/large-profile.mjs [--pps 1000000] [--dir /tmp/hs-large] [--skip NAME,...]
 //
-// --skip leaves out commands by name (e.g. "report --by function", the slowest).
+// --skip leaves out commands by name (e.g. "convert --to pprof", the slowest).
 //
 // Run it alone: it takes minutes and gigabytes at 1M program points.
 import { execFileSync, spawnSync } from 'node:child_process';
