@@ -64,12 +64,13 @@ describe(`${ROUNDS} rounds of ${K} kept literals out of ${N}`, () => {
       { length: ROUNDS },
       (_, r) => siteOf(profile, `makePoint${r}`).endBlocks,
     );
-    if (NODE_MAJOR < 26) {
+    if (NODE_MAJOR < 22) {
       expect(kept).toEqual(Array.from({ length: ROUNDS }, () => K));
     } else {
-      // Node 26: a new object on a young page the GC promotes in place can inherit the
-      // snapshot id of an object that died there before tracking began, and is left out
-      // with the older objects (22 of 913,560 in one run, none in most).
+      // Node 22 and later: a new object on a young page the GC promotes in place can
+      // inherit the snapshot id of an object that died there before tracking began, and
+      // is left out with the older objects (Node 26: 22 of 913,560 in one run; Node 22:
+      // 6 in one round, in one run of the whole capture suite; none in most).
       for (const n of kept) expect(K - n!).toBeGreaterThanOrEqual(0);
       for (const n of kept) expect(K - n!).toBeLessThanOrEqual(K / 1000);
     }
