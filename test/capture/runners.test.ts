@@ -196,6 +196,25 @@ describe('worker pools and threads', () => {
     },
   );
 
+  // vitest compiles test modules with a negative column offset: V8's sampler writes
+  // columns such as -209, which the sampled profile's reader must take.
+  it.skipIf(WITHOUT_HELPER)(
+    'vitest forks in sampled mode: both test workers leave an estimate with the site',
+    () => {
+      const r = profiled([VITEST, 'run', '--pool', 'forks'], ['--sample', '4096']);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).not.toContain('no profile');
+      const workers = r.profiles.filter((p) => p.cmd.includes('forks.js'));
+      expect(workers).toHaveLength(2);
+      // 1,001 and 2,001 objects of about 40 bytes: 10 and 20 samples expected at 4 KiB.
+      for (const p of workers) {
+        const bytes = sitesOf(p, 'allocateKnown').reduce((n, pp) => n + pp.totalBytes, 0);
+        expect(bytes).toBeGreaterThan(0);
+      }
+    },
+    RUNNER_TIMEOUT_MS,
+  );
+
   it('worker.terminate() after the worker answered: the thread leaves its profile', () => {
     const r = profiled(['terminate.cjs']);
     expect(r.status, r.stderr).toBe(0);

@@ -77,6 +77,40 @@ describe('a profile written by node --heap-prof', () => {
   });
 });
 
+describe('positions V8 writes below -1', () => {
+  // vitest compiles its modules with a negative column offset: V8's sampling profiler then
+  // writes columns such as -209 (seen in vitest's forks under `heapscope run --sample`).
+  const profileWith = (lineNumber: number, columnNumber: number) => ({
+    head: {
+      callFrame: { functionName: '(root)', url: '', lineNumber: -1, columnNumber: -1 },
+      selfSize: 0,
+      id: 1,
+      children: [
+        {
+          callFrame: { functionName: 'wrapped', url: '/p/w.test.mjs', lineNumber, columnNumber },
+          selfSize: 4096,
+          id: 2,
+          children: [],
+        },
+      ],
+    },
+    samples: [{ size: 64, nodeId: 2, ordinal: 1 }],
+  });
+
+  it('reads a negative column as no column, with the site and its bytes', () => {
+    const profile = readHeapProfile(profileWith(0, -209));
+    const site = siteOf(profile, 'wrapped');
+    expect(stackFrames(profile, site)[0]).toBe('wrapped (/p/w.test.mjs:1)');
+    expect(site.totalBytes).toBe(4096);
+  });
+
+  it('refuses a position below an int32', () => {
+    expect(() => readHeapProfile(profileWith(0, -(2 ** 31) - 1))).toThrow(
+      /"callFrame.columnNumber" is -2147483649; wants a whole number >= -2\^31/,
+    );
+  });
+});
+
 describe('block counts from sample sizes', () => {
   const intervals = fc.constantFrom(1024, 4096, 32768, 524288);
   const objectSize = fc.integer({ min: 1, max: 512 }).map((k) => 8 * k);
