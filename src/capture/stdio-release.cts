@@ -3,10 +3,12 @@
  * of the pipes its parent reads its output from. A parent that reads them to their end
  * (execFile's callback, `node --test`, a runner forwarding its workers' output) would wait
  * for the profile, or, with them unreferenced, end before it read the end. So, once the
- * program's output is all written (stdout and stderr are synchronous on pipes), the child
- * points its stdout and stderr at /dev/null when they are pipes or sockets and its parent is
- * profiled (the parent side reports the child's exit from its ending file; parent-side.cts).
- * The parent then reads the program's output to its end at once.
+ * program has ended, the child points its stdout and stderr at /dev/null when they are
+ * pipes or sockets and its parent is profiled (the parent side reports the child's exit
+ * from its ending file; parent-side.cts). The parent then reads the program's output to
+ * its end at once. What the pipe took is in it; what libuv still queued for a full pipe
+ * at process.exit() is lost, as it is without heapscope (pipe writes are asynchronous on
+ * POSIX, and no event loop runs after 'exit').
  *
  * POSIX only (Windows has no /dev/null and hands no pipe ends around this way).
  */
