@@ -30,7 +30,7 @@
  * the tree; a top-level `heapscope` object keeps the profile's header and meta.
  */
 import { ProfileBuilder } from '../model/builder.js';
-import { formatFrame, parseFrameForExport, type RawLocation } from '../model/frame.js';
+import { formatFrame, NATIVE_FILE, parseFrameForExport, type RawLocation } from '../model/frame.js';
 import type { HeapscopeMeta, Profile } from '../model/profile.js';
 import { isCount, MAX_STACK_DEPTH, showValue, validateProfile } from '../model/validate.js';
 import { jsonSyntaxMessage } from './json-text.js';
@@ -272,10 +272,26 @@ function frameOfLocation(loc: RawLocation): string {
   });
 }
 
+/**
+ * V8 14's sampler (Node 26) puts built-ins in the stack as a bare name with no script
+ * (`push`, `split`); they are named as V8's stack traces and the allocation tracker name
+ * them, `push (native)`, so both modes give the same program points their own frame.
+ * V8's own nodes (`(root)`, `(program)`, `(garbage collector)`) keep their name.
+ */
+function isBuiltin(cf: CallFrame): boolean {
+  return (
+    !cf.url &&
+    String(cf.scriptId) === '0' &&
+    cf.lineNumber < 0 &&
+    cf.functionName !== '' &&
+    !cf.functionName.startsWith('(')
+  );
+}
+
 function locationOf(cf: CallFrame, scriptUrls?: Readonly<Record<string, string>>): RawLocation {
   return {
     functionName: cf.functionName,
-    scriptName: cf.url || scriptUrls?.[String(cf.scriptId)] || '',
+    scriptName: cf.url || scriptUrls?.[String(cf.scriptId)] || (isBuiltin(cf) ? NATIVE_FILE : ''),
     line: cf.lineNumber >= 0 ? cf.lineNumber + 1 : 0,
     column: cf.columnNumber >= 0 ? cf.columnNumber + 1 : 0,
   };

@@ -23,6 +23,7 @@ import {
   ROOT,
   readProfile,
   sitesOf,
+  sitesWithBuiltinsOf,
   tempDir,
   WITHOUT_HELPER,
 } from '../helpers/heapscope.js';
@@ -187,7 +188,9 @@ describe('worker pools and threads', () => {
       expect(sampled.status, sampled.stderr).toBe(0);
       expect(sampled.stderr).not.toContain('no profile');
       const bytes = (ps: Profile[]) =>
-        ps.flatMap((p) => sitesOf(p, 'allocateKnown')).reduce((a, pp) => a + pp.totalBytes, 0);
+        ps
+          .flatMap((p) => sitesWithBuiltinsOf(p, 'allocateKnown'))
+          .reduce((a, pp) => a + pp.totalBytes, 0);
       const truth = bytes(exact.profiles);
       // One standard error is sqrt(interval / bytes) of the bytes (sampled-run.ts); five allowed.
       const bound = 5 * Math.sqrt(interval / truth) * truth;

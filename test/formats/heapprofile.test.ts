@@ -23,7 +23,7 @@ import { convertProfileFile, readProfileFile } from '../../src/formats/index.js'
 import { ProfileBuilder } from '../../src/model/builder.js';
 import { totals } from '../../src/model/metrics.js';
 import { type Profile, stackFrames } from '../../src/model/profile.js';
-import { NODE, siteOf, tempDir, workload } from '../helpers/heapscope.js';
+import { NODE, siteOf, sitesOf, tempDir, workload } from '../helpers/heapscope.js';
 import { NODE_HEAP_HEADER } from '../helpers/profile-header.js';
 
 const fixture = (path: string) =>
@@ -108,6 +108,47 @@ describe('positions V8 writes below -1', () => {
     expect(() => readHeapProfile(profileWith(0, -(2 ** 31) - 1))).toThrow(
       /"callFrame.columnNumber" is -2147483649; wants a whole number >= -2\^31/,
     );
+  });
+});
+
+describe('built-in functions in the stack', () => {
+  // Every Node's sampler puts V8's built-ins in the stack as a bare name with no script
+  // (scriptId 0); the allocation tracker names them `Array.prototype.push (native)`.
+  const node = (id: number, functionName: string, url: string, children: unknown[] = []) => ({
+    callFrame: {
+      functionName,
+      url,
+      scriptId: url ? 7 : 0,
+      lineNumber: url ? 4 : -1,
+      columnNumber: url ? 2 : -1,
+    },
+    selfSize: children.length ? 0 : 640,
+    id,
+    children,
+  });
+  const profile = readHeapProfile({
+    head: node(1, '(root)', '', [
+      node(2, 'grow', '/p/grow.js', [node(3, 'push', '')]),
+      node(4, '(garbage collector)', ''),
+    ]),
+    samples: [
+      { size: 640, nodeId: 3, ordinal: 1 },
+      { size: 640, nodeId: 4, ordinal: 2 },
+    ],
+  });
+
+  it('names a built-in as V8 does, under the function that called it', () => {
+    const site = sitesOf(profile, 'push')[0]!;
+    expect(stackFrames(profile, site).slice(0, 2)).toEqual([
+      'push (native)',
+      'grow (/p/grow.js:5:3)',
+    ]);
+    expect(site.totalBytes).toBe(640);
+  });
+
+  it("keeps V8's own nodes by their name", () => {
+    expect(sitesOf(profile, '(garbage collector)')).toHaveLength(1);
+    expect(profile.frames).not.toContain('(garbage collector) (native)');
   });
 });
 

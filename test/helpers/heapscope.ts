@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readDhat } from '../../src/formats/dhat.js';
+import { isBuiltinFrame } from '../../src/model/frame.js';
 import type { Profile, ProgramPoint } from '../../src/model/profile.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -100,6 +101,18 @@ export function profilesIn(dir: string): string[] {
 export function sitesOf(profile: Profile, fn: string): ProgramPoint[] {
   return profile.programPoints.filter((pp) => {
     const f = profile.frames[pp.stack[0]!] ?? '';
+    return f === fn || f.startsWith(`${fn} (`);
+  });
+}
+
+/**
+ * Program points allocated in `fn` or in the V8 built-ins it called (`push (native)`):
+ * whether a built-in such as Array.prototype.push gets a frame of its own depends on
+ * whether the optimizing compiler inlined it, which varies from run to run.
+ */
+export function sitesWithBuiltinsOf(profile: Profile, fn: string): ProgramPoint[] {
+  return profile.programPoints.filter((pp) => {
+    const f = pp.stack.map((i) => profile.frames[i] ?? '').find((x) => !isBuiltinFrame(x)) ?? '';
     return f === fn || f.startsWith(`${fn} (`);
   });
 }
