@@ -191,7 +191,7 @@ export async function runProfiled(
     if (options.wait !== false) await waitForProcesses(session, options.onWaiting);
     const left = new Set(running.map((r) => r.pid));
     if (sampled) {
-      const { profiles, missing } = await sampled.finish();
+      const { profiles, missing } = await sampled.finish(signal ?? undefined);
       return {
         exitCode,
         ...(signal ? { signal } : {}),

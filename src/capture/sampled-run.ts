@@ -76,8 +76,11 @@ export interface SampledSessionOptions {
 export interface SampledSession {
   /** Knows the root process from now on, and passes heapscope's SIGUSR2 on to it. */
   attach(child: ChildProcess): void;
-  /** After the command ended: converts what is left and says which profiles are missing. */
-  finish(): Promise<{ profiles: WrittenProfile[]; missing: MissingProfile[] }>;
+  /**
+   * After the command ended: converts what is left and says which profiles are missing.
+   * `rootSignal` is the signal that ended the command's own process, if one did.
+   */
+  finish(rootSignal?: string): Promise<{ profiles: WrittenProfile[]; missing: MissingProfile[] }>;
 }
 
 const META_NAME = /^(\d+)\.(\d+)\.(part(\d+)|end)\.meta\.json$/;
@@ -198,7 +201,7 @@ export function startSampledSession(opts: SampledSessionOptions): SampledSession
       };
       process.on('SIGUSR2', onUsr2);
     },
-    async finish() {
+    async finish(rootSignal) {
       clearInterval(timer);
       if (onUsr2) process.removeListener('SIGUSR2', onUsr2);
       await scan();
@@ -216,7 +219,12 @@ export function startSampledSession(opts: SampledSessionOptions): SampledSession
             pid: info.pid,
             threadId: info.threadId,
             cmd,
-            reason: await noProfileReason(opts.session, info.pid, info.threadId),
+            reason: await noProfileReason(
+              opts.session,
+              info.pid,
+              info.threadId,
+              info.pid === rootPid && info.threadId === 0 ? rootSignal : undefined,
+            ),
           });
         }
       }

@@ -75,9 +75,21 @@ describe.each([
 });
 
 describe('ends where no profile can be written', () => {
-  it('SIGKILL: says so, exits 137, leaves no file', () => {
+  it.each([
+    ['exact', []],
+    ['sampled', ['--sample', '4096']],
+  ])('SIGKILL (%s mode): says so, exits 137, leaves no file', (_mode, mode) => {
     const dir = tempDir();
-    const r = heapscope(['run', '--out-dir', dir, '--', '{NODE}', workload('exits.js'), 'sigkill']);
+    const r = heapscope([
+      'run',
+      '--out-dir',
+      dir,
+      ...mode,
+      '--',
+      '{NODE}',
+      workload('exits.js'),
+      'sigkill',
+    ]);
     expect(r.status).toBe(137);
     expect(r.stderr).toMatch(
       /no profile for pid \d+ .*: the process was ended by SIGKILL before it wrote its profile \(nothing runs/,
