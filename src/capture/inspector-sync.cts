@@ -59,13 +59,33 @@ export function postSync<T>(session: InspectorSession, method: string, params?: 
   return reply.result as T;
 }
 
+/**
+ * Starts V8's allocation tracker through `session` and returns the heap-object id below
+ * which every object older than tracking lies: live-at-end attribution needs it, since
+ * V8 stops following the moves of objects that have ids, and one the GC moves into a
+ * place where a tracked object died takes that object's stack.
+ *
+ * Starting tracking gives every live object an id (after a full GC). A probe made after
+ * a first start gets its id in a second start, after all of them; objects made once
+ * the tracker runs get theirs in the snapshot that ends it, after the probe's. Only
+ * the few objects made between the two starts (the session's own) may lie on either
+ * side. Costs one extra full GC and heap walk; the heap-stats timer starts with the
+ * first start, as with one.
+ */
+export function startTrackingFromHere(session: InspectorSession): number {
+  postSync(session, 'HeapProfiler.startTrackingHeapObjects', { trackAllocations: false });
+  const probe = {};
+  postSync(session, 'HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
+  return heapObjectIdOf(session, probe);
+}
+
 /** The global through which `heapObjectIdOf` hands a value to `Runtime.evaluate`. */
 const PROBE_KEY = '__heapscopeHeapObjectProbe';
 
 /**
  * The heap-object id of `value` (its node's `id` in heap snapshots), through
- * `HeapProfiler.getHeapObjectId`. Asking gives the value an id if it has none yet: the
- * next free one, so the id of a fresh object tells which objects are older.
+ * `HeapProfiler.getHeapObjectId`. Asking gives no id: a value that has none yet (one
+ * made since the last snapshot or heap-object-id pass) gets 0 (seen on Node 20-26).
  */
 export function heapObjectIdOf(session: InspectorSession, value: unknown): number {
   const global = globalThis as Record<string, unknown>;

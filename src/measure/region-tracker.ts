@@ -63,8 +63,7 @@ export function inspectorRegionTracker(): RegionTracker {
     route: 'inspector',
     start() {
       session.on('HeapProfiler.lastSeenObjectId', onTick);
-      sync.postSync(session, 'HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
-      return sync.heapObjectIdOf(session, {});
+      return sync.startTrackingFromHere(session);
     },
     writeSnapshot: writeSnapshotWithV8,
     stop() {
