@@ -169,23 +169,40 @@ describe('--live on a terminal', () => {
     const server = await startServer();
     const dir = tempDir();
     const out = join(dir, 'live.json');
-    const loading = load(server.port, '/orders?n=5000', 1500, 2);
     // script(1) from util-linux gives heapscope a pseudo-terminal.
     const command = [NODE, BIN, 'attach', String(server.pid), '--live', '--every', '1s']
       .concat(['--duration', '6s', '--top', '3', '-q', '-o', out])
       .map((a) => `'${a}'`)
       .join(' ');
-    const r = spawnSync('script', ['-q', '-c', command, '/dev/null'], {
-      encoding: 'utf8',
+    const child = spawn('script', ['-q', '-c', command, '/dev/null'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1' },
     });
+    const r = { status: null as number | null, stdout: '', stderr: '' };
+    child.stdout.on('data', (d) => {
+      r.stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      r.stderr += d;
+    });
+    const exited = once(child, 'close');
+    // The load starts once the sampler runs: started before, on a busy machine it can be
+    // over before heapscope has attached.
+    await waitUntil(
+      'heapscope to sample',
+      () => r.stdout.includes('sampling for') || child.exitCode !== null,
+    );
+    const loading = load(server.port, '/orders?n=5000', 1500, 2);
+    [r.status] = (await exited) as [number | null];
     expect(r.status, r.stderr + r.stdout).toBe(0);
     const frames = r.stdout.split('\x1b[H\x1b[J').slice(1);
     expect(frames.length).toBeGreaterThanOrEqual(2);
     for (const f of frames) expect(f).toMatch(/heap [\d.]+ \w?i?B used of [\d.]+ \w?i?B/);
     // The first redraw may come before a sample of the load has arrived (a busy machine).
-    expect(frames.some((f) => f.includes('ordersHandler ('))).toBe(true);
+    expect(
+      frames.some((f) => f.includes('ordersHandler (')),
+      r.stdout,
+    ).toBe(true);
     expect(r.stdout).toContain('the inspector is closed again');
     expect(readProfile(out).programPoints.length).toBeGreaterThan(0);
     await loading;
