@@ -169,10 +169,13 @@ export function startSampledSession(opts: SampledSessionOptions): SampledSession
       } catch (e) {
         const pid = Number(m[1]);
         const threadId = Number(m[2]);
+        const started = await readJson<StartedFile>(
+          join(opts.session, `${m[1]}.${m[2]}.started.json`),
+        );
         unreadable.push({
           pid,
           threadId,
-          cmd: cmdOf(pid, threadId, []),
+          cmd: cmdOf(pid, threadId, started?.argv ?? []),
           reason: `its sampled profile could not be read: ${(e as Error).message}`,
         });
       }
