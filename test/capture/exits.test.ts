@@ -117,24 +117,31 @@ describe('ends where no profile can be written', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('a child out of memory: the parent profiled, the child said ended by SIGABRT', () => {
-    const dir = tempDir();
-    const r = heapscope([
-      'run',
-      '--out-dir',
-      dir,
-      '--',
-      '{NODE}',
-      workload('exits.js'),
-      'oom-child',
-    ]);
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toContain('child ended by SIGABRT');
-    expect(r.stderr).toMatch(
-      /no profile for pid \d+ \(.*exits\.js oom\): the process was ended by SIGABRT .*out of memory/,
-    );
-    expect(readdirSync(dir)).toHaveLength(1);
-  });
+  it.each([
+    ['exact', []],
+    ['sampled', ['--sample', '4096']],
+  ])(
+    'a child out of memory (%s mode): the parent profiled, the child said ended by SIGABRT',
+    (_mode, mode) => {
+      const dir = tempDir();
+      const r = heapscope([
+        'run',
+        '--out-dir',
+        dir,
+        ...mode,
+        '--',
+        '{NODE}',
+        workload('exits.js'),
+        'oom-child',
+      ]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain('child ended by SIGABRT');
+      expect(r.stderr).toMatch(
+        /no profile for pid \d+ \(.*exits\.js oom\): the process was ended by SIGABRT .*out of memory/,
+      );
+      expect(readdirSync(dir)).toHaveLength(1);
+    },
+  );
 
   it('a command that is not there: exit 127 with the reason', () => {
     const r = heapscope(['run', '--', 'no-such-command-heapscope']);
