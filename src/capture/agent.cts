@@ -34,6 +34,7 @@ import { installParentSide } from './parent-side.cjs';
 import { type SampledAgentContext, startSampled } from './sampled-agent.cjs';
 import { collectSourceMapUrls } from './source-map-urls.cjs';
 import { honestStackFlags } from './v8-flags.cjs';
+import { yieldCpuToProfiledParent } from './yield-cpu.cjs';
 
 type Phase = 'idle' | 'tracking' | 'writing' | 'done';
 
@@ -61,6 +62,7 @@ function finish(state: AgentState, reason: string, exitCode: number | undefined)
   }
   state.phase = 'writing';
   announceEnding(state.dir, state.id, reason, exitCode);
+  yieldCpuToProfiledParent(state.dir);
   const base = join(state.dir, state.id);
   // Taken first: the sampler holds its samples through global handles, which would show
   // in the snapshot as holders of objects that nothing else keeps.

@@ -46,6 +46,7 @@ import {
 import { abandoned, ancestorPids, removeOwnFiles, watchOwner } from './owner.cjs';
 import type { SampledAgentContext } from './sampled-agent.cjs';
 import { honestStackFlags } from './v8-flags.cjs';
+import { yieldCpuToProfiledParent } from './yield-cpu.cjs';
 
 /** What agent.cts hands over (the sampled agent's context: one way of doing each thing). */
 export type AgentContext = SampledAgentContext;
@@ -141,6 +142,7 @@ export function startWithoutHelper(ctx: AgentContext): void {
     }
     state.phase = 'writing';
     announceEnding(ctx.dir, ctx.id, reason, exitCode);
+    yieldCpuToProfiledParent(ctx.dir);
     if (state.idleTimer) clearInterval(state.idleTimer);
     const file = `${base}.heapsnapshot`;
     try {
