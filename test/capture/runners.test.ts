@@ -18,7 +18,6 @@ import {
   heapscope,
   heapscopeAsync,
   NODE,
-  NODE_MAJOR,
   profilesIn,
   ROOT,
   readProfile,
@@ -65,23 +64,11 @@ function expectKept(profiles: Profile[], truth: number): void {
 }
 
 /**
- * jest-worker force-exits a worker that has not exited 500 ms after its end message and
- * then prints this. On Node 26 on a loaded 2-core machine a profiled jest worker, still
- * busy after its last test file (its allocations tracked), took the end message up to
- * 450 ms late and exited 50 ms after the SIGTERM: about one run in five. Its profile is
- * written all the same (checked below); on Node 20 to 24 the line must not appear.
- */
-function withoutJestForceExit(text: string): string {
-  if (NODE_MAJOR < 26) return text;
-  return text.replace(/A worker process has failed to exit gracefully[^\n]*\n/g, '');
-}
-
-/**
  * A tool's output without heapscope's lines, times and durations blanked and lines sorted:
  * the runners print test files in the order they finish, which varies from run to run.
  */
 function normalized(text: string): string {
-  return withoutJestForceExit(text)
+  return text
     .replace(/\d+:\d+:\d+/g, 'T')
     .replace(/duration_ms:? \d+(\.\d+)?/g, 'duration_ms D')
     .replace(/ \(\d+(\.\d+)?\s?(ms|s)\)/g, '')
