@@ -32,7 +32,7 @@ import {
 } from './input.js';
 import { jsonSyntaxMessage } from './json-text.js';
 import { isGzip, PprofFormatError, readPprof, writePprof } from './pprof.js';
-import { SpeedscopeWriteError, writeSpeedscope } from './speedscope.js';
+import { SpeedscopeWriteError, writeSpeedscopeParts } from './speedscope.js';
 import { profileFromTrackedSnapshot } from './tracked-snapshot.js';
 
 export class ProfileReadError extends Error {
@@ -292,7 +292,7 @@ export function encodeProfile(
 }
 
 /**
- * `encodeProfile` with DHAT and `.heapprofile` text in parts, to be written one after
+ * `encodeProfile` with DHAT, `.heapprofile` and speedscope text in parts, to be written one after
  * the other: a large profile's text is longer than one string can be. Throws
  * ProfileWriteError before any part when the profile cannot be written so.
  */
@@ -315,7 +315,7 @@ function encodeProfileParts(
         return writeHeapProfileParts(profile, { metric: m === 'end-bytes' ? 'end' : 'total' });
       }
       case 'speedscope':
-        return writeSpeedscope(profile, {
+        return writeSpeedscopeParts(profile, {
           ...(options.metrics ? { metrics: options.metrics } : {}),
           ...(options.exporter ? { exporter: options.exporter } : {}),
         });

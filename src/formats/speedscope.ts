@@ -21,26 +21,6 @@ interface SpeedscopeFrame {
   col?: number;
 }
 
-interface SampledProfile {
-  type: 'sampled';
-  name: string;
-  unit: 'bytes' | 'none';
-  startValue: number;
-  endValue: number;
-  /** Stacks of indexes into `shared.frames`, outermost call first. */
-  samples: number[][];
-  weights: number[];
-}
-
-interface SpeedscopeFile {
-  $schema: typeof SCHEMA;
-  shared: { frames: SpeedscopeFrame[] };
-  profiles: SampledProfile[];
-  name?: string;
-  activeProfileIndex?: number;
-  exporter?: string;
-}
-
 export interface SpeedscopeWriteOptions {
   /**
    * Metrics to write, one speedscope profile each, by name (`total-bytes`, `end-blocks`...).
@@ -78,46 +58,115 @@ export function speedscopeMetrics(
 
 /** Writes a Profile as speedscope JSON. */
 export function writeSpeedscope(profile: Profile, options: SpeedscopeWriteOptions = {}): string {
+  return [...writeSpeedscopeParts(profile, options)].join('');
+}
+
+/** Text per part of `writeSpeedscopeParts`, about. */
+const PART_CHARS = 1 << 16;
+
+/**
+ * The text of `writeSpeedscope` in parts of about a million characters, made one at a
+ * time as they are taken: a profile of millions of program points and frames is longer
+ * than the longest string V8 makes (about 512 MB), and its frames and samples as
+ * JavaScript objects take gigabytes. The metrics are checked first (so that a profile
+ * that cannot be written fails here, before any part); each frame and each sample is
+ * made into text when it is written, from the profile itself.
+ */
+export function writeSpeedscopeParts(
+  profile: Profile,
+  options: SpeedscopeWriteOptions = {},
+): Iterable<string> {
   const metrics = speedscopeMetrics(profile, options);
-  const frames: SpeedscopeFrame[] = profile.frames.map((f) => {
-    if (f === ROOT_FRAME) return { name: f };
-    const p = parseFrameForExport(f);
-    return {
-      name: p.name,
-      ...(p.file ? { file: p.file } : {}),
-      ...(p.line !== undefined ? { line: p.line } : {}),
-      ...(p.column !== undefined && p.column > 0 ? { col: p.column } : {}),
-    };
-  });
+  return speedscopeText(profile, metrics, options);
+}
+
+/** A number as JSON writes it (`null` for NaN and the infinities). */
+function jsonNumber(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
+}
+
+function frameRecord(f: string): SpeedscopeFrame {
+  if (f === ROOT_FRAME) return { name: f };
+  const p = parseFrameForExport(f);
+  return {
+    name: p.name,
+    ...(p.file ? { file: p.file } : {}),
+    ...(p.line !== undefined ? { line: p.line } : {}),
+    ...(p.column !== undefined && p.column > 0 ? { col: p.column } : {}),
+  };
+}
+
+/**
+ * `{"$schema":…,"shared":{"frames":[…]},"profiles":[…],"name":…,"activeProfileIndex":0}`
+ * (then `"exporter"` when given), keys in the order of speedscope's own files.
+ */
+function* speedscopeText(
+  profile: Profile,
+  metrics: readonly MetricInfo[],
+  options: SpeedscopeWriteOptions,
+): Generator<string> {
+  let part: string[] = [];
+  let chars = 0;
+  const put = (text: string): boolean => {
+    part.push(text);
+    chars += text.length;
+    return chars >= PART_CHARS;
+  };
+  const take = (): string => {
+    const text = part.join('');
+    part = [];
+    chars = 0;
+    return text;
+  };
+  put(`{"$schema":${JSON.stringify(SCHEMA)},"shared":{"frames":[`);
+  const frames = profile.frames;
+  for (let f = 0; f < frames.length; f++) {
+    if (put(`${f > 0 ? ',' : ''}${JSON.stringify(frameRecord(frames[f]!))}`)) yield take();
+  }
+  put(']},"profiles":[');
   const estimated = profile.heapscope?.capture === 'sampled';
-  const profiles = metrics.map((m): SampledProfile => {
-    const samples: number[][] = [];
-    const weights: number[] = [];
+  const pps = profile.programPoints;
+  for (let i = 0; i < metrics.length; i++) {
+    const m = metrics[i]!;
     let total = 0;
-    for (const pp of profile.programPoints) {
+    for (const pp of pps) {
       const w = pp[m.key] ?? 0;
       if (w <= 0) continue;
-      samples.push(pp.stack.length > 0 ? [...pp.stack].reverse() : [0]);
-      weights.push(w);
       total += w;
     }
-    return {
-      type: 'sampled',
-      name: `${m.label}${estimated ? ' (estimated)' : ''}`,
-      unit: m.unit === 'bytes' && !profile.units ? 'bytes' : 'none',
-      startValue: 0,
-      endValue: total,
-      samples,
-      weights,
-    };
-  });
-  const file: SpeedscopeFile = {
-    $schema: SCHEMA,
-    shared: { frames },
-    profiles,
-    name: `${profile.cmd || 'profile'}${profile.pid ? ` (pid ${profile.pid})` : ''}`,
-    activeProfileIndex: 0,
-    ...(options.exporter ? { exporter: options.exporter } : {}),
-  };
-  return `${JSON.stringify(file)}\n`;
+    const name = `${m.label}${estimated ? ' (estimated)' : ''}`;
+    const unit = m.unit === 'bytes' && !profile.units ? 'bytes' : 'none';
+    put(
+      `${i > 0 ? ',' : ''}{"type":"sampled","name":${JSON.stringify(name)},"unit":"${unit}",` +
+        `"startValue":0,"endValue":${jsonNumber(total)},"samples":[`,
+    );
+    // One sample per program point with a weight: its stack outermost call first.
+    let first = true;
+    for (const pp of pps) {
+      const w = pp[m.key] ?? 0;
+      if (w <= 0) continue;
+      const stack = pp.stack;
+      let text = first ? '[' : ',[';
+      first = false;
+      if (stack.length === 0) text += '0';
+      for (let d = stack.length - 1; d >= 0; d--) {
+        text += d < stack.length - 1 ? `,${jsonNumber(stack[d]!)}` : jsonNumber(stack[d]!);
+      }
+      if (put(`${text}]`)) yield take();
+    }
+    put('],"weights":[');
+    first = true;
+    for (const pp of pps) {
+      const w = pp[m.key] ?? 0;
+      if (w <= 0) continue;
+      const text = first ? jsonNumber(w) : `,${jsonNumber(w)}`;
+      first = false;
+      if (put(text)) yield take();
+    }
+    put(']}');
+  }
+  const name = `${profile.cmd || 'profile'}${profile.pid ? ` (pid ${profile.pid})` : ''}`;
+  const exporter = options.exporter ? `,"exporter":${JSON.stringify(options.exporter)}` : '';
+  put(`],"name":${JSON.stringify(name)},"activeProfileIndex":0${exporter}}\n`);
+  yield take();
 }

@@ -3,18 +3,21 @@
 // importer speedscope picked, no error, and its sandwich view: the total and self weight
 // it sums per frame, compared with sums over the profile's program points.
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readDhat } from '../../src/formats/dhat.js';
+import { readDhat, writeDhat } from '../../src/formats/dhat.js';
 import { writeHeapProfile } from '../../src/formats/heapprofile.js';
+import { convertProfileFile } from '../../src/formats/index.js';
 import { writePprof } from '../../src/formats/pprof.js';
-import { writeSpeedscope } from '../../src/formats/speedscope.js';
+import { writeSpeedscope, writeSpeedscopeParts } from '../../src/formats/speedscope.js';
+import { ProfileBuilder } from '../../src/model/builder.js';
 import { parseFrameForExport } from '../../src/model/frame.js';
 import type { MetricKey } from '../../src/model/metrics.js';
 import type { Profile } from '../../src/model/profile.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { heapscope, readProfile, tempDir, workload } from '../helpers/heapscope.js';
+import { NODE_HEAP_HEADER } from '../helpers/profile-header.js';
 import { openInSpeedscope, type SandwichRow, speedscopeBytes } from '../helpers/speedscope.js';
 
 const HEAP = readDhat(
@@ -137,5 +140,102 @@ describe('.heapprofile', () => {
     // speedscope adds the tree's "(root)" node as a frame of every stack.
     const rows = r.rows.filter((row) => row.name !== '(root)');
     expectBytesRows(rows, expectedRows(HEAP, 'totalBytes'));
+  });
+});
+
+describe('speedscope JSON written in parts', () => {
+  // N sites under 40 callers under one main. Site i allocates 32·(i+1) bytes in i+1
+  // objects and keeps 32·(i mod 5) bytes in i mod 5 of them at the end (and at the
+  // peak): the sites of i mod 5 = 0 keep nothing, so they are no sample of those profiles.
+  const N = 6000;
+  const build = (): Profile => {
+    const b = new ProfileBuilder(NODE_HEAP_HEADER);
+    for (let i = 0; i < N; i++) {
+      const end = i % 5;
+      b.add({
+        frames: [
+          `site${i} (lib/s${i % 7}.js:${i + 1}:5)`,
+          `caller${i % 40} (app.js:${10 + (i % 40)}:3)`,
+          'main (app.js:1:1)',
+        ],
+        totalBytes: 32 * (i + 1),
+        totalBlocks: i + 1,
+        totalLifetimes: 0,
+        maxBytes: 32 * end,
+        maxBlocks: end,
+        peakBytes: 32 * end,
+        peakBlocks: end,
+        endBytes: 32 * end,
+        endBlocks: end,
+      });
+    }
+    return b.build();
+  };
+
+  it('is written to its file with every frame, sample and exact weight', async () => {
+    const p = build();
+    expect([...writeSpeedscopeParts(p)].length).toBeGreaterThan(1);
+    const dir = tempDir();
+    const input = join(dir, 'generated.json');
+    const output = join(dir, 'generated.speedscope.json');
+    writeFileSync(input, writeDhat(p));
+    const r = await convertProfileFile(input, output, 'speedscope', { exporter: 'heapscope test' });
+    const text = readFileSync(output, 'utf8');
+    expect(r.bytesWritten).toBe(Buffer.byteLength(text));
+    expect(readdirSync(dir).sort()).toEqual(['generated.json', 'generated.speedscope.json']);
+    expect(text).toBe(writeSpeedscope(p, { exporter: 'heapscope test' }));
+
+    // Figures known by construction.
+    let endBlocks = 0;
+    for (let i = 0; i < N; i++) endBlocks += i % 5;
+    const want: Record<string, { samples: number; total: number }> = {
+      'Total bytes': { samples: N, total: (32 * N * (N + 1)) / 2 },
+      'Total blocks': { samples: N, total: (N * (N + 1)) / 2 },
+      'At t-gmax bytes': { samples: N - N / 5, total: 32 * endBlocks },
+      'At t-gmax blocks': { samples: N - N / 5, total: endBlocks },
+      'At t-end bytes': { samples: N - N / 5, total: 32 * endBlocks },
+      'At t-end blocks': { samples: N - N / 5, total: endBlocks },
+    };
+    const json = JSON.parse(text) as {
+      shared: { frames: { name: string; file?: string; line?: number; col?: number }[] };
+      profiles: {
+        name: string;
+        unit: string;
+        endValue: number;
+        samples: number[][];
+        weights: number[];
+      }[];
+      exporter: string;
+    };
+    expect(json.exporter).toBe('heapscope test');
+    const frames = json.shared.frames;
+    // The root, main, 40 callers and N sites, each once.
+    expect(frames.length).toBe(1 + 1 + 40 + N);
+    const got: Record<string, { samples: number; total: number }> = {};
+    for (const prof of json.profiles) {
+      expect(prof.samples.length).toBe(prof.weights.length);
+      const sum = prof.weights.reduce((a, b) => a + b, 0);
+      expect(prof.endValue).toBe(sum);
+      got[prof.name] = { samples: prof.samples.length, total: sum };
+    }
+    expect(got).toEqual(want);
+
+    // Each sample of total bytes: main, its caller, its site, weighted as site i.
+    const total = json.profiles.find((x) => x.name === 'Total bytes')!;
+    expect(total.unit).toBe('bytes');
+    total.samples.forEach((stack, k) => {
+      const [outer, caller, site] = stack.map((f) => frames[f]!);
+      const i = Number(site!.name.slice('site'.length));
+      expect(outer).toEqual({ name: 'main', file: 'app.js', line: 1, col: 1 });
+      expect(caller).toEqual({
+        name: `caller${i % 40}`,
+        file: 'app.js',
+        line: 10 + (i % 40),
+        col: 3,
+      });
+      expect(site).toEqual({ name: `site${i}`, file: `lib/s${i % 7}.js`, line: i + 1, col: 5 });
+      expect(total.weights[k]).toBe(32 * (i + 1));
+    });
+    expect(new Set(total.samples.map((s) => s[2])).size).toBe(N);
   });
 });
