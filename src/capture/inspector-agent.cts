@@ -35,11 +35,10 @@ import { finishAtEnd } from './end-hooks.cjs';
 import { announceEnding, runFacts, writeMetaFile } from './ending.cjs';
 import { guardInspectorSessions } from './inspector-guard.cjs';
 import {
-  heapObjectIdOf,
   type InspectorSession,
   isSharedSession,
-  postSync,
   sharedSession,
+  startTrackingFromHere,
   stopTracking,
   trackerInUse,
 } from './inspector-sync.cjs';
@@ -106,6 +105,9 @@ export function startWithoutHelper(ctx: AgentContext): void {
     phase: 'idle' as Phase,
     startedAt: Date.now(),
     startHr: 0n,
+    // Set where the inspector starts the tracker. Node's option starts it as Node creates
+    // the isolate: only the objects of V8's and Node's start-up snapshots are older, and
+    // no id marks that moment without a heap walk, so none is left out.
     firstTrackedObjectId: 0,
     ticks: 0,
     session: undefined as InspectorSession | undefined,
@@ -180,7 +182,10 @@ export function startWithoutHelper(ctx: AgentContext): void {
     session.on('HeapProfiler.lastSeenObjectId', () => {
       state.ticks++;
     });
-    postSync(session, 'HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
+    // Objects older than the probe's id existed before tracking (a worker's bootstrap,
+    // all of Node's start-up): left out of live-at-end, since one the GC moves into the
+    // place of a dead tracked object takes that object's stack.
+    state.firstTrackedObjectId = startTrackingFromHere(session);
     // The inspector's timer keeps the thread alive: when nothing else does, the program
     // is done, and the capture ends so that the thread can end too.
     const checkIdle = () => {
@@ -193,8 +198,6 @@ export function startWithoutHelper(ctx: AgentContext): void {
     state.idleTimer = setInterval(checkIdle, IDLE_CHECK_MS);
     state.idleTimer.unref();
   }
-  // Objects older than this one existed before tracking (their traces may be stale).
-  state.firstTrackedObjectId = heapObjectIdOf(session, {});
   if (source === 'inspector') state.session = session;
   const GCProfiler = (v8 as unknown as { GCProfiler?: new () => GcProfilerLike }).GCProfiler;
   if (GCProfiler) {

@@ -14,6 +14,7 @@ import {
   profilesIn,
   readProfile,
   siteOf,
+  sitesWithBuiltinsOf,
   tempDir,
   WITHOUT_HELPER,
   workload,
@@ -71,6 +72,43 @@ describe('a main process with a child process and a worker thread', () => {
   it('prints the main report and one line per other profile', () => {
     expect(stderr).toMatch(/Top \d+ of [\d,]+ program points/);
     expect(stderr.match(/^heapscope: wrote /gm)).toHaveLength(3);
+  });
+});
+
+describe('a worker thread whose objects all die before the end', () => {
+  it('charges nothing live at the end to their site: older objects moved into their places stay out', () => {
+    const dir = tempDir();
+    const r = heapscope([
+      'run',
+      '-q',
+      '--out-dir',
+      dir,
+      '--',
+      '{NODE}',
+      '--expose-gc',
+      workload('worker-churn.js'),
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const file = profilesIn(dir).find((f) => /^heapscope\.\d+\.1\.json$/.test(basename(f)));
+    const worker = readProfile(file!);
+    const churned = sitesWithBuiltinsOf(worker, 'churn');
+    // 600,000 {c, s} objects of 5 words each (and their strings).
+    expect(churned.reduce((sum, pp) => sum + pp.totalBytes, 0)).toBeGreaterThanOrEqual(
+      600_000 * 40,
+    );
+    // The GCs that free churn's 600,000 objects compact the worker's start-up objects
+    // (made before its tracker started) into their places, where V8 leaves their stacks.
+    expect(churned.map((pp) => [pp.endBytes ?? 0, pp.endBlocks ?? 0])).toEqual(
+      churned.map(() => [0, 0]),
+    );
+    const kept = endOfType(siteOf(worker, 'keep'), 'object');
+    if (worker.heapscope?.exact.end === false) {
+      expect(WITHOUT_HELPER).toBe(true);
+      expect(kept[1]).toBeLessThanOrEqual(1_000 + 1);
+    } else {
+      // The 1,000 objects and the literal's boilerplate.
+      expect(kept[1]).toBe(1_000 + 1);
+    }
   });
 });
 
