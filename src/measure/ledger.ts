@@ -29,13 +29,13 @@ import { programHeapUsed, programUsedOf } from './heap-spaces.js';
 import { switchOffPretenuring } from './pretenuring.js';
 
 /** GC types that collect memory; the profiler also reports marking steps, which do not. */
-const COLLECTING = new Set([
+const COLLECTING = [
   'Scavenge',
   'MarkSweepCompact',
   'MinorMarkCompact',
   'MinorMarkSweep',
   'MinorMarkSweepCompact',
-]);
+];
 
 interface SpaceJson {
   spaceName: string;
@@ -65,14 +65,18 @@ const LAST = 1; // GC index of the last record received
 const BASE = 2; // GC index at which the running profiler started
 const ORIGIN = 3; // `used` when the session opened (keeps A small)
 const TRIES = 4; // retries, for tests and diagnostics
+// The last record received, for de-duplication without GC counts: its type (index in
+// COLLECTING, -1 before any) and used heap before and after. Numbers, not a string key:
+// one made after a region's baseline reading would be live at its final one (208 bytes).
+const LAST_TYPE = 5;
+const LAST_BEFORE = 6;
+const LAST_AFTER = 7;
 
 class Ledger {
   private readonly state = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5].fill(0);
   private profiler: v8.GCProfiler | undefined;
   private addon: NativeAddon | undefined;
   private depth = 0;
-  /** Record of the previous profiler's last GC (for de-duplication without GC counts). */
-  private lastRecordKey = '';
   private readonly listeners: (GcListener | undefined)[] = new Array(64);
   private listenerCount = 0;
   /** Whether a GC may have been misplaced (no native helper and a GC in a reading's window). */
@@ -95,7 +99,7 @@ class Ledger {
     this.addon?.startTracking(false);
     this.state.fill(0);
     this.approximate = false;
-    this.lastRecordKey = '';
+    this.state[LAST_TYPE] = -1;
     this.state[LAST] = this.gcIndexNow();
     this.startProfiler();
     this.state[ORIGIN] = programHeapUsed();
@@ -233,22 +237,29 @@ class Ledger {
     const oldBase = this.state[BASE]!;
     this.startProfiler();
     const data = old.stop() as unknown as { statistics: GcRecordJson[] };
-    let index = oldBase;
+    // Without GC counts the old profiler's records all follow the last one received (but
+    // a duplicate of it, skipped below): `oldBase` was read before the records that the
+    // hand-over that started this profiler took in, and would skip as many new ones.
+    let index = this.addon ? oldBase : this.state[LAST]!;
     let cumUpTo = this.state[CUM]!;
-    let skipDuplicate = !this.addon && this.lastRecordKey !== '';
+    let skipDuplicate = !this.addon && this.state[LAST_TYPE]! >= 0;
     for (const r of data.statistics) {
-      if (!COLLECTING.has(r.gcType)) continue;
+      const type = COLLECTING.indexOf(r.gcType);
+      if (type < 0) continue;
       const usedBefore = programUsedOf(r.beforeGC.heapSpaceStatistics);
       const usedAfter = programUsedOf(r.afterGC.heapSpaceStatistics);
       if (!this.addon) {
         // No GC counts: the previous profiler's last record may open this one too.
-        const key = `${r.gcType}:${usedBefore}:${usedAfter}`;
-        if (skipDuplicate && key === this.lastRecordKey) {
-          skipDuplicate = false;
-          continue;
-        }
+        const duplicate =
+          skipDuplicate &&
+          type === this.state[LAST_TYPE] &&
+          usedBefore === this.state[LAST_BEFORE] &&
+          usedAfter === this.state[LAST_AFTER];
         skipDuplicate = false;
-        this.lastRecordKey = key;
+        if (duplicate) continue;
+        this.state[LAST_TYPE] = type;
+        this.state[LAST_BEFORE] = usedBefore;
+        this.state[LAST_AFTER] = usedAfter;
       }
       index++;
       if (index <= this.state[LAST]!) continue; // already received from the previous profiler
