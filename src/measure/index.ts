@@ -76,7 +76,8 @@
  * loads its prebuilt native helper (Linux x64, Node 20–26) when first needed. Without
  * the helper (another platform), cheap mode still works but a GC that strikes within
  * the few hundred bytes heapscope allocates around a reading may be misplaced (results
- * say `approximate: true`), and exact mode and `Profiler` are unavailable.
+ * say `approximate: true`), exact mode tracks the region through `node:inspector` in
+ * the same thread (README: "Without the native helper"), and `Profiler` is unavailable.
  *
  * ## Running
  *
