@@ -13,6 +13,7 @@ import type { HeapscopeMeta, Profile, ProgramPoint } from '../model/profile.js';
 import { showValue, validateProfile } from '../model/validate.js';
 import { parseJsonBytes } from './json-bytes.js';
 import { jsonSyntaxMessage } from './json-text.js';
+import { TextParts } from './text-parts.js';
 
 interface DhatPP {
   tb: number;
@@ -278,16 +279,9 @@ export function writeDhatParts(profile: Profile): string[] {
     heapscope: profile.heapscope,
   });
   const parts: string[] = [];
-  let part: string[] = [];
-  let chars = 0;
-  const put = (text: string) => {
-    part.push(text);
-    chars += text.length;
-    if (chars >= PART_CHARS) {
-      parts.push(part.join(''));
-      part = [];
-      chars = 0;
-    }
+  const text = new TextParts(PART_CHARS);
+  const put = (piece: string) => {
+    if (text.put(piece)) parts.push(text.take());
   };
   put(`${JSON.stringify(header).slice(0, -1)}\n,"pps":\n [`);
   profile.programPoints.forEach((pp, i) => {
@@ -316,7 +310,7 @@ export function writeDhatParts(profile: Profile): string[] {
     put(i === 0 ? JSON.stringify(f) : `\n ,${JSON.stringify(f)}`);
   });
   put('\n ]\n}\n');
-  if (part.length) parts.push(part.join(''));
+  if (!text.empty) parts.push(text.take());
   return parts;
 }
 

@@ -39,6 +39,7 @@ import {
   type ProfileHeaderRecord,
   profileHeaderRecord,
 } from './profile-header.js';
+import { TextParts } from './text-parts.js';
 
 interface CallFrame {
   functionName: string;
@@ -727,19 +728,7 @@ function frameText(profile: Profile, f: number): string {
 
 /** `{"head":…,"samples":[…],"heapscope":…}`, in the key order of DevTools' own files. */
 function* heapProfileText(profile: Profile, tree: Tree, ext: WireExtension): Generator<string> {
-  let part: string[] = [];
-  let chars = 0;
-  const put = (text: string): boolean => {
-    part.push(text);
-    chars += text.length;
-    return chars >= PART_CHARS;
-  };
-  const take = (): string => {
-    const text = part.join('');
-    part = [];
-    chars = 0;
-    return text;
-  };
+  const parts = new TextParts(PART_CHARS);
   const { frame, parent, firstChild, nextSibling, selfSize, selfCount } = tree;
   const rootFrame: CallFrame = {
     functionName: '(root)',
@@ -762,39 +751,39 @@ function* heapProfileText(profile: Profile, tree: Tree, ext: WireExtension): Gen
         scriptId: String(tree.scriptIdOfFrame[i]),
       };
     }
-    return put(
+    return parts.put(
       `{"callFrame":${JSON.stringify(cf)},"selfSize":${selfSize[n]},"selfCount":${selfCount[n]},"id":${n + 1},"children":[`,
     );
   };
   // Depth first without a stack of our own: down to the first child, else close and
   // go on to the next sibling, climbing as long as there is none.
-  put('{"head":');
+  parts.put('{"head":');
   let n = 0;
   let full = open(n);
   for (;;) {
-    if (full) yield take();
+    if (full) yield parts.take();
     if (firstChild[n] !== 0) {
       n = firstChild[n]!;
       full = open(n);
       continue;
     }
-    full = put(']}');
+    full = parts.put(']}');
     while (n !== 0 && nextSibling[n] === 0) {
       n = parent[n]!;
-      full = put(']}');
+      full = parts.put(']}');
     }
     if (n === 0) break;
     n = nextSibling[n]!;
-    put(',');
+    parts.put(',');
     full = open(n);
   }
-  put(',"samples":[');
+  parts.put(',"samples":[');
   let ordinal = 0;
   const sample = (nodeId: number, size: number, count: number, isLive?: boolean) => {
     if (size <= 0 && count <= 0) return false;
     ordinal++;
     const live = isLive === undefined ? '' : `,"isLive":${isLive}`;
-    return put(
+    return parts.put(
       `${ordinal > 1 ? ',' : ''}{"size":${size},"nodeId":${nodeId},"ordinal":${ordinal},"objectCount":${count}${live}}`,
     );
   };
@@ -815,8 +804,8 @@ function* heapProfileText(profile: Profile, tree: Tree, ext: WireExtension): Gen
     } else {
       full = sample(id, pp.totalBytes, pp.totalBlocks);
     }
-    if (full) yield take();
+    if (full) yield parts.take();
   }
-  put(`],"heapscope":${JSON.stringify(ext)}}\n`);
-  yield take();
+  parts.put(`],"heapscope":${JSON.stringify(ext)}}\n`);
+  yield parts.take();
 }

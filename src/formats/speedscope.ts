@@ -11,6 +11,7 @@
 import { parseFrameForExport } from '../model/frame.js';
 import { availableMetrics, findMetric, type MetricInfo } from '../model/metrics.js';
 import { type Profile, ROOT_FRAME } from '../model/profile.js';
+import { TextParts } from './text-parts.js';
 
 const SCHEMA = 'https://www.speedscope.app/file-format-schema.json';
 
@@ -109,25 +110,14 @@ function* speedscopeText(
   metrics: readonly MetricInfo[],
   options: SpeedscopeWriteOptions,
 ): Generator<string> {
-  let part: string[] = [];
-  let chars = 0;
-  const put = (text: string): boolean => {
-    part.push(text);
-    chars += text.length;
-    return chars >= PART_CHARS;
-  };
-  const take = (): string => {
-    const text = part.join('');
-    part = [];
-    chars = 0;
-    return text;
-  };
-  put(`{"$schema":${JSON.stringify(SCHEMA)},"shared":{"frames":[`);
+  const parts = new TextParts(PART_CHARS);
+  parts.put(`{"$schema":${JSON.stringify(SCHEMA)},"shared":{"frames":[`);
   const frames = profile.frames;
   for (let f = 0; f < frames.length; f++) {
-    if (put(`${f > 0 ? ',' : ''}${JSON.stringify(frameRecord(frames[f]!))}`)) yield take();
+    if (parts.put(`${f > 0 ? ',' : ''}${JSON.stringify(frameRecord(frames[f]!))}`))
+      yield parts.take();
   }
-  put(']},"profiles":[');
+  parts.put(']},"profiles":[');
   const estimated = profile.heapscope?.capture === 'sampled';
   const pps = profile.programPoints;
   for (let i = 0; i < metrics.length; i++) {
@@ -140,7 +130,7 @@ function* speedscopeText(
     }
     const name = `${m.label}${estimated ? ' (estimated)' : ''}`;
     const unit = m.unit === 'bytes' && !profile.units ? 'bytes' : 'none';
-    put(
+    parts.put(
       `${i > 0 ? ',' : ''}{"type":"sampled","name":${JSON.stringify(name)},"unit":"${unit}",` +
         `"startValue":0,"endValue":${jsonNumber(total)},"samples":[`,
     );
@@ -156,21 +146,21 @@ function* speedscopeText(
       for (let d = stack.length - 1; d >= 0; d--) {
         text += d < stack.length - 1 ? `,${jsonNumber(stack[d]!)}` : jsonNumber(stack[d]!);
       }
-      if (put(`${text}]`)) yield take();
+      if (parts.put(`${text}]`)) yield parts.take();
     }
-    put('],"weights":[');
+    parts.put('],"weights":[');
     first = true;
     for (const pp of pps) {
       const w = pp[m.key] ?? 0;
       if (w <= 0) continue;
       const text = first ? jsonNumber(w) : `,${jsonNumber(w)}`;
       first = false;
-      if (put(text)) yield take();
+      if (parts.put(text)) yield parts.take();
     }
-    put(']}');
+    parts.put(']}');
   }
   const name = `${profile.cmd || 'profile'}${profile.pid ? ` (pid ${profile.pid})` : ''}`;
   const exporter = options.exporter ? `,"exporter":${JSON.stringify(options.exporter)}` : '';
-  put(`],"name":${JSON.stringify(name)},"activeProfileIndex":0${exporter}}\n`);
-  yield take();
+  parts.put(`],"name":${JSON.stringify(name)},"activeProfileIndex":0${exporter}}\n`);
+  yield parts.take();
 }
