@@ -20,11 +20,10 @@ import {
   writeHeapProfileParts,
 } from '../../src/formats/heapprofile.js';
 import { convertProfileFile, readProfileFile } from '../../src/formats/index.js';
-import { ProfileBuilder } from '../../src/model/builder.js';
 import { totals } from '../../src/model/metrics.js';
 import { type Profile, stackFrames } from '../../src/model/profile.js';
 import { NODE, siteOf, sitesOf, tempDir, workload } from '../helpers/heapscope.js';
-import { NODE_HEAP_HEADER } from '../helpers/profile-header.js';
+import { manySitesProfile } from '../helpers/many-sites.js';
 
 const fixture = (path: string) =>
   readDhat(readFileSync(new URL(`../fixtures/dhat/${path}`, import.meta.url), 'utf8'));
@@ -275,33 +274,8 @@ describe('what writeHeapProfile writes', () => {
 });
 
 describe('a .heapprofile written in parts', () => {
-  // N sites under 40 callers under one main: a tree that shares its upper nodes, and a
-  // text of several parts. Site i allocates 32·(i+1) bytes in i+1 objects and keeps
-  // 32·(i mod 5) bytes in i mod 5 of them at the end.
   const N = 6000;
-  const build = (): Profile => {
-    const b = new ProfileBuilder(NODE_HEAP_HEADER);
-    for (let i = 0; i < N; i++) {
-      const end = i % 5;
-      b.add({
-        frames: [
-          `site${i} (lib/s${i % 7}.js:${i + 1}:5)`,
-          `caller${i % 40} (app.js:${10 + (i % 40)}:3)`,
-          'main (app.js:1:1)',
-        ],
-        totalBytes: 32 * (i + 1),
-        totalBlocks: i + 1,
-        totalLifetimes: 0,
-        maxBytes: 32 * end,
-        maxBlocks: end,
-        peakBytes: 32 * end,
-        peakBlocks: end,
-        endBytes: 32 * end,
-        endBlocks: end,
-      });
-    }
-    return b.build();
-  };
+  const build = () => manySitesProfile(N);
 
   it('reads back from its file with every site and exact totals', async () => {
     const p = build();

@@ -11,13 +11,12 @@ import { writeHeapProfile } from '../../src/formats/heapprofile.js';
 import { convertProfileFile } from '../../src/formats/index.js';
 import { writePprof } from '../../src/formats/pprof.js';
 import { writeSpeedscope, writeSpeedscopeParts } from '../../src/formats/speedscope.js';
-import { ProfileBuilder } from '../../src/model/builder.js';
 import { parseFrameForExport } from '../../src/model/frame.js';
 import type { MetricKey } from '../../src/model/metrics.js';
 import type { Profile } from '../../src/model/profile.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { heapscope, readProfile, tempDir, workload } from '../helpers/heapscope.js';
-import { NODE_HEAP_HEADER } from '../helpers/profile-header.js';
+import { manySitesProfile } from '../helpers/many-sites.js';
 import { openInSpeedscope, type SandwichRow, speedscopeBytes } from '../helpers/speedscope.js';
 
 const HEAP = readDhat(
@@ -144,33 +143,10 @@ describe('.heapprofile', () => {
 });
 
 describe('speedscope JSON written in parts', () => {
-  // N sites under 40 callers under one main. Site i allocates 32·(i+1) bytes in i+1
-  // objects and keeps 32·(i mod 5) bytes in i mod 5 of them at the end (and at the
-  // peak): the sites of i mod 5 = 0 keep nothing, so they are no sample of those profiles.
+  // manySitesProfile: the sites of i mod 5 = 0 keep nothing, so they are no sample of
+  // the at-end and peak profiles.
   const N = 6000;
-  const build = (): Profile => {
-    const b = new ProfileBuilder(NODE_HEAP_HEADER);
-    for (let i = 0; i < N; i++) {
-      const end = i % 5;
-      b.add({
-        frames: [
-          `site${i} (lib/s${i % 7}.js:${i + 1}:5)`,
-          `caller${i % 40} (app.js:${10 + (i % 40)}:3)`,
-          'main (app.js:1:1)',
-        ],
-        totalBytes: 32 * (i + 1),
-        totalBlocks: i + 1,
-        totalLifetimes: 0,
-        maxBytes: 32 * end,
-        maxBlocks: end,
-        peakBytes: 32 * end,
-        peakBlocks: end,
-        endBytes: 32 * end,
-        endBlocks: end,
-      });
-    }
-    return b.build();
-  };
+  const build = () => manySitesProfile(N);
 
   it('is written to its file with every frame, sample and exact weight', async () => {
     const p = build();
