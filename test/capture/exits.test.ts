@@ -74,22 +74,31 @@ describe.each([
   });
 });
 
+/** heapscope's two capture modes, as `run` options. */
+const MODES: [string, string[]][] = [
+  ['exact', []],
+  ['sampled', ['--sample', '4096']],
+];
+
+/** `heapscope run` of exits.js in `mode`, into a directory of its own. */
+function runExits(mode: string[], scenario: string) {
+  const dir = tempDir();
+  const r = heapscope([
+    'run',
+    '--out-dir',
+    dir,
+    ...mode,
+    '--',
+    '{NODE}',
+    workload('exits.js'),
+    scenario,
+  ]);
+  return { dir, r };
+}
+
 describe('ends where no profile can be written', () => {
-  it.each([
-    ['exact', []],
-    ['sampled', ['--sample', '4096']],
-  ])('SIGKILL (%s mode): says so, exits 137, leaves no file', (_mode, mode) => {
-    const dir = tempDir();
-    const r = heapscope([
-      'run',
-      '--out-dir',
-      dir,
-      ...mode,
-      '--',
-      '{NODE}',
-      workload('exits.js'),
-      'sigkill',
-    ]);
+  it.each(MODES)('SIGKILL (%s mode): says so, exits 137, leaves no file', (_mode, mode) => {
+    const { dir, r } = runExits(mode, 'sigkill');
     expect(r.status).toBe(137);
     expect(r.stderr).toMatch(
       /no profile for pid \d+ .*: the process was ended by SIGKILL before it wrote its profile \(nothing runs/,
@@ -117,23 +126,10 @@ describe('ends where no profile can be written', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it.each([
-    ['exact', []],
-    ['sampled', ['--sample', '4096']],
-  ])(
+  it.each(MODES)(
     'a child out of memory (%s mode): the parent profiled, the child said ended by SIGABRT',
     (_mode, mode) => {
-      const dir = tempDir();
-      const r = heapscope([
-        'run',
-        '--out-dir',
-        dir,
-        ...mode,
-        '--',
-        '{NODE}',
-        workload('exits.js'),
-        'oom-child',
-      ]);
+      const { dir, r } = runExits(mode, 'oom-child');
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toContain('child ended by SIGABRT');
       expect(r.stderr).toMatch(
